@@ -1,0 +1,60 @@
+"""Input checks and geometry helpers shared by every transform family."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from monai.config import NdarrayOrTensor
+from monai.data import MetaTensor
+from monai.utils import convert_to_numpy
+
+__all__ = ["as_binary_mask", "check_finite", "resolve_spacing"]
+
+
+def check_finite(name: str, array: np.ndarray) -> None:
+    """Raise ``ValueError`` naming ``name`` when ``array`` holds NaN or Inf."""
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        raise ValueError(f"{name} contains NaN or Inf values; clean the input before this transform.")
+
+
+def as_binary_mask(name: str, mask: NdarrayOrTensor, *, channels: int | None = 1) -> np.ndarray:
+    """Check that ``mask`` is channel-first and binary ({0, 1} or boolean) and return it as a numpy bool array.
+
+    Args:
+        name: argument name used in error messages.
+        mask: array of shape ``(C, *spatial)`` with 2 or 3 spatial dims.
+        channels: the required number of channels, or ``None`` to accept any.
+
+    Raises:
+        ValueError: wrong number of dims or channels, NaN/Inf, or values other than 0 and 1.
+    """
+    array = convert_to_numpy(mask)
+    if array.ndim not in (3, 4):
+        raise ValueError(f"{name} must be channel-first with 2 or 3 spatial dims, got shape {tuple(array.shape)}.")
+    if channels is not None and array.shape[0] != channels:
+        raise ValueError(f"{name} must have {channels} channel(s), got shape {tuple(array.shape)}.")
+    if array.dtype == bool:
+        return array
+    check_finite(name, array)
+    if not np.isin(array, (0, 1)).all():
+        raise ValueError(f"{name} must be binary with values in {{0, 1}}, got values {np.unique(array)[:6]}.")
+    return array.astype(bool)
+
+
+def resolve_spacing(img: NdarrayOrTensor, spacing: Sequence[float] | float | None, spatial_dims: int) -> np.ndarray:
+    """Voxel spacing in mm: the explicit ``spacing`` argument, else a MetaTensor's ``pixdim``, else 1 (voxel units).
+
+    Raises:
+        ValueError: a spacing of the wrong length, or one that is not finite and positive.
+    """
+    if spacing is None:
+        spacing = convert_to_numpy(img.pixdim)[:spatial_dims] if isinstance(img, MetaTensor) else 1.0
+    values = np.asarray(spacing, dtype=np.float64)
+    if values.ndim == 0:
+        values = np.full(spatial_dims, float(values))
+    if values.shape != (spatial_dims,):
+        raise ValueError(f"spacing must have {spatial_dims} values (one per spatial dim), got {list(values)}.")
+    if not (np.isfinite(values).all() and (values > 0).all()):
+        raise ValueError(f"spacing must be finite and positive, got {list(values)}.")
+    return values

@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from monai.data import MetaTensor
+from scipy import ndimage
+
+from monai_refine.transforms import (
+    DiscrepancySeeds,
+    ExtremePointSeeds,
+    GaussianSeedMap,
+    MaskSeeds,
+    seeds_from_points,
+)
+from tests.utils import TEST_NDARRAYS
+
+FG, BG = 0, 1
+
+
+def _bar_2d() -> np.ndarray:
+    """A 3-pixel-thick horizontal bar: its skeleton is the middle row (thinning may bend its very ends)."""
+    mask = np.zeros((1, 9, 15), dtype=np.float32)
+    mask[0, 3:6, 2:13] = 1
+    return mask
+
+
+def _block(ndim: int) -> np.ndarray:
+    mask = np.zeros((1,) + (16,) * ndim, dtype=np.float32)
+    mask[(0,) + (slice(4, 12),) * ndim] = 1
+    return mask
+
+
+@pytest.mark.parametrize("convert", TEST_NDARRAYS)
+def test_discrepancy_skeleton_of_bar(convert):
+    label = _bar_2d()
+    pred = np.zeros_like(label)
+    seeds = DiscrepancySeeds()(convert(pred), convert(label))
+    assert type(seeds) is type(convert(pred)) and tuple(seeds.shape) == (2, 9, 15)
+    seeds = np.asarray(seeds)
+    # the whole bar is under-segmented: its skeleton is on the middle row, no background seed
+    assert seeds[BG].sum() == 0
+    rows, cols = np.nonzero(seeds[FG])
+    assert set(rows.tolist()) <= {3, 4, 5} and (rows == 4).sum() >= 8
+    assert cols.min() >= 2 and cols.max() <= 12
+    # swapping pred and label turns the same stroke into background seeds
+    swapped = np.asarray(DiscrepancySeeds()(convert(label), convert(pred)))
+    np.testing.assert_array_equal(swapped[BG], seeds[FG])
+    assert swapped[FG].sum() == 0
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_discrepancy_seeds_lie_in_their_error_region(ndim):
+    label = _block(ndim)
+    pred = np.roll(label, 3, axis=1)
+    seeds = DiscrepancySeeds()(pred, label)
+    under = (label > 0) & (pred == 0)
+    over = (pred > 0) & (label == 0)
+    assert seeds[FG].sum() > 0 and seeds[BG].sum() > 0
+    assert not (seeds[FG] > 0)[~under[0]].any()
+    assert not (seeds[BG] > 0)[~over[0]].any()
+
+
+def test_discrepancy_min_component_size_drops_small_errors():
+    label = np.zeros((1, 20, 20), dtype=np.float32)
+    label[0, 2:10, 2:10] = 1  # 64-pixel missed component
+    label[0, 15:17, 15:17] = 1  # 4-pixel missed component
+    pred = np.zeros_like(label)
+    seeds = DiscrepancySeeds(min_component_size=10)(pred, label)
+    assert seeds[FG, 14:, 14:].sum() == 0 and seeds[FG, :10, :10].sum() > 0
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_discrepancy_max_seeds_per_component_is_reproducible(ndim):
+    label = np.zeros((1,) + (24,) * ndim, dtype=np.float32)
+    label[(0,) + (slice(2, 5),) * (ndim - 1) + (slice(1, 23),)] = 1  # a rod: long straight skeleton
+    label[(0,) + (slice(12, 15),) * (ndim - 1) + (slice(1, 23),)] = 1  # a second rod
+    pred = np.zeros_like(label)
+    full = DiscrepancySeeds()(pred, label)
+    first = DiscrepancySeeds(max_seeds_per_component=3)
+    first.set_random_state(7)
+    a = first(pred, label)
+    second = DiscrepancySeeds(max_seeds_per_component=3)
+    second.set_random_state(7)
+    b = second(pred, label)
+    np.testing.assert_array_equal(a, b)
+    components = ndimage.label(label[0])[0]
+    counts = np.bincount(components[a[FG] > 0], minlength=3)[1:]
+    assert counts.tolist() == [3, 3]
+    assert ((a[FG] > 0) <= (full[FG] > 0)).all()
+    other = DiscrepancySeeds(max_seeds_per_component=3)
+    other.set_random_state(8)
+    assert not np.array_equal(other(pred, label), a)
+
+
+def test_discrepancy_per_slice_skeletonises_each_slice():
+    label = np.zeros((1, 12, 12, 4), dtype=np.float32)
+    label[0, 3:9, 3:9, :] = 1
+    seeds = DiscrepancySeeds(per_slice=True, slice_axis=-1)(np.zeros_like(label), label)
+    per_slice = seeds[FG].sum(axis=(0, 1))
+    assert (per_slice > 0).all()  # every slice gets its own stroke
+    np.testing.assert_array_equal(seeds[FG][..., 0], seeds[FG][..., 3])
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+@pytest.mark.parametrize("convert", TEST_NDARRAYS)
+def test_mask_seeds_skeleton_inside_ring_outside(ndim, convert):
+    mask = _block(ndim)
+    seeds = MaskSeeds(margin_mm=2.0, spacing=1.0)(convert(mask))
+    assert type(seeds) is type(convert(mask))
+    seeds = np.asarray(seeds)
+    inside = mask[0] > 0
+    assert seeds[FG].sum() > 0 and not (seeds[FG] > 0)[~inside].any()
+    distance = ndimage.distance_transform_edt(~inside)
+    ring = distance[seeds[BG] > 0]
+    assert ring.size > 0 and ring.min() > 0 and ring.max() <= 2.0
+
+
+def test_mask_seeds_margin_is_in_mm():
+    mask = np.zeros((1, 40, 40), dtype=np.float32)
+    mask[0, 18:22, 18:22] = 1
+    meta = MetaTensor(torch.as_tensor(mask), affine=torch.diag(torch.tensor([0.5, 2.0, 1.0, 1.0])))
+    seeds = np.asarray(MaskSeeds(margin_mm=4.0)(meta))
+    rows, cols = np.nonzero(seeds[BG])
+    # 4 mm is 8 voxels along axis 0 (0.5 mm) and 2 voxels along axis 1 (2 mm)
+    assert rows.min() == 18 - 8 and rows.max() == 21 + 8
+    assert cols.min() == 18 - 2 and cols.max() == 21 + 2
+    assert isinstance(MaskSeeds(margin_mm=4.0)(meta), MetaTensor)
+
+
+def test_skeleton_never_loses_a_component():
+    """skimage's 3D thinning erases an 8x8x8 cube entirely; the cube must still get its centre as a seed."""
+    mask = _block(3)
+    seeds = MaskSeeds(margin_mm=1.0)(mask)
+    points = np.argwhere(seeds[FG] > 0)
+    assert len(points) == 1 and ((points >= 7) & (points <= 8)).all()
+
+
+def test_mask_seeds_empty_mask_gives_empty_seeds():
+    seeds = MaskSeeds()(torch.zeros(1, 8, 8))
+    assert seeds.shape == (2, 8, 8) and seeds.sum() == 0
+
+
+@pytest.mark.parametrize("convert", TEST_NDARRAYS)
+def test_gaussian_map_anisotropic_values(convert):
+    seeds = np.zeros((2, 21, 21, 5), dtype=np.float32)
+    seeds[0, 10, 10, 2] = 1
+    spacing = (0.5, 2.0, 3.0)
+    maps = GaussianSeedMap(sigma=3.0, spacing=spacing)(convert(seeds))
+    assert type(maps) is type(convert(seeds))
+    maps = np.asarray(maps)
+    assert maps[0, 10, 10, 2] == 1.0
+    # sigma = 3 mm: 6 voxels along axis 0, 1.5 voxels along axis 1 (not on grid), 1 voxel along axis 2
+    np.testing.assert_allclose(maps[0, 16, 10, 2], np.exp(-0.5), rtol=1e-6)
+    np.testing.assert_allclose(maps[0, 10, 10, 3], np.exp(-0.5), rtol=1e-6)
+    np.testing.assert_allclose(maps[0, 10, 11, 2], np.exp(-(2.0**2) / 18), rtol=1e-6)
+    np.testing.assert_allclose(maps[0, 13, 12, 1], np.exp(-(1.5**2 + 4.0**2 + 3.0**2) / 18), rtol=1e-6)
+    assert (maps[1] == 0).all()  # a channel without seeds
+
+
+def test_gaussian_map_nearest_seed_wins_and_matches_brute_force():
+    rng = np.random.default_rng(0)
+    seeds = np.zeros((1, 30, 40), dtype=bool)
+    points = np.stack([rng.integers(0, 30, 6), rng.integers(0, 40, 6)], 1)
+    seeds[0, points[:, 0], points[:, 1]] = True
+    maps = GaussianSeedMap(sigma=4.0, spacing=(1.2, 0.8))(seeds)
+    grid = np.stack(np.meshgrid(np.arange(30), np.arange(40), indexing="ij"), -1) * np.array([1.2, 0.8])
+    d2 = ((grid[:, :, None, :] - points[None, None] * np.array([1.2, 0.8])) ** 2).sum(-1).min(-1)
+    np.testing.assert_allclose(maps[0], np.exp(-d2 / 32), rtol=1e-5, atol=1e-7)
+
+
+def test_gaussian_map_keeps_device_and_meta():
+    seeds = MetaTensor(torch.zeros(2, 8, 8), affine=torch.diag(torch.tensor([2.0, 2.0, 1.0, 1.0])))
+    seeds[0, 4, 4] = 1
+    maps = GaussianSeedMap(sigma=2.0)(seeds)
+    assert isinstance(maps, MetaTensor) and maps.device == seeds.device and maps.dtype == torch.float32
+    torch.testing.assert_close(maps.affine, seeds.affine)
+    np.testing.assert_allclose(float(maps[0, 5, 4]), np.exp(-0.5), rtol=1e-6)  # 1 voxel = 2 mm = sigma
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_extreme_point_seeds(ndim):
+    label = _block(ndim)
+    seeds = ExtremePointSeeds()(label)
+    points = np.argwhere(seeds[FG] > 0)
+    assert seeds[BG].sum() == 0 and 1 <= len(points) <= 2 * ndim
+    for axis in range(ndim):
+        assert points[:, axis].min() == 4 and points[:, axis].max() == 11
+
+
+def test_extreme_point_seeds_reproducible_with_pert():
+    label = _block(2)
+    a = ExtremePointSeeds(pert=2.0)
+    a.set_random_state(3)
+    b = ExtremePointSeeds(pert=2.0)
+    b.set_random_state(3)
+    np.testing.assert_array_equal(a(label), b(label))
+
+
+def test_seeds_from_points():
+    seeds = seeds_from_points((5, 6), foreground=[(1, 2), (4, 5)], background=[(0, 0)])
+    assert seeds.dtype == bool and seeds[FG, 1, 2] and seeds[FG, 4, 5] and seeds[BG, 0, 0] and seeds.sum() == 3
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: DiscrepancySeeds()(np.zeros((1, 4, 4)), np.zeros((1, 4, 5))), "same shape"),
+        (lambda: DiscrepancySeeds()(np.full((1, 4, 4), 0.5), np.zeros((1, 4, 4))), "pred must be binary"),
+        (lambda: DiscrepancySeeds()(np.zeros((1, 4, 4)), np.full((1, 4, 4), np.nan)), "label contains NaN"),
+        (lambda: DiscrepancySeeds()(np.zeros((2, 4, 4)), np.zeros((2, 4, 4))), "pred must have 1 channel"),
+        (lambda: DiscrepancySeeds()(np.zeros((4, 4)), np.zeros((4, 4))), "pred must be channel-first"),
+        (lambda: DiscrepancySeeds(min_component_size=-1), "min_component_size"),
+        (lambda: DiscrepancySeeds(max_seeds_per_component=0), "max_seeds_per_component"),
+        (lambda: MaskSeeds(margin_mm=0), "margin_mm"),
+        (lambda: MaskSeeds(spacing=(1.0, 0.0))(np.ones((1, 4, 4))), "spacing must be finite and positive"),
+        (lambda: MaskSeeds(spacing=(1.0, 1.0, 1.0))(np.ones((1, 4, 4))), "spacing must have 2 values"),
+        (lambda: MaskSeeds()(np.full((1, 4, 4), np.inf)), "mask contains NaN or Inf"),
+        (lambda: GaussianSeedMap(sigma=0), "sigma"),
+        (lambda: GaussianSeedMap(sigma=-1.0), "sigma"),
+        (lambda: GaussianSeedMap()(np.full((2, 4, 4), 2.0)), "seeds must be binary"),
+        (lambda: ExtremePointSeeds()(np.zeros((1, 4, 4))), "no foreground"),
+        (lambda: ExtremePointSeeds(pert=-1), "pert"),
+        (lambda: seeds_from_points((4, 4), foreground=[(1, 4)]), r"foreground seeds \[\[1, 4\]\] lie outside"),
+        (lambda: seeds_from_points((4, 4), background=[(-1, 0)]), "background seeds"),
+        (lambda: seeds_from_points((4, 4), foreground=[(1, 2, 3)]), "2-coordinate"),
+        (lambda: seeds_from_points((4, 4), foreground=[(1.5, 2)]), "integer voxel"),
+    ],
+)
+def test_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
