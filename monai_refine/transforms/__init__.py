@@ -2,3 +2,18 @@
 
 from __future__ import annotations
 
+from .seeds.array import DiscrepancySeeds, ExtremePointSeeds, GaussianSeedMap, MaskSeeds, seeds_from_points
+from .seeds.dictionary import (
+    DiscrepancySeedsD,
+    DiscrepancySeedsd,
+    DiscrepancySeedsDict,
+    ExtremePointSeedsD,
+    ExtremePointSeedsd,
+    ExtremePointSeedsDict,
+    GaussianSeedMapD,
+    GaussianSeedMapd,
+    GaussianSeedMapDict,
+    MaskSeedsD,
+    MaskSeedsd,
+    MaskSeedsDict,
+)

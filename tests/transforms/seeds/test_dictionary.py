@@ -38,7 +38,8 @@ def test_pipeline_matches_array_transforms(convert):
 def test_random_dictionary_transforms_are_deterministic():
     def run(seed: int) -> np.ndarray:
         set_determinism(seed)
-        pipeline = Compose([DiscrepancySeedsd("pred", max_seeds_per_component=2), ExtremePointSeedsd("label", "x", pert=2)])
+        seeders = [DiscrepancySeedsd("pred", max_seeds_per_component=2), ExtremePointSeedsd("label", "x", pert=2)]
+        pipeline = Compose(seeders)
         out = pipeline(_pair())
         return np.concatenate([out["seeds"], out["x"]])
 
