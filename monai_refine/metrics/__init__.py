@@ -1,1 +1,3 @@
 from __future__ import annotations
+
+from .overlap import overlap_scores

@@ -1,0 +1,118 @@
+"""Tests for ``monai_refine.data.writers``: atomic NIfTI and JSON writing that never replaces an input."""
+
+from __future__ import annotations
+
+import json
+
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+from monai.data import MetaTensor
+
+from monai_refine.data import atomic_write, check_output_path, load_image, write_json, write_nifti
+from monai_refine.data import writers as writers_module
+
+COS, SIN = np.cos(np.pi / 6), np.sin(np.pi / 6)
+#: 30 degrees about z, spacing (0.7, 0.8, 2.5) mm, origin (10, -20, 30) mm: an oblique but orthogonal RAS affine.
+OBLIQUE = np.array(
+    [[0.7 * COS, -0.8 * SIN, 0.0, 10.0], [0.7 * SIN, 0.8 * COS, 0.0, -20.0], [0.0, 0.0, 2.5, 30.0], [0, 0, 0, 1]]
+)
+
+
+def make_image(dtype=torch.uint8, source=None) -> MetaTensor:
+    data = (torch.arange(4 * 5 * 6).reshape(1, 4, 5, 6) % 2).to(dtype)
+    return MetaTensor(data, affine=torch.as_tensor(OBLIQUE), meta={"filename_or_obj": source} if source else None)
+
+
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.int16, torch.float32, torch.bool])
+def test_nifti_round_trip(tmp_path, dtype):
+    image = make_image(dtype)
+    path = write_nifti(image, tmp_path / "out" / "mask.nii.gz")
+    assert path == tmp_path / "out" / "mask.nii.gz"
+    stored = nib.load(path)
+    np.testing.assert_allclose(stored.affine, OBLIQUE, atol=1e-5)
+    assert stored.get_data_dtype() == (np.uint8 if dtype == torch.bool else image.numpy().dtype)
+    loaded = load_image(path, dtype=None)
+    np.testing.assert_allclose(loaded.affine.numpy(), OBLIQUE, atol=1e-5)
+    np.testing.assert_array_equal(loaded.numpy(), image.numpy())
+    assert sorted(p.name for p in path.parent.iterdir()) == ["mask.nii.gz"]  # no temp file left
+
+
+def test_nifti_output_dtype(tmp_path):
+    path = write_nifti(make_image(torch.float32), tmp_path / "a.nii", output_dtype=np.uint8)
+    assert nib.load(path).get_data_dtype() == np.uint8
+
+
+def test_refuses_to_write_over_an_input(tmp_path):
+    source = tmp_path / "ct.nii.gz"
+    source.write_bytes(b"input")
+    with pytest.raises(ValueError, match="refusing to write .*ct.nii.gz: it is the input"):
+        write_nifti(make_image(), source, inputs=[tmp_path / "other.nii.gz", source], overwrite=True)
+    with pytest.raises(ValueError, match="refusing to write"):  # the image's own source counts as an input
+        write_nifti(make_image(source=str(source)), tmp_path / "." / "ct.nii.gz", overwrite=True)
+    assert source.read_bytes() == b"input"
+
+
+def test_refuses_existing_file_unless_overwrite(tmp_path):
+    path = write_nifti(make_image(), tmp_path / "mask.nii.gz")
+    with pytest.raises(ValueError, match="already exists; pass overwrite=True"):
+        write_nifti(make_image(), path)
+    write_nifti(make_image(torch.float32), path, overwrite=True)
+    assert nib.load(path).get_data_dtype() == np.float32
+
+
+@pytest.mark.parametrize(
+    "image, name, error, message",
+    [
+        (make_image(), "mask.nrrd", ValueError, "must end with one of"),
+        (torch.zeros(1, 2, 2, 2), "mask.nii.gz", TypeError, "must be a MetaTensor"),
+    ],
+)
+def test_bad_nifti_arguments(tmp_path, image, name, error, message):
+    with pytest.raises(error, match=message):
+        write_nifti(image, tmp_path / name)
+
+
+def test_folder_is_not_a_file(tmp_path):
+    with pytest.raises(ValueError, match="is an existing folder"):
+        check_output_path(tmp_path, overwrite=True)
+
+
+def test_failed_nifti_write_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
+    path = tmp_path / "mask.nii.gz"
+    path.write_bytes(b"old")
+
+    def fail_half_way(self, filename, verbose=False):
+        filename.write_bytes(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(writers_module.NibabelWriter, "write", fail_half_way)
+    with pytest.raises(OSError, match="disk full"):
+        write_nifti(make_image(), path, overwrite=True)
+    assert path.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["mask.nii.gz"]
+
+
+def test_atomic_write(tmp_path):
+    with pytest.raises(RuntimeError):
+        with atomic_write(tmp_path / "new.txt") as tmp:
+            assert tmp.parent == tmp_path and tmp.name.endswith("new.txt")
+            tmp.write_text("partial")
+            raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+    with atomic_write(tmp_path / "new.txt") as tmp:
+        tmp.write_text("complete")
+    assert [(p.name, p.read_text()) for p in tmp_path.iterdir()] == [("new.txt", "complete")]
+
+
+def test_write_json(tmp_path):
+    data = {"training": [{"image": tmp_path / "a.png"}], "dice": np.float32(0.5), "areas": torch.tensor([1, 2])}
+    path = write_json(data, tmp_path / "list.json")
+    expected = {"training": [{"image": str(tmp_path / "a.png")}], "dice": 0.5, "areas": [1, 2]}
+    assert json.loads(path.read_text()) == expected
+    with pytest.raises(TypeError):
+        write_json({"bad": object()}, tmp_path / "other.json")
+    assert [p.name for p in tmp_path.iterdir()] == ["list.json"]
+    with pytest.raises(ValueError, match="already exists"):
+        write_json({}, path)

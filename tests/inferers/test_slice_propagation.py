@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from monai.data import MetaTensor
+
+from monai_refine.inferers import CopyPrevious, GraphCutSegmenter, RandomWalkerSegmenter, SlicePropagator
+from monai_refine.metrics import overlap_scores
+from tests.utils import SLAB_DIR
+
+AFFINE = torch.tensor([[-0.8, 0, 0, 10.0], [0, -0.8, 0, 20.0], [0, 0, 2.0, -30.0], [0, 0, 0, 1]], dtype=torch.float64)
+
+
+def _cone(depth: int = 15, noise: float = 5.0):
+    """A cone of 100 HU (radius shrinking along z, vanishing after slice 12) in a 0 HU, noisy volume."""
+    rng = np.random.default_rng(0)
+    xx, yy = np.mgrid[:48, :48]
+    truth = np.zeros((1, 48, 48, depth), dtype=np.uint8)
+    for z in range(depth):
+        radius = 14 - z
+        if radius > 1:
+            truth[0, ..., z] = (xx - 24) ** 2 + (yy - 24) ** 2 <= radius**2
+    volume = (truth * 100.0 + rng.normal(0, noise, truth.shape)).astype(np.float32)
+    return MetaTensor(torch.as_tensor(volume), affine=AFFINE), truth
+
+
+def _annotate(truth: np.ndarray, slices) -> np.ndarray:
+    annotation = np.zeros_like(truth)
+    annotation[..., slices] = truth[..., slices]
+    return annotation
+
+
+@pytest.mark.parametrize("segmenter", [GraphCutSegmenter(spacing=(0.8, 0.8)), RandomWalkerSegmenter(beta=500)])
+def test_propagation_recovers_the_cone(segmenter):
+    volume, truth = _cone()
+    propagator = SlicePropagator(margin_mm=3.0, window=(-100, 200), min_area_fraction=0.3)
+    mask = propagator(volume, segmenter, annotation=_annotate(truth, [5]))
+    assert isinstance(mask, MetaTensor) and mask.dtype == torch.uint8 and mask.shape == volume.shape
+    torch.testing.assert_close(mask.affine, volume.affine)
+    assert overlap_scores(mask, truth)["dice"] > 0.95
+    # the cone ends at slice 12: the upward direction stops on 13 (noise specks < 0.3 x slice 12), the downward one
+    # at the volume end
+    reasons = {r.direction: (r.index, r.stop_reason) for r in propagator.history if r.stop_reason}
+    assert reasons == {1: (13, "shrunk"), -1: (0, "volume_end")}
+    assert [r.index for r in propagator.history][:2] == [5, 6]
+    assert all(r.n_fg_seeds > 0 and r.n_bg_seeds > 0 for r in propagator.history if r.direction and r.area)
+
+
+def test_copy_previous_copies_the_annotation():
+    volume, truth = _cone()
+    mask = SlicePropagator(margin_mm=3.0)(volume, CopyPrevious(), annotation=_annotate(truth, [5]))
+    expected = np.repeat(truth[..., 5:6], truth.shape[-1], axis=-1)
+    np.testing.assert_array_equal(mask.numpy(), expected)
+
+
+def test_several_annotated_slices_each_own_their_half():
+    volume, truth = _cone()
+    propagator = SlicePropagator(margin_mm=3.0)
+    mask = propagator(volume, CopyPrevious(), annotation=_annotate(truth, [2, 8]), slices=[2, 8])
+    np.testing.assert_array_equal(mask[0, ..., 5].numpy(), truth[0, ..., 2])  # 5 is nearer to 2 than to 8
+    np.testing.assert_array_equal(mask[0, ..., 6].numpy(), truth[0, ..., 8])
+    assert sorted(r.index for r in propagator.history) == list(range(15))
+
+
+def test_shrink_rule_stops_and_clears_the_slice():
+    volume, truth = _cone()
+    truth[..., 9:] = 0
+    truth[0, 20:23, 20:23, 9] = 1  # slice 9 keeps a 9-voxel speck: far below 0.5 x its neighbour
+    volume = MetaTensor(torch.as_tensor(truth * 100.0, dtype=torch.float32), affine=AFFINE)
+    propagator = SlicePropagator(margin_mm=3.0, min_area_fraction=0.5)
+    mask = propagator(volume, GraphCutSegmenter(spacing=(0.8, 0.8)), annotation=_annotate(truth, [5]))
+    stop = [r for r in propagator.history if r.direction == 1 and r.stop_reason][0]
+    assert (stop.index, stop.stop_reason, stop.area) == (9, "shrunk", 0)
+    assert mask[..., 9:].sum() == 0
+
+
+def test_user_seeds_add_a_missed_component():
+    volume, truth = _cone()
+    volume = volume.clone()
+    volume[0, 2:8, 2:8, 6] = 100.0  # a separate bright blob on slice 6 only
+    seeds = np.zeros((2, *truth.shape[1:]), dtype=np.uint8)
+    seeds[0, 4, 4, 6] = 1  # the user clicks it as foreground
+    propagator = SlicePropagator(margin_mm=3.0)
+    without = propagator(volume, GraphCutSegmenter(), annotation=_annotate(truth, [5]))
+    with_click = propagator(volume, GraphCutSegmenter(), annotation=_annotate(truth, [5]), seeds=seeds)
+    assert without[0, 4, 4, 6] == 0 and with_click[0, 4, 4, 6] == 1
+
+
+def test_numpy_input_gives_numpy_output():
+    volume, truth = _cone()
+    mask = SlicePropagator(margin_mm=3.0)(volume.numpy(), CopyPrevious(), annotation=_annotate(truth, [5]))
+    assert isinstance(mask, np.ndarray) and mask.dtype == np.uint8
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"inputs": np.zeros((48, 48, 15))}, "channel-first 3D volume"),
+        ({"annotation": np.zeros((1, 48, 48, 14))}, "annotation shape"),
+        ({"annotation": np.zeros((1, 48, 48, 15))}, "annotation is empty"),
+        ({"annotation": np.full((1, 48, 48, 15), 0.5)}, "annotation must be binary"),
+        ({"slices": [20]}, "outside the volume"),
+        ({"slices": [6]}, "slice 6 is empty"),
+        ({"seeds": np.zeros((1, 48, 48, 15))}, "seeds must have 2 channel"),
+        ({"inputs": np.full((1, 48, 48, 15), np.nan, dtype=np.float32)}, "inputs contains NaN"),
+    ],
+)
+def test_bad_input(kwargs, match):
+    volume, truth = _cone()
+    call = {"inputs": volume, "network": CopyPrevious(), "annotation": _annotate(truth, [5]), **kwargs}
+    with pytest.raises(ValueError, match=match):
+        SlicePropagator()(**call)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"window": (10, 0)}, "window"), ({"min_area_fraction": 1.0}, "min_area_fraction"), ({"margin_mm": 0}, "margin")],
+)
+def test_bad_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        SlicePropagator(**kwargs)
+
+
+@pytest.mark.slow
+def test_graph_cut_on_the_shipped_slab():
+    """The tuned graph cut on the verbatim IRCAD slab, from its middle slice: a floor the code really reaches."""
+    from monai_refine.cli import make_segmenter, middle_slice
+    from monai_refine.data import load_ircad_patient
+
+    image, reference = load_ircad_patient(SLAB_DIR)
+    start = middle_slice(reference)
+    annotation = torch.zeros_like(reference)
+    annotation[..., start] = reference[..., start]
+    mask = SlicePropagator()(image, make_segmenter("graph-cut", image.pixdim.tolist()), annotation=annotation)
+    scores = overlap_scores(mask, reference)
+    assert scores["dice"] > 0.90, scores
+    torch.testing.assert_close(mask.affine, image.affine)
