@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+from .intensity.array import COLOR_SPACES, ColorSpaceChannels, RandPercentileContrast
+from .intensity.dictionary import (
+    ColorSpaceChannelsD,
+    ColorSpaceChannelsd,
+    ColorSpaceChannelsDict,
+    RandPercentileContrastD,
+    RandPercentileContrastd,
+    RandPercentileContrastDict,
+)
+from .perturbation.array import RandMaskPerturb, dice_coefficient
+from .perturbation.dictionary import RandMaskPerturbD, RandMaskPerturbd, RandMaskPerturbDict
+from .post.array import DualThreshold
+from .post.dictionary import DualThresholdD, DualThresholdd, DualThresholdDict
 from .seeds.array import DiscrepancySeeds, ExtremePointSeeds, GaussianSeedMap, MaskSeeds, seeds_from_points
 from .seeds.dictionary import (
     DiscrepancySeedsD,

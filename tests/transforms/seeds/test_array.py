@@ -230,3 +230,14 @@ def test_seeds_from_points():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_mask_seeds_erosion_adds_a_solid_core():
+    mask = np.zeros((1, 30, 30), dtype=np.float32)
+    mask[0, 5:25, 5:25] = 1
+    seeds = MaskSeeds(margin_mm=2.0, erosion_mm=3.0, spacing=1.0)(mask)
+    core = np.zeros((30, 30), dtype=bool)
+    core[8:22, 8:22] = True  # pixels more than 3 mm from the background (distance >= 4 voxels)
+    np.testing.assert_array_equal(seeds[FG] > 0, core | (MaskSeeds(margin_mm=2.0)(mask)[FG] > 0))
+    with pytest.raises(ValueError, match="erosion_mm"):
+        MaskSeeds(erosion_mm=0.0)

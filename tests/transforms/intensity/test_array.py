@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from monai.data import MetaTensor
+from monai.transforms import ScaleIntensityRangePercentiles
+from skimage import color
+
+from monai_refine.transforms import ColorSpaceChannels, RandPercentileContrast
+from tests.utils import TEST_NDARRAYS
+
+# R, G, B, H, S, V, L/100 of a few colours, by hand (L* of sRGB primaries from the CIE formulas, D65)
+KNOWN = [
+    ((255, 0, 0), (1, 0, 0, 0, 1, 1, 0.53241)),
+    ((0, 255, 0), (0, 1, 0, 1 / 3, 1, 1, 0.87735)),
+    ((0, 0, 255), (0, 0, 1, 2 / 3, 1, 1, 0.32297)),
+    ((255, 255, 255), (1, 1, 1, 0, 0, 1, 1.0)),
+    ((0, 0, 0), (0, 0, 0, 0, 0, 0, 0.0)),
+]
+
+
+@pytest.mark.parametrize("rgb, expected", KNOWN)
+def test_known_colours(rgb, expected):
+    img = np.broadcast_to(np.array(rgb, dtype=np.uint8)[:, None, None], (3, 2, 2))
+    np.testing.assert_allclose(ColorSpaceChannels()(img)[:, 0, 0], expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+@pytest.mark.parametrize("convert", TEST_NDARRAYS)
+def test_matches_skimage_on_random_colours(ndim, convert):
+    rgb = np.random.default_rng(0).integers(0, 256, (3,) + (4,) * ndim).astype(np.uint8)
+    out = ColorSpaceChannels(spaces=("rgb", "hsv", "lab", "lab_l", "gray"))(convert(rgb))
+    assert type(out) is type(convert(rgb)) and tuple(out.shape) == (11,) + (4,) * ndim
+    assert out.dtype in (np.float32, torch.float32)
+    last = np.moveaxis(rgb / 255.0, 0, -1)
+    lab = color.rgb2lab(last)
+    expected = np.concatenate(
+        [
+            last,
+            color.rgb2hsv(last),
+            lab[..., :1] / 100,
+            (lab[..., 1:] + 128) / 255,
+            lab[..., :1] / 100,
+            color.rgb2gray(last)[..., None],
+        ],
+        axis=-1,
+    )
+    np.testing.assert_allclose(np.asarray(out), np.moveaxis(expected, -1, 0), atol=1e-5)
+    assert 0 <= np.asarray(out).min() and np.asarray(out).max() <= 1
+
+
+def test_unit_range_input_and_metadata():
+    rgb = MetaTensor(torch.rand(3, 5, 5), affine=torch.diag(torch.tensor([0.1, 0.1, 1.0, 1.0])))
+    out = ColorSpaceChannels(max_value=1.0)(rgb)
+    assert isinstance(out, MetaTensor) and torch.equal(out.affine, rgb.affine)
+    np.testing.assert_allclose(out[:3].numpy(), rgb.numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "img, match",
+    [
+        (np.zeros((4, 4, 4)), "RGB"),
+        (np.zeros((3, 4)), "RGB"),
+        (np.full((3, 4, 4), -1.0), "0, max_value"),
+        (np.full((3, 4, 4), 256.0), "0, max_value"),
+        (np.full((3, 4, 4), np.nan), "NaN"),
+    ],
+)
+def test_colour_bad_inputs(img, match):
+    with pytest.raises(ValueError, match=match):
+        ColorSpaceChannels()(img)
+
+
+@pytest.mark.parametrize("kwargs", [{"spaces": ("rgb", "xyz")}, {"spaces": ()}, {"max_value": 0}])
+def test_colour_bad_arguments(kwargs):
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        ColorSpaceChannels(**kwargs)
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+@pytest.mark.parametrize("convert", TEST_NDARRAYS)
+def test_fixed_percentiles_match_monai_per_channel(ndim, convert):
+    img = np.random.default_rng(1).uniform(0, 255, (2,) + (6,) * ndim).astype(np.float32)
+    out = RandPercentileContrast(lower_range=(5, 5), upper_range=(95, 95))(convert(img))
+    assert type(out) is type(convert(img)) and out.shape == img.shape
+    for c in range(2):
+        lo, hi = np.percentile(img[c], (5, 95))
+        np.testing.assert_allclose(np.asarray(out[c]), np.clip((img[c] - lo) / (hi - lo), 0, 1), atol=1e-5)
+    whole = RandPercentileContrast(lower_range=(5, 5), upper_range=(95, 95), channel_wise=False)(img)
+    np.testing.assert_allclose(whole, ScaleIntensityRangePercentiles(5, 95, 0, 1, clip=True)(img), atol=1e-6)
+
+
+def test_random_percentiles_reproducible_and_within_ranges():
+    img = np.random.default_rng(2).uniform(0, 255, (3, 8, 8)).astype(np.float32)
+    stretch = RandPercentileContrast(lower_range=(1, 10), upper_range=(90, 99)).set_random_state(0)
+    first = stretch(img)
+    assert ((stretch.percentiles[:, 0] >= 1) & (stretch.percentiles[:, 0] <= 10)).all()
+    assert ((stretch.percentiles[:, 1] >= 90) & (stretch.percentiles[:, 1] <= 99)).all()
+    assert len(set(stretch.percentiles[:, 0])) == 3
+    np.testing.assert_array_equal(
+        RandPercentileContrast(lower_range=(1, 10), upper_range=(90, 99)).set_random_state(0)(img), first
+    )
+    assert RandPercentileContrast(prob=0.0)(img) is img
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"prob": -0.5}, "prob"),
+        ({"lower_range": (10, 5)}, "lower_range"),
+        ({"upper_range": (90, 101)}, "upper_range"),
+        ({"lower_range": (5, 95), "upper_range": (90, 99)}, "lower_range"),
+        ({"b_min": 1.0, "b_max": 0.0}, "b_min"),
+    ],
+)
+def test_contrast_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        RandPercentileContrast(**kwargs)
+
+
+def test_contrast_bad_inputs():
+    with pytest.raises(ValueError, match="NaN"):
+        RandPercentileContrast()(np.full((1, 4, 4), np.nan))
+    with pytest.raises(ValueError, match="channel-first"):
+        RandPercentileContrast()(np.zeros(4))
+    stretch = RandPercentileContrast()
+    stretch(np.random.default_rng(0).random((2, 4, 4)))
+    with pytest.raises(ValueError, match="channels"):
+        stretch(np.zeros((3, 4, 4)), randomize=False)

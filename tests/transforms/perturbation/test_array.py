@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from monai.data import MetaTensor
+from monai.metrics import compute_dice
+from monai.transforms import Compose
+from monai.utils import set_determinism
+from scipy import ndimage
+
+from monai_refine.transforms import RandMaskPerturb
+from tests.utils import TEST_NDARRAYS
+
+OPS = ("morph", "noise", "elastic", "rotate", "shift", "flip")
+
+
+def _only(op: str, **kwargs) -> RandMaskPerturb:
+    """A perturbation that always applies ``op`` and nothing else."""
+    probs = {f"{name}_prob": float(name == op) for name in OPS}
+    return RandMaskPerturb(**probs, **kwargs)
+
+
+def _block(ndim: int, size: int = 24) -> np.ndarray:
+    """An off-centre, asymmetric block so flips and shifts are visible."""
+    mask = np.zeros((1,) + (size,) * ndim, dtype=np.uint8)
+    mask[(0,) + tuple(slice(5, 14 + 2 * d) for d in range(ndim))] = 1
+    return mask
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+@pytest.mark.parametrize("convert", TEST_NDARRAYS)
+def test_type_shape_dtype_and_metadata_kept(ndim, convert):
+    mask = convert(_block(ndim))
+    out = RandMaskPerturb(dice_range=(0.5, 0.95)).set_random_state(0)(mask)
+    assert type(out) is type(mask) and out.shape == mask.shape and out.dtype == mask.dtype
+    assert set(np.unique(np.asarray(out))) <= {0, 1}
+    if isinstance(mask, MetaTensor):
+        np.testing.assert_array_equal(out.affine, mask.affine)
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_seed_reproduces_bit_for_bit(ndim):
+    mask = _block(ndim)
+    first = [RandMaskPerturb().set_random_state(7)(mask) for _ in range(2)]
+    np.testing.assert_array_equal(first[0], first[1])
+    perturb = RandMaskPerturb().set_random_state(7)
+    runs = [perturb(mask) for _ in range(4)]
+    again = RandMaskPerturb().set_random_state(7)
+    for run in runs:
+        np.testing.assert_array_equal(again(mask), run)
+
+
+def test_no_global_random_state_used():
+    """The legacy global numpy state and torch's generator are left untouched: all draws come from ``self.R``."""
+    mask = _block(2)
+    np_state = np.random.get_state()[1].copy()  # noqa: NPY002 -- the legacy global state is what is checked
+    torch_state = torch.random.get_rng_state().clone()
+    RandMaskPerturb(elastic_prob=1.0, noise_prob=1.0).set_random_state(1)(mask)
+    np.testing.assert_array_equal(np.random.get_state()[1], np_state)  # noqa: NPY002
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+
+
+def test_compose_seed_and_set_determinism():
+    mask = _block(2)
+    outs = []
+    for _ in range(2):
+        set_determinism(seed=3)
+        outs.append(Compose([RandMaskPerturb(elastic_prob=1.0)]).set_random_state(11)(mask))
+    set_determinism(seed=None)
+    np.testing.assert_array_equal(outs[0], outs[1])
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_dice_in_range_and_recomputed_independently(ndim):
+    mask = _block(ndim, size=32)
+    perturb = RandMaskPerturb(dice_range=(0.6, 0.9)).set_random_state(5)
+    for _ in range(3):
+        out = perturb(mask)
+        assert 0.6 <= perturb.dice <= 0.9 and 1 <= perturb.num_tries <= perturb.max_tries
+        expected = compute_dice(torch.as_tensor(out[None]).float(), torch.as_tensor(mask[None]).float())
+        assert perturb.dice == pytest.approx(float(expected), abs=1e-6)
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_erosion_shrinks_and_dilation_grows(ndim):
+    mask = _block(ndim).astype(bool)
+    eroded = _only("morph", radius_range=(-2.0, -1.0)).set_random_state(0)(mask)
+    dilated = _only("morph", radius_range=(1.0, 2.0)).set_random_state(0)(mask)
+    assert eroded.sum() < mask.sum() and not (eroded & ~mask).any()
+    assert dilated.sum() > mask.sum() and not (mask & ~dilated).any()
+
+
+def test_morphology_is_spacing_aware():
+    mask = np.zeros((1, 21, 21), dtype=np.uint8)
+    mask[0, 10, 10] = 1
+    spacing = (2.0, 1.0)
+    dilated = _only("morph", radius_range=(2.0, 2.0), spacing=spacing)(mask)[0]
+    rows, cols = np.nonzero(dilated)
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (9, 11, 8, 12)
+    meta = MetaTensor(torch.as_tensor(mask), affine=torch.diag(torch.tensor([2.0, 1.0, 1.0, 1.0])))
+    from_meta = _only("morph", radius_range=(2.0, 2.0))(meta)
+    np.testing.assert_array_equal(from_meta.numpy()[0], dilated)
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_flip_is_an_involution(ndim):
+    mask = _block(ndim)
+    out = _only("flip").set_random_state(4)(mask)
+    axes = [a for a in range(1, ndim + 1) if np.array_equal(out, np.flip(mask, axis=a))]
+    assert len(axes) == 1
+    np.testing.assert_array_equal(_only("flip").set_random_state(4)(out), mask)
+
+
+def test_noise_flips_only_near_the_contour():
+    mask = _block(2, size=32).astype(bool)[0]
+    out = _only("noise", noise_band_range=(1.0, 1.0), noise_fraction_range=(0.5, 0.5)).set_random_state(2)(mask[None])
+    changed = out[0] != mask
+    near = np.maximum(ndimage.distance_transform_edt(mask), ndimage.distance_transform_edt(~mask)) <= 1
+    assert 0 < changed.sum() < near.sum() and not (changed & ~near).any()
+
+
+@pytest.mark.parametrize("op", ["elastic", "rotate", "shift"])
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_resampling_ops_move_the_mask_and_keep_its_size(op, ndim):
+    mask = _block(ndim, size=32)
+    out = _only(op, rotate_range=0.5, shift_range=3.0, elastic_spacing=8.0).set_random_state(3)(mask)
+    assert not np.array_equal(out, mask)
+    assert 0.6 < out.sum() / mask.sum() < 1.4
+
+
+def test_prob_zero_returns_input_with_dice_one():
+    mask = _block(2)
+    perturb = RandMaskPerturb(prob=0.0)
+    assert perturb(mask) is mask and perturb.dice == 1.0
+
+
+def test_unreachable_dice_range_is_a_clear_error():
+    with pytest.raises(ValueError, match="dice_range=.*not reached in max_tries=3"):
+        _only("flip", dice_range=(0.1, 0.2), max_tries=3)(np.ones((1, 8, 8), dtype=np.uint8))
+    with pytest.raises(ValueError, match="empty mask"):
+        RandMaskPerturb(dice_range=(0.6, 0.9))(np.zeros((1, 8, 8)))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"prob": 1.5},
+        {"morph_prob": -0.1},
+        {"radius_range": (2.0, 1.0)},
+        {"radius_range": (1.0,)},
+        {"noise_prob": 2},
+        {"noise_band_range": (-1.0, 1.0)},
+        {"noise_fraction_range": (0.5, 1.5)},
+        {"elastic_prob": float("nan")},
+        {"elastic_magnitude_range": (-1.0, 1.0)},
+        {"elastic_spacing": 0.5},
+        {"elastic_sigma_range": (0.0, 1.0)},
+        {"rotate_prob": 1.1},
+        {"rotate_range": -0.1},
+        {"shift_prob": -1},
+        {"shift_range": float("inf")},
+        {"flip_prob": 3},
+        {"dice_range": (0.9, 0.6)},
+        {"dice_range": (0.5, 1.5)},
+        {"max_tries": 0},
+        {"max_tries": 2.5},
+    ],
+)
+def test_bad_arguments(kwargs):
+    name = next(iter(kwargs))
+    with pytest.raises(ValueError, match=name):
+        RandMaskPerturb(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "img, match",
+    [
+        (np.full((1, 8, 8), 0.5), "binary"),
+        (np.zeros((2, 8, 8)), "channel"),
+        (np.zeros((8,)), "spatial dims"),
+        (np.full((1, 8, 8), np.nan), "NaN"),
+    ],
+)
+def test_bad_inputs(img, match):
+    with pytest.raises(ValueError, match=match):
+        RandMaskPerturb()(img)
+
+
+def test_bad_spacing():
+    with pytest.raises(ValueError, match="spacing"):
+        RandMaskPerturb(spacing=(1.0, 1.0, 1.0))(_block(2))
