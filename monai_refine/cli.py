@@ -32,26 +32,13 @@ from monai_refine.data import (
     write_json,
     write_nifti,
 )
-from monai_refine.inferers import CopyPrevious, GraphCutSegmenter, RandomWalkerSegmenter, SlicePropagator
+from monai_refine.inferers import PRESETS, SlicePropagator, propagation_preset
 from monai_refine.metrics import overlap_scores
 
 logger = logging.getLogger("monai_refine")
 
 #: The verbatim 24-slice slab of IRCAD patient 17 shipped with the repository (see its README for the licence).
 DEMO_SLAB = Path(__file__).resolve().parents[1] / "tests" / "testing_data" / "ircad_patient17_slab"
-METHODS = ("graph-cut", "random-walker", "copy-previous")
-
-
-def make_segmenter(method: str, spacing: Sequence[float]):
-    """The per-slice segmenter named ``method`` (one of :data:`METHODS`) with its tuned defaults."""
-    in_plane = tuple(float(s) for s in spacing[:2])
-    if method == "graph-cut":
-        return GraphCutSegmenter(spacing=in_plane)
-    if method == "random-walker":
-        return RandomWalkerSegmenter(spacing=in_plane)
-    if method == "copy-previous":
-        return CopyPrevious()
-    raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
 
 
 def middle_slice(mask: MetaTensor) -> int:
@@ -92,8 +79,10 @@ def _save_overlay(image: MetaTensor, mask: MetaTensor, reference: MetaTensor | N
 
 def run_propagation(args: argparse.Namespace, image: MetaTensor, annotation: MetaTensor, reference, inputs, name):
     """Propagate, report, and write the mask, history and overlay under ``args.output_dir``."""
-    segmenter = make_segmenter(args.method, image.pixdim.tolist())
-    propagator = SlicePropagator(margin_mm=args.margin_mm, window=tuple(args.window), progress=not args.quiet)
+    segmenter, kwargs = propagation_preset(args.method, image.pixdim.tolist())
+    if args.margin_mm is not None:
+        kwargs["margin_mm"] = args.margin_mm
+    propagator = SlicePropagator(**kwargs, window=tuple(args.window), progress=not args.quiet)
     mask = propagator(image, segmenter, annotation=annotation, slices=args.slice)
     output_dir = Path(args.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -162,10 +151,10 @@ def cmd_datalist(args: argparse.Namespace) -> int:
 
 
 def _add_propagation_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--method", choices=METHODS, default="graph-cut", help="per-slice segmenter")
+    parser.add_argument("--method", choices=PRESETS, default="graph-cut", help="per-slice segmenter")
     parser.add_argument("--organ", default="liver", help="IRCAD mask folder under MASKS_DICOM (default: liver)")
     parser.add_argument("--slice", type=int, action="append", help="annotated slice index (repeatable)")
-    parser.add_argument("--margin-mm", type=float, default=5.0, help="background ring distance in mm")
+    parser.add_argument("--margin-mm", type=float, help="background ring distance in mm (default: the preset's)")
     parser.add_argument("--window", type=float, nargs=2, default=(-100.0, 200.0), metavar=("LOW", "HIGH"))
     parser.add_argument("--output-dir", default="outputs", help="folder for the results (default: outputs/)")
     parser.add_argument("-o", "--output", help="mask path (.nii.gz); default under --output-dir")

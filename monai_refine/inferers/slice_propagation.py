@@ -54,6 +54,7 @@ class SlicePropagator(Inferer):
 
     Args:
         margin_mm: dilation radius of the background ring (:class:`MaskSeeds`), in mm.
+        erosion_mm: optional erosion (mm) of the neighbour's mask added to the foreground seeds (:class:`MaskSeeds`).
         window: intensity window ``(low, high)`` mapped to [0, 1] before segmenting (HU for CT; the default is an
             abdominal soft-tissue window).
         min_area_fraction: stop a direction when a slice's area falls below this fraction of the previous slice's.
@@ -78,6 +79,7 @@ class SlicePropagator(Inferer):
     def __init__(
         self,
         margin_mm: float = 5.0,
+        erosion_mm: float | None = None,
         window: tuple[float, float] = (-100.0, 200.0),
         min_area_fraction: float = 0.1,
         fill_holes: bool = True,
@@ -91,7 +93,7 @@ class SlicePropagator(Inferer):
             raise ValueError(f"min_area_fraction must be in [0, 1), got {min_area_fraction}.")
         if slice_axis not in (-3, -2, -1, 0, 1, 2):
             raise ValueError(f"slice_axis must be a spatial axis in [-3, 2], got {slice_axis}.")
-        self.seeder = MaskSeeds(margin_mm=margin_mm)
+        self.seeder = MaskSeeds(margin_mm=margin_mm, erosion_mm=erosion_mm)
         self.window = (float(window[0]), float(window[1]))
         self.min_area_fraction = float(min_area_fraction)
         self.fill_holes = fill_holes

@@ -125,14 +125,16 @@ def test_bad_parameters(kwargs, match):
 @pytest.mark.slow
 def test_graph_cut_on_the_shipped_slab():
     """The tuned graph cut on the verbatim IRCAD slab, from its middle slice: a floor the code really reaches."""
-    from monai_refine.cli import make_segmenter, middle_slice
+    from monai_refine.cli import middle_slice
     from monai_refine.data import load_ircad_patient
+    from monai_refine.inferers import propagation_preset
 
     image, reference = load_ircad_patient(SLAB_DIR)
     start = middle_slice(reference)
     annotation = torch.zeros_like(reference)
     annotation[..., start] = reference[..., start]
-    mask = SlicePropagator()(image, make_segmenter("graph-cut", image.pixdim.tolist()), annotation=annotation)
+    segmenter, kwargs = propagation_preset("graph-cut", image.pixdim.tolist())
+    mask = SlicePropagator(**kwargs)(image, segmenter, annotation=annotation)
     scores = overlap_scores(mask, reference)
-    assert scores["dice"] > 0.90, scores
+    assert scores["dice"] > 0.95, scores  # measured 0.962 (docs/results.md)
     torch.testing.assert_close(mask.affine, image.affine)
