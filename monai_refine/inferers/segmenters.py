@@ -14,11 +14,9 @@ The classical segmenters here work inside the bounding box of the seeds (the bac
 from __future__ import annotations
 
 import edt
+import maxflow
 import numpy as np
-from monai.utils import optional_import
 from skimage.segmentation import random_walker
-
-maxflow, _ = optional_import("maxflow", name="")
 
 __all__ = ["CopyPrevious", "GraphCutSegmenter", "RandomWalkerSegmenter", "seed_bounding_box"]
 
@@ -88,8 +86,6 @@ class GraphCutSegmenter:
         shape_weight: float = 0.0,
         spacing: tuple[float, float] | None = None,
     ) -> None:
-        if maxflow is None or not hasattr(maxflow, "Graph"):
-            raise ImportError("GraphCutSegmenter needs PyMaxflow: pip install PyMaxflow")
         if not np.isfinite(lambda_) or lambda_ < 0:
             raise ValueError(f"lambda_ must be finite and >= 0, got {lambda_}.")
         if not np.isfinite(sigma) or sigma <= 0:
