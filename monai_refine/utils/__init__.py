@@ -1,3 +1,3 @@
 from __future__ import annotations
 
-from .enums import RefineKeys, SeedChannel, StopReason
+from .enums import RefineKeys, RefineOutputs, SeedChannel, StopReason

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from monai.utils import StrEnum
 
-__all__ = ["RefineKeys", "SeedChannel", "StopReason"]
+__all__ = ["RefineKeys", "RefineOutputs", "SeedChannel", "StopReason"]
 
 
 class RefineKeys(StrEnum):
@@ -38,3 +38,23 @@ class StopReason(StrEnum):
     SHRUNK = "shrunk"
     VOLUME_END = "volume_end"
     MAX_STEPS = "max_steps"
+
+
+class RefineOutputs(StrEnum):
+    """Names of the outputs of the multi-output refinement networks (the keys of the dict their ``forward`` returns).
+
+    - ``REFINED``: :py:class:`monai_refine.networks.nets.RefineNet`'s refined segmentation, full resolution.
+    - ``SIDE_1``, ``SIDE_2``, ``SIDE_4``: RefineNet's initial (side) segmentations at 1x, 1/2x and 1/4x of the
+      input size; the number is the downsampling factor.
+    - ``MASK``: :py:class:`monai_refine.networks.nets.QualityUNet`'s refined segmentation.
+    - ``QUALITY``: QualityUNet's predicted Dice of its input mask, shape ``(B, 1)``, in [0, 1].
+
+    Segmentations are logits, like the outputs of MONAI's networks.
+    """
+
+    REFINED = "refined"
+    SIDE_1 = "side_1"
+    SIDE_2 = "side_2"
+    SIDE_4 = "side_4"
+    MASK = "mask"
+    QUALITY = "quality"

@@ -1,0 +1,81 @@
+"""Deep supervision of a network that returns its outputs as a dict (RefineNet)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+from monai.losses import DeepSupervisionLoss
+from torch.nn.modules.loss import _Loss
+
+from monai_refine.utils.enums import RefineOutputs
+
+__all__ = ["DeepSupervisionDictLoss"]
+
+
+class DeepSupervisionDictLoss(DeepSupervisionLoss):
+    """MONAI's :py:class:`monai.losses.DeepSupervisionLoss` for networks that return a dict of outputs.
+
+    ``DeepSupervisionLoss`` takes a list of outputs, finest and most important first, and downsamples the target
+    (nearest-exact) to each output's size. :py:class:`monai_refine.networks.nets.RefineNet` returns a dict, so
+    this thin wrapper picks ``keys`` from it, in order, and hands the list to ``DeepSupervisionLoss``; tensors and
+    lists pass through unchanged. The total is :math:`\\sum_k w_k \\, \\text{loss}(\\text{out}_k, y_k)`.
+
+    Args:
+        loss: the loss applied to every output, e.g. ``DiceLoss(sigmoid=True)``.
+        keys: the outputs to supervise, in weight order. Defaults to RefineNet's refined output then its side
+            outputs at 1x, 1/2x and 1/4x.
+        weight_mode: ``"exp"`` (1, 1/2, 1/4, ...), ``"same"`` (all 1) or ``"two"`` (1, 1/2, 1/2, ...).
+        weights: explicit non-negative weights, one per key; overrides ``weight_mode``.
+
+    Raises:
+        ValueError: when ``keys`` is empty, ``weight_mode`` is unknown or ``weights`` has the wrong length or a
+            negative value.
+
+    Example:
+        >>> from monai.losses import DiceLoss
+        >>> loss = DeepSupervisionDictLoss(DiceLoss(sigmoid=True))
+        >>> outputs = {"refined": torch.randn(1, 1, 32, 32), "side_1": torch.randn(1, 1, 32, 32),
+        ...            "side_2": torch.randn(1, 1, 16, 16), "side_4": torch.randn(1, 1, 8, 8)}
+        >>> loss(outputs, (torch.rand(1, 1, 32, 32) > 0.5).float()).shape
+        torch.Size([])
+    """
+
+    def __init__(
+        self,
+        loss: _Loss,
+        keys: Sequence[str] = (
+            RefineOutputs.REFINED,
+            RefineOutputs.SIDE_1,
+            RefineOutputs.SIDE_2,
+            RefineOutputs.SIDE_4,
+        ),
+        weight_mode: str = "exp",
+        weights: Sequence[float] | None = None,
+    ) -> None:
+        if len(keys) == 0:
+            raise ValueError("keys must name at least one output.")
+        if weight_mode not in ("exp", "same", "two"):
+            raise ValueError(f"weight_mode must be 'exp', 'same' or 'two', got {weight_mode!r}.")
+        if weights is not None and (len(weights) != len(keys) or min(weights) < 0):
+            raise ValueError(f"weights must be {len(keys)} non-negative values (one per key), got {weights}.")
+        super().__init__(loss, weight_mode=weight_mode, weights=None if weights is None else list(weights))
+        self.keys = [str(k) for k in keys]
+
+    def forward(
+        self, input: None | torch.Tensor | list[torch.Tensor] | Mapping[str, torch.Tensor], target: torch.Tensor
+    ) -> torch.Tensor:
+        """
+        Args:
+            input: the network's output dict (``keys`` are supervised), a list of outputs, or one tensor.
+            target: ``(B, C, *spatial)`` ground truth at full resolution.
+
+        Raises:
+            ValueError: when a key is missing from the dict, or ``input`` is None.
+        """
+        if isinstance(input, Mapping):
+            missing = [k for k in self.keys if k not in input]
+            if missing:
+                raise ValueError(f"input is missing the outputs {missing}; it has {list(input)}.")
+            input = [input[k] for k in self.keys]
+        return super().forward(input, target)

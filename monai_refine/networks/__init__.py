@@ -1,0 +1,4 @@
+from __future__ import annotations
+
+from .blocks import UNetDecoder, UNetEncoder, UNetFeatures
+from .nets import CDNN, IterativeUNet, QualityUNet, RefineNet

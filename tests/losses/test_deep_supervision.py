@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from monai.losses import DiceLoss
+from parameterized import parameterized
+
+from monai_refine.losses import DeepSupervisionDictLoss
+from monai_refine.networks.nets import RefineNet
+from monai_refine.utils import RefineOutputs
+
+TARGET = (torch.rand(2, 1, 16, 16) > 0.5).float()
+
+
+def refinenet_like_outputs() -> dict[str, torch.Tensor]:
+    return {
+        RefineOutputs.REFINED: torch.randn(2, 1, 16, 16),
+        RefineOutputs.SIDE_1: torch.randn(2, 1, 16, 16),
+        RefineOutputs.SIDE_2: torch.randn(2, 1, 8, 8),
+        RefineOutputs.SIDE_4: torch.randn(2, 1, 4, 4),
+        RefineOutputs.QUALITY: torch.rand(2, 1),  # not supervised: not in keys
+    }
+
+
+class TestDeepSupervisionDictLoss:
+    @parameterized.expand(
+        [("exp", None, [1.0, 0.5, 0.25, 0.125]), ("same", [2.0, 1.0, 0.0, 1.0], [2.0, 1.0, 0.0, 1.0])]
+    )
+    def test_weighted_sum_over_keys(self, weight_mode, weights, expected_weights):
+        dice = DiceLoss(sigmoid=True)
+        outputs = refinenet_like_outputs()
+        value = DeepSupervisionDictLoss(dice, weight_mode=weight_mode, weights=weights)(outputs, TARGET)
+        keys = (RefineOutputs.REFINED, RefineOutputs.SIDE_1, RefineOutputs.SIDE_2, RefineOutputs.SIDE_4)
+        expected = sum(
+            w * dice(outputs[k], F.interpolate(TARGET, size=outputs[k].shape[2:], mode="nearest-exact"))
+            for w, k in zip(expected_weights, keys)
+        )
+        torch.testing.assert_close(value, expected)
+
+    def test_tensor_passes_through(self):
+        logits = torch.randn(2, 1, 16, 16)
+        torch.testing.assert_close(DeepSupervisionDictLoss(DiceLoss())(logits, TARGET), DiceLoss()(logits, TARGET))
+
+    def test_trains_refinenet(self):
+        net = RefineNet(2, features=(4, 4, 8, 8, 4), refine_features=4)
+        DeepSupervisionDictLoss(DiceLoss(sigmoid=True))(net(torch.rand(2, 3, 16, 16)), TARGET).backward()
+        assert all(p.grad is not None for p in net.parameters())
+
+    def test_missing_output(self):
+        outputs = refinenet_like_outputs()
+        del outputs[RefineOutputs.SIDE_4]
+        with pytest.raises(ValueError, match="input is missing the outputs \\['side_4'\\]"):
+            DeepSupervisionDictLoss(DiceLoss())(outputs, TARGET)
+
+    @parameterized.expand(
+        [
+            ({"keys": ()}, "keys"),
+            ({"weight_mode": "linear"}, "weight_mode"),
+            ({"weights": [1.0, 0.5]}, "weights"),
+            ({"weights": [1.0, 0.5, -0.5, 0.1]}, "weights"),
+        ]
+    )
+    def test_bad_arguments(self, kwargs, name):
+        with pytest.raises(ValueError, match=name):
+            DeepSupervisionDictLoss(DiceLoss(), **kwargs)

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn as nn
+from parameterized import parameterized
+
+from monai_refine.networks.nets import CDNN
+from tests.networks.nets.common import (
+    assert_eval_deterministic,
+    assert_gradients_reach_every_parameter,
+    assert_scriptable_and_exportable,
+)
+
+TINY = {"features": (4,) * 17}
+PAPER_PARAMETERS = 5_042_589  # Yuan and Lo 2019, section III-A
+
+
+class TestCDNN:
+    def test_paper_parameter_count(self):
+        net = CDNN(spatial_dims=2, in_channels=7, out_channels=1)
+        count = sum(p.numel() for p in net.parameters() if p.requires_grad)
+        assert abs(count - PAPER_PARAMETERS) / PAPER_PARAMETERS < 0.02, count
+
+    def test_paper_layers(self):
+        net = CDNN(2)
+        convs = [m for m in net.modules() if isinstance(m, nn.Conv2d)]
+        assert [c.kernel_size[0] for c in convs] == [3] * 5 + [4] + [3] * 6 + [4] + [3] * 4 + [1]
+        assert sum(isinstance(m, nn.BatchNorm2d) for m in net.modules()) == 17
+        assert [m.p for m in net.modules() if isinstance(m, nn.Dropout2d | nn.Dropout)] == [0.5, 0.5]
+
+    @parameterized.expand([(2, 7, 1, (32, 48)), (2, 3, 2, (16, 16)), (3, 7, 1, (16, 16, 32)), (3, 1, 2, (16, 32, 16))])
+    def test_shapes(self, dims, in_channels, out_channels, spatial):
+        net = CDNN(dims, in_channels, out_channels, **TINY).eval()
+        with torch.no_grad():
+            assert net(torch.rand(2, in_channels, *spatial)).shape == (2, out_channels, *spatial)
+
+    @parameterized.expand([((33, 32),), ((40, 48),), ((16, 16, 24),)])
+    def test_rejects_sizes_not_divisible_by_16(self, spatial):
+        net = CDNN(len(spatial), **TINY)
+        with pytest.raises(ValueError, match=r"divisible by 16.*DivisiblePad\(k=16\)"):
+            net(torch.rand(1, 7, *spatial))
+
+    def test_gradients(self):
+        assert_gradients_reach_every_parameter(CDNN(2, **TINY), torch.rand(2, 7, 32, 32))
+
+    def test_eval_deterministic(self):
+        assert_eval_deterministic(CDNN(3, **TINY), torch.rand(2, 7, 16, 16, 16))
+
+    def test_script_and_export(self):
+        assert_scriptable_and_exportable(CDNN(2, **TINY), torch.rand(1, 7, 32, 48))
+
+    @parameterized.expand(
+        [
+            ({"spatial_dims": 1}, "spatial_dims"),
+            ({"in_channels": 0}, "in_channels"),
+            ({"out_channels": 0}, "out_channels"),
+            ({"features": (4,) * 16}, "features"),
+            ({"dropout": 1.0}, "dropout"),
+        ]
+    )
+    def test_bad_arguments(self, kwargs, name):
+        args = {"spatial_dims": 2, **TINY, **kwargs}
+        with pytest.raises(ValueError, match=name):
+            CDNN(**args)

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import pytest
+import torch
+from parameterized import parameterized
+
+from monai_refine.networks.nets import IterativeUNet
+from tests.networks.nets.common import (
+    assert_eval_deterministic,
+    assert_gradients_reach_every_parameter,
+    assert_scriptable_and_exportable,
+)
+
+TINY = {"features": (4, 4, 8, 8, 4)}
+# spatial_dims, in_channels, prior_channels, out_channels, input spatial shape (odd sizes included)
+CASES = [
+    (2, 2, 1, 1, (32, 32)),
+    (2, 4, 1, 2, (33, 31)),
+    (3, 2, 1, 1, (16, 16, 16)),
+    (3, 3, 2, 2, (17, 15, 16)),
+]
+
+
+class TestIterativeUNet:
+    @parameterized.expand(CASES)
+    def test_shape_and_inputs(self, dims, in_channels, prior_channels, out_channels, spatial):
+        net = IterativeUNet(dims, in_channels, out_channels, prior_channels, **TINY).eval()
+        image = torch.rand(2, in_channels - prior_channels, *spatial)
+        prior = torch.full((2, prior_channels, *spatial), 0.5)
+        with torch.no_grad():
+            out = net(image, prior)
+            concatenated = net(torch.cat([image, prior], dim=1))
+        assert out.shape == (2, out_channels, *spatial)
+        torch.testing.assert_close(out, concatenated)
+
+    def test_prior_matters(self):
+        net = IterativeUNet(2, **TINY).eval()
+        image = torch.rand(1, 1, 16, 16)
+        with torch.no_grad():
+            assert not torch.allclose(net(image, torch.zeros_like(image)), net(image, torch.ones_like(image)))
+
+    def test_gradients(self):
+        assert_gradients_reach_every_parameter(IterativeUNet(2, **TINY), torch.rand(2, 2, 16, 16))
+
+    def test_eval_deterministic(self):
+        assert_eval_deterministic(IterativeUNet(3, dropout=0.5, **TINY), torch.rand(2, 2, 16, 16, 16))
+
+    def test_script_and_export(self):
+        assert_scriptable_and_exportable(IterativeUNet(2, **TINY), torch.rand(2, 2, 33, 31))
+
+    @parameterized.expand(
+        [
+            ({"spatial_dims": 1}, "spatial_dims"),
+            ({"spatial_dims": 4}, "spatial_dims"),
+            ({"in_channels": 1}, "in_channels"),
+            ({"prior_channels": 0}, "prior_channels"),
+            ({"out_channels": 0}, "out_channels"),
+            ({"features": (4, 4, 4)}, "features"),
+        ]
+    )
+    def test_bad_arguments(self, kwargs, name):
+        args = {"spatial_dims": 2, **TINY, **kwargs}
+        with pytest.raises(ValueError, match=name):
+            IterativeUNet(**args)
+
+    def test_bad_input_channels(self):
+        net = IterativeUNet(2, in_channels=3, prior_channels=1, **TINY)
+        with pytest.raises(ValueError, match="in_channels=3"):
+            net(torch.rand(1, 2, 16, 16))
+        with pytest.raises(ValueError, match="image channels"):
+            net(torch.rand(1, 1, 16, 16), torch.rand(1, 1, 16, 16))
+        with pytest.raises(ValueError, match="prior must have 1 channels"):
+            net(torch.rand(1, 2, 16, 16), torch.rand(1, 2, 16, 16))

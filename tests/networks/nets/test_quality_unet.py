@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import pytest
+import torch
+from parameterized import parameterized
+
+from monai_refine.networks.nets import QualityUNet
+from monai_refine.utils import RefineOutputs
+from tests.networks.nets.common import (
+    assert_eval_deterministic,
+    assert_gradients_reach_every_parameter,
+    assert_scriptable_and_exportable,
+)
+
+TINY = {"features": (4, 8, 8, 8, 4)}
+# spatial_dims, in_channels, mask_channels, out_channels, input spatial shape (odd sizes included)
+CASES = [
+    (2, 2, 1, 1, (32, 32)),
+    (2, 4, 1, 2, (33, 31)),
+    (3, 2, 1, 1, (16, 16, 16)),
+    (3, 3, 2, 2, (17, 15, 16)),
+]
+
+
+class TestQualityUNet:
+    @parameterized.expand(CASES)
+    def test_shapes(self, dims, in_channels, mask_channels, out_channels, spatial):
+        net = QualityUNet(dims, in_channels, out_channels, mask_channels, **TINY).eval()
+        image = torch.rand(2, in_channels - mask_channels, *spatial)
+        mask = torch.rand(2, mask_channels, *spatial)
+        with torch.no_grad():
+            out = net(image, mask)
+            concatenated = net(torch.cat([image, mask], dim=1))
+        assert set(out) == {RefineOutputs.MASK, RefineOutputs.QUALITY}
+        assert out[RefineOutputs.MASK].shape == (2, out_channels, *spatial)
+        quality = out[RefineOutputs.QUALITY]
+        assert quality.shape == (2, 1)
+        assert ((quality >= 0) & (quality <= 1)).all()
+        for key in out:
+            torch.testing.assert_close(out[key], concatenated[key])
+
+    def test_default_is_four_levels_of_two_convs_with_32_filters(self):
+        net = QualityUNet(2)
+        assert len(net.unet.encoder.levels) == 4
+        first = net.unet.encoder.levels[0]
+        assert len(first) == 2 and first.conv_0.conv.out_channels == 32
+
+    def test_gradients(self):
+        assert_gradients_reach_every_parameter(QualityUNet(2, **TINY), torch.rand(2, 2, 16, 16))
+
+    def test_eval_deterministic(self):
+        assert_eval_deterministic(QualityUNet(3, dropout=0.5, **TINY), torch.rand(2, 2, 16, 16, 16))
+
+    def test_script_and_export(self):
+        assert_scriptable_and_exportable(QualityUNet(2, **TINY), torch.rand(2, 2, 33, 31))
+
+    @parameterized.expand(
+        [
+            ({"spatial_dims": 1}, "spatial_dims"),
+            ({"in_channels": 1}, "in_channels"),
+            ({"mask_channels": 0}, "mask_channels"),
+            ({"out_channels": 0}, "out_channels"),
+            ({"features": (4, 4)}, "features"),
+        ]
+    )
+    def test_bad_arguments(self, kwargs, name):
+        args = {"spatial_dims": 2, **TINY, **kwargs}
+        with pytest.raises(ValueError, match=name):
+            QualityUNet(**args)
+
+    def test_bad_input_channels(self):
+        net = QualityUNet(2, **TINY)
+        with pytest.raises(ValueError, match="in_channels=2"):
+            net(torch.rand(1, 3, 16, 16))
+        with pytest.raises(ValueError, match="mask must have 1 channels"):
+            net(torch.rand(1, 1, 16, 16), torch.rand(1, 2, 16, 16))

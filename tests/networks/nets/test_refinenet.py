@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import pytest
+import torch
+from monai.networks.nets import BasicUNet
+from parameterized import parameterized
+
+from monai_refine.networks.nets import RefineNet
+from monai_refine.utils import RefineOutputs
+from tests.networks.nets.common import (
+    assert_eval_deterministic,
+    assert_gradients_reach_every_parameter,
+    assert_scriptable_and_exportable,
+)
+
+TINY = {"features": (4, 4, 8, 8, 4), "refine_features": 4}
+KEYS = {RefineOutputs.REFINED, RefineOutputs.SIDE_1, RefineOutputs.SIDE_2, RefineOutputs.SIDE_4}
+# spatial_dims, in_channels, seed_channels, out_channels, input spatial shape (odd sizes included)
+CASES = [
+    (2, 3, 2, 1, (32, 32)),
+    (2, 5, 2, 2, (33, 31)),
+    (3, 3, 2, 1, (16, 16, 16)),
+    (3, 4, 1, 2, (17, 15, 16)),
+]
+
+
+def tiny_backbone(dims: int, in_channels: int, out_channels: int) -> BasicUNet:
+    return BasicUNet(dims, in_channels, out_channels, features=(4, 4, 4, 4, 4, 4), norm="batch")
+
+
+class TestRefineNet:
+    @parameterized.expand(CASES)
+    def test_shapes(self, dims, in_channels, seed_channels, out_channels, spatial):
+        net = RefineNet(dims, in_channels, out_channels, seed_channels, **TINY).eval()
+        self.check_outputs(net, in_channels, seed_channels, out_channels, spatial)
+
+    @parameterized.expand([(2, (32, 32)), (3, (16, 16, 32))])
+    def test_monai_backbone(self, dims, spatial):
+        net = RefineNet(dims, backbone=tiny_backbone(dims, 1, 2), out_channels=2, **TINY).eval()
+        self.check_outputs(net, 3, 2, 2, spatial)
+
+    @staticmethod
+    def check_outputs(net, in_channels, seed_channels, out_channels, spatial):
+        image = torch.rand(2, in_channels - seed_channels, *spatial)
+        seed_maps = torch.rand(2, seed_channels, *spatial)
+        with torch.no_grad():
+            out = net(image, seed_maps)
+            concatenated = net(torch.cat([image, seed_maps], dim=1))
+        assert set(out) == KEYS
+        assert out[RefineOutputs.REFINED].shape == out[RefineOutputs.SIDE_1].shape == (2, out_channels, *spatial)
+        assert out[RefineOutputs.SIDE_2].shape == (2, out_channels, *(s // 2 for s in spatial))
+        assert out[RefineOutputs.SIDE_4].shape == (2, out_channels, *(s // 4 for s in spatial))
+        for key in KEYS:
+            torch.testing.assert_close(out[key], concatenated[key])
+
+    def test_seed_maps_drive_the_refinement_only(self):
+        net = RefineNet(2, **TINY).eval()
+        image = torch.rand(1, 1, 16, 16)
+        with torch.no_grad():
+            fg = net(image, torch.stack([torch.ones(16, 16), torch.zeros(16, 16)])[None])
+            bg = net(image, torch.stack([torch.zeros(16, 16), torch.ones(16, 16)])[None])
+        assert not torch.allclose(fg[RefineOutputs.REFINED], bg[RefineOutputs.REFINED])
+        for key in (RefineOutputs.SIDE_1, RefineOutputs.SIDE_2, RefineOutputs.SIDE_4):
+            torch.testing.assert_close(fg[key], bg[key])  # the backbone sees the image alone
+
+    @parameterized.expand([(None,), ("basic_unet",)])
+    def test_gradients(self, backbone):
+        net = RefineNet(2, backbone=tiny_backbone(2, 1, 1) if backbone else None, **TINY)
+        assert_gradients_reach_every_parameter(net, torch.rand(2, 3, 16, 16))
+
+    def test_eval_deterministic(self):
+        assert_eval_deterministic(RefineNet(3, dropout=0.5, **TINY), torch.rand(2, 3, 16, 16, 16))
+
+    @parameterized.expand([(None,), ("basic_unet",)])
+    def test_script_and_export(self, backbone):
+        net = RefineNet(2, backbone=tiny_backbone(2, 1, 1) if backbone else None, **TINY)
+        assert_scriptable_and_exportable(net, torch.rand(2, 3, 33, 31))
+
+    @parameterized.expand(
+        [
+            ({"spatial_dims": 1}, "spatial_dims"),
+            ({"in_channels": 2}, "in_channels"),
+            ({"seed_channels": 0}, "seed_channels"),
+            ({"out_channels": 0}, "out_channels"),
+            ({"refine_features": 0}, "refine_features"),
+            ({"features": (4, 4, 4)}, "features"),
+        ]
+    )
+    def test_bad_arguments(self, kwargs, name):
+        args = {"spatial_dims": 2, **TINY, **kwargs}
+        with pytest.raises(ValueError, match=name):
+            RefineNet(**args)
+
+    def test_bad_input_channels(self):
+        net = RefineNet(2, **TINY)
+        with pytest.raises(ValueError, match="in_channels=3"):
+            net(torch.rand(1, 2, 16, 16))
+        with pytest.raises(ValueError, match="seed_maps must have 2 channels"):
+            net(torch.rand(1, 1, 16, 16), torch.rand(1, 1, 16, 16))
