@@ -9,7 +9,8 @@ For each image size and σ, the same 50 random seeds go through:
 Targets (issue 3): ours ≥ 2× faster than ``AddGuidanceSignald`` at every σ at 512², and never slower than one bare
 EDT (``ours / EDT ≤ 1``).
 
-Run: ``python benchmarks/bench_seeds.py`` (``--repeats N`` for steadier numbers).
+Run: ``python benchmarks/bench_seeds.py`` (``--repeats N`` for steadier numbers, ``--torch-threads 1`` to compare
+one core against one core: MONAI's Gaussian filter runs on all of torch's threads).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import argparse
 import time
 
 import numpy as np
+import torch
 from monai.apps.deepgrow.transforms import AddGuidanceSignald
 from scipy import ndimage
 
@@ -42,7 +44,11 @@ def best_ms(repeats: int, fn, *args) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--torch-threads", type=int, help="torch threads for MONAI's GaussianFilter (default: torch's)")
     args = parser.parse_args()
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
+    print(f"torch threads: {torch.get_num_threads()} (GaussianSeedMap and scipy's EDT use one thread)")
     rng = np.random.default_rng(0)
     header = (
         f"{'shape':>14} {'sigma px':>8} {'ours ms':>9} {'MONAI ms':>9} {'EDT ms':>8} {'MONAI/ours':>10} {'ours/EDT':>8}"

@@ -204,16 +204,32 @@ class MaskSeeds(Transform):
         return _stack_seeds(foreground, ring, mask)
 
 
+def _truncated_kernel(sigma: float, spacing: np.ndarray, cutoff: float) -> tuple[np.ndarray, np.ndarray]:
+    """Voxel offsets within ``cutoff`` mm of the origin and their Gaussian values ``exp(-d² / 2σ²)``."""
+    radius = np.floor(cutoff / spacing).astype(np.int64)
+    grids = np.meshgrid(*(np.arange(-r, r + 1) for r in radius), indexing="ij")
+    offsets = np.stack([g.ravel() for g in grids], axis=1)
+    squared = ((offsets * spacing) ** 2).sum(axis=1)
+    inside = squared <= cutoff**2
+    return offsets[inside], np.exp(squared[inside] * (-0.5 / sigma**2)).astype(np.float32)
+
+
 class GaussianSeedMap(Transform):
     """Gaussian seed maps: value ``exp(-d² / 2σ²)`` of the distance ``d`` (mm) to the nearest seed of each channel.
 
-    One exact squared Euclidean distance transform per channel (the ``edt`` package, anisotropic, O(N) whatever the
-    number of seeds or σ), so the cost never grows with σ or the seed count, unlike blurring a point image. The map
-    is 1 on a seed, ``exp(-0.5)`` exactly σ mm away, and 0 everywhere for a channel without seeds.
+    The map is 1 on a seed, ``exp(-0.5)`` exactly σ mm away, exactly 0 beyond ``truncate · σ`` (default 5σ, where
+    the value would be below 4e-6), and 0 everywhere for a channel without seeds. Each channel takes the cheaper of
+    two exact paths, neither with a Python loop over voxels or seeds:
+
+    - few seeds for the image: the truncated kernel is scattered around every seed at once, keeping the maximum
+      (the value of the nearest seed), in time proportional to ``seeds × kernel voxels``;
+    - otherwise one anisotropic squared Euclidean distance transform (the ``edt`` package, O(N) whatever the number
+      of seeds or σ), so the cost never exceeds one EDT, unlike blurring a point image, whose cost grows with σ.
 
     Args:
         sigma: Gaussian width in mm (voxel units when no spacing is known), > 0.
         spacing: voxel spacing in mm, one value per spatial dim; default: the MetaTensor's ``pixdim``, else 1.
+        truncate: the map is set to 0 beyond ``truncate · σ``, > 0.
 
     Shapes:
         ``seeds``: ``(C, *spatial)`` binary (usually ``C = 2``: foreground, background); returns ``(C, *spatial)``
@@ -229,21 +245,40 @@ class GaussianSeedMap(Transform):
 
     backend = [TransformBackends.NUMPY]
 
-    def __init__(self, sigma: float = 5.0, spacing: Sequence[float] | float | None = None) -> None:
+    def __init__(self, sigma: float = 5.0, spacing: Sequence[float] | float | None = None, truncate: float = 5.0):
         if not np.isfinite(sigma) or sigma <= 0:
             raise ValueError(f"sigma must be finite and > 0 (mm), got {sigma}.")
+        if not np.isfinite(truncate) or truncate <= 0:
+            raise ValueError(f"truncate must be finite and > 0 (multiples of sigma), got {truncate}.")
         self.sigma = float(sigma)
         self.spacing = spacing
+        self.truncate = float(truncate)
+
+    def _scatter(self, seed: np.ndarray, offsets: np.ndarray, values: np.ndarray, out: np.ndarray) -> None:
+        """Write the maximum over seeds of the kernel ``values`` placed at every seed of ``seed`` into ``out``."""
+        shape = np.asarray(seed.shape)
+        voxels = np.argwhere(seed)[:, None, :] + offsets[None]
+        inside = ((voxels >= 0) & (voxels < shape)).all(axis=-1)
+        flat = np.ravel_multi_index(tuple(voxels[inside].T), seed.shape)
+        np.maximum.at(out.reshape(-1), flat, np.broadcast_to(values, inside.shape)[inside])
 
     def __call__(self, seeds: NdarrayOrTensor) -> NdarrayOrTensor:
         """Maps ``(C, *spatial)`` from binary seeds ``(C, *spatial)``."""
         seeds_np = as_binary_mask("seeds", seeds, channels=None)
         spacing = resolve_spacing(seeds, self.spacing, seeds_np.ndim - 1)
+        cutoff = self.truncate * self.sigma
+        kernel_box = int(np.prod(2 * np.floor(cutoff / spacing) + 1))  # bounds the kernel's voxel count
+        kernel = None
         maps = np.zeros(seeds_np.shape, dtype=np.float32)
-        for channel, seed in enumerate(seeds_np):  # one EDT per class channel, never one per seed
-            if seed.any():
+        for channel, seed in enumerate(seeds_np):  # one class channel at a time, never one seed at a time
+            count = np.count_nonzero(seed)
+            if count and count * kernel_box <= seed.size // 2:
+                kernel = kernel or _truncated_kernel(self.sigma, spacing, cutoff)
+                self._scatter(seed, *kernel, maps[channel])
+            elif count:
                 squared = edt.edtsq(~seed, anisotropy=tuple(spacing), black_border=False)
-                np.exp(squared * np.float32(-0.5 / self.sigma**2), out=maps[channel])
+                squared *= np.float32(-0.5 / self.sigma**2)
+                np.exp(squared, out=maps[channel], where=squared >= np.float32(-0.5 * self.truncate**2))
         return convert_to_dst_type(maps, seeds, dtype=np.float32)[0]
 
 

@@ -158,15 +158,24 @@ def test_gaussian_map_anisotropic_values(convert):
     assert (maps[1] == 0).all()  # a channel without seeds
 
 
-def test_gaussian_map_nearest_seed_wins_and_matches_brute_force():
+@pytest.mark.parametrize(
+    "shape, n_seeds, sigma",
+    [((30, 40), 6, 4.0), ((120, 150), 4, 1.5), ((12, 20, 16), 3, 2.0), ((40, 40, 30), 3, 1.0)],
+    ids=["2d-edt", "2d-scatter", "3d-edt", "3d-scatter"],
+)
+def test_gaussian_map_matches_brute_force(shape, n_seeds, sigma):
+    """Both paths (one EDT, or kernels scattered around few seeds) equal the brute-force nearest-seed Gaussian."""
     rng = np.random.default_rng(0)
-    seeds = np.zeros((1, 30, 40), dtype=bool)
-    points = np.stack([rng.integers(0, 30, 6), rng.integers(0, 40, 6)], 1)
-    seeds[0, points[:, 0], points[:, 1]] = True
-    maps = GaussianSeedMap(sigma=4.0, spacing=(1.2, 0.8))(seeds)
-    grid = np.stack(np.meshgrid(np.arange(30), np.arange(40), indexing="ij"), -1) * np.array([1.2, 0.8])
-    d2 = ((grid[:, :, None, :] - points[None, None] * np.array([1.2, 0.8])) ** 2).sum(-1).min(-1)
-    np.testing.assert_allclose(maps[0], np.exp(-d2 / 32), rtol=1e-5, atol=1e-7)
+    spacing = np.array([1.2, 0.8, 1.5][: len(shape)])
+    points = np.stack([rng.integers(0, s, n_seeds) for s in shape], 1)
+    seeds = np.zeros((1, *shape), dtype=bool)
+    seeds[(0, *points.T)] = True
+    maps = GaussianSeedMap(sigma=sigma, spacing=spacing)(seeds)
+    grid = np.stack(np.meshgrid(*[np.arange(s) for s in shape], indexing="ij"), -1) * spacing
+    d2 = ((grid[..., None, :] - points * spacing) ** 2).sum(-1).min(-1)
+    expected = np.where(d2 <= (5 * sigma) ** 2, np.exp(-d2 / (2 * sigma**2)), 0.0)
+    on_cutoff = np.isclose(d2, (5 * sigma) ** 2)  # float32 rounding decides either side of the cut there
+    np.testing.assert_allclose(maps[0][~on_cutoff], expected[~on_cutoff], rtol=1e-5, atol=1e-7)
 
 
 def test_gaussian_map_keeps_device_and_meta():
@@ -218,6 +227,7 @@ def test_seeds_from_points():
         (lambda: MaskSeeds()(np.full((1, 4, 4), np.inf)), "mask contains NaN or Inf"),
         (lambda: GaussianSeedMap(sigma=0), "sigma"),
         (lambda: GaussianSeedMap(sigma=-1.0), "sigma"),
+        (lambda: GaussianSeedMap(truncate=0), "truncate"),
         (lambda: GaussianSeedMap()(np.full((2, 4, 4), 2.0)), "seeds must be binary"),
         (lambda: ExtremePointSeeds()(np.zeros((1, 4, 4))), "no foreground"),
         (lambda: ExtremePointSeeds(pert=-1), "pert"),
