@@ -1,5 +1,5 @@
 from __future__ import annotations
 
 from .presets import PRESETS, propagation_preset
-from .segmenters import CopyPrevious, GraphCutSegmenter, RandomWalkerSegmenter, seed_bounding_box
+from .segmenters import CopyPrevious, GraphCutSegmenter, NetworkSegmenter, RandomWalkerSegmenter, seed_bounding_box
 from .slice_propagation import Segmenter, SlicePropagator, SliceRecord

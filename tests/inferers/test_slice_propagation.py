@@ -5,7 +5,13 @@ import pytest
 import torch
 from monai.data import MetaTensor
 
-from monai_refine.inferers import CopyPrevious, GraphCutSegmenter, RandomWalkerSegmenter, SlicePropagator
+from monai_refine.inferers import (
+    CopyPrevious,
+    GraphCutSegmenter,
+    NetworkSegmenter,
+    RandomWalkerSegmenter,
+    SlicePropagator,
+)
 from monai_refine.metrics import overlap_scores
 from tests.utils import SLAB_DIR
 
@@ -138,3 +144,44 @@ def test_graph_cut_on_the_shipped_slab():
     scores = overlap_scores(mask, reference)
     assert scores["dice"] > 0.95, scores  # measured 0.962 (docs/results.md)
     torch.testing.assert_close(mask.affine, image.affine)
+
+
+class _PriorLogits(torch.nn.Module):
+    """A stand-in network that returns the prior channel as logits, and records the channels it was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_channels: list[int] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.in_channels.append(x.shape[1])
+        return 20 * (x[:, 1:2] - 0.5)
+
+
+def test_a_network_plugs_in_without_changing_the_engine():
+    volume, truth = _cone()
+    network = _PriorLogits()
+    segmenter = NetworkSegmenter(network, sigma=3.0, spacing=(0.8, 0.8))
+    mask = SlicePropagator(margin_mm=3.0)(volume, segmenter, annotation=_annotate(truth, [5]))
+    copied = SlicePropagator(margin_mm=3.0)(volume, CopyPrevious(), annotation=_annotate(truth, [5]))
+    np.testing.assert_array_equal(mask.numpy(), copied.numpy())
+    assert set(network.in_channels) == {4}  # image, prior, foreground and background seed maps
+
+
+def test_refinenet_through_network_segmenter():
+    from monai_refine.networks.nets import RefineNet
+    from monai_refine.utils.enums import RefineOutputs
+
+    volume, truth = _cone()
+    torch.manual_seed(0)
+    net = RefineNet(2, in_channels=3, features=(4, 4, 8, 8, 8, 4), refine_features=4)
+    segmenter = NetworkSegmenter(net, channels=("image", "seed_map"), output_key=RefineOutputs.REFINED)
+    propagator = SlicePropagator(margin_mm=3.0)
+    mask = propagator(volume, segmenter, annotation=_annotate(truth, [5]))  # untrained: only the plumbing
+    assert mask.shape == volume.shape and propagator.history[0].index == 5
+    with pytest.raises(ValueError, match="output_key"):
+        NetworkSegmenter(net, channels=("image", "seed_map"))(
+            np.zeros((1, 48, 48), np.float32), truth[:, ..., 5] > 0, np.zeros((2, 48, 48), bool)
+        )
+    with pytest.raises(ValueError, match="channels"):
+        NetworkSegmenter(net, channels=("image", "label"))
