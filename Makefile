@@ -16,7 +16,7 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/monai-refine demo $(ARGS)
+	$(VENV)/bin/monai-refine demo --overwrite $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m ruff check monai_refine tests benchmarks
