@@ -6,12 +6,14 @@ Examples::
     monai-refine demo --data ../shared/data/ircad/patient17 --method random-walker
     monai-refine propagate --ircad PATIENT_DIR --slice 57 -o outputs/p17_liver.nii.gz
     monai-refine propagate --image ct.nii.gz --annotation slice_mask.nii.gz -o outputs/liver.nii.gz
+    monai-refine propagate --ircad PATIENT_DIR --slice 57 --clicks corrections.json   # user corrections
     monai-refine datalist images/ masks/ --mask-suffix _segmentation -o datalist.json
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -34,6 +36,7 @@ from monai_refine.data import (
 )
 from monai_refine.inferers import PRESETS, SlicePropagator, propagation_preset
 from monai_refine.metrics import overlap_scores
+from monai_refine.transforms import seeds_from_points
 
 logger = logging.getLogger("monai_refine")
 
@@ -83,7 +86,9 @@ def run_propagation(args: argparse.Namespace, image: MetaTensor, annotation: Met
     if args.margin_mm is not None:
         kwargs["margin_mm"] = args.margin_mm
     propagator = SlicePropagator(**kwargs, window=tuple(args.window), progress=not args.quiet)
-    mask = propagator(image, segmenter, annotation=annotation, slices=args.slice)
+    seeds = read_clicks(args.clicks, image.shape[1:]) if args.clicks else None
+    mask = propagator(image, segmenter, annotation=annotation, slices=args.slice, seeds=seeds)
+    starts = [record.index for record in propagator.history if record.direction == 0]
     output_dir = Path(args.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     out_path = Path(args.output) if args.output else output_dir / f"{name}_{args.method}.nii.gz"
@@ -91,7 +96,7 @@ def run_propagation(args: argparse.Namespace, image: MetaTensor, annotation: Met
     history_path = out_path.with_name(out_path.name.split(".")[0] + "_history.json")
     write_json([r.to_dict() for r in propagator.history], history_path, overwrite=args.overwrite)
     ms = [r.ms for r in propagator.history if r.direction]
-    print(f"segmented {len(propagator.history)} slices from slice(s) {args.slice}: {np.mean(ms):.0f} ms/slice")
+    print(f"segmented {len(propagator.history)} slices from slice(s) {starts}: {np.mean(ms):.0f} ms/slice")
     for record in propagator.history:
         if record.stop_reason:
             print(f"  direction {record.direction:+d} stopped at slice {record.index}: {record.stop_reason}")
@@ -102,11 +107,26 @@ def run_propagation(args: argparse.Namespace, image: MetaTensor, annotation: Met
     if not args.no_overlay:
         present = np.flatnonzero(mask[0].numpy().any(axis=(0, 1)))
         if present.size:
-            picks = sorted({int(present[0]), *args.slice, int(present[-1])})
+            picks = sorted({int(present[0]), *starts, int(present[-1])})
             overlay = out_path.with_name(out_path.name.split(".")[0] + "_overlay.png")
             _save_overlay(image, mask, reference, overlay, picks)
             print(f"overlay written to {overlay}")
     return mask
+
+
+def read_clicks(path: str, spatial_shape: Sequence[int]) -> np.ndarray:
+    """User corrections from a JSON file ``{"foreground": [[x, y, z], ...], "background": [...]}`` (voxel indices).
+
+    Returns the ``(2, X, Y, Z)`` seed mask; a click outside the volume is a ``ValueError`` naming it.
+    """
+    try:
+        clicks = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f"cannot read clicks file {path}: {err}") from err
+    unknown = set(clicks) - {"foreground", "background"} if isinstance(clicks, dict) else {"<not an object>"}
+    if unknown:
+        raise ValueError(f"clicks file {path} may hold only 'foreground' and 'background' lists: {sorted(unknown)}.")
+    return seeds_from_points(spatial_shape, clicks.get("foreground", ()), clicks.get("background", ()))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -155,6 +175,7 @@ def _add_propagation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--organ", default="liver", help="IRCAD mask folder under MASKS_DICOM (default: liver)")
     parser.add_argument("--slice", type=int, action="append", help="annotated slice index (repeatable)")
     parser.add_argument("--margin-mm", type=float, help="background ring distance in mm (default: the preset's)")
+    parser.add_argument("--clicks", help='user corrections: JSON {"foreground": [[x, y, z], ...], "background": [...]}')
     parser.add_argument("--window", type=float, nargs=2, default=(-100.0, 200.0), metavar=("LOW", "HIGH"))
     parser.add_argument("--output-dir", default="outputs", help="folder for the results (default: outputs/)")
     parser.add_argument("-o", "--output", help="mask path (.nii.gz); default under --output-dir")

@@ -82,3 +82,21 @@ def test_datalist_command(tmp_path, capsys):
     (tmp_path / "images" / "ISIC_3.jpg").write_bytes((tmp_path / "images" / "ISIC_1.jpg").read_bytes())
     assert main([*argv, "-o", str(tmp_path / "other.json")]) == 2
     assert "ISIC_3" in capsys.readouterr().err
+
+
+def test_propagate_with_user_clicks_and_overlay(tmp_path, capsys):
+    image_path, annotation_path, disc = _nifti_pair(tmp_path)
+    clicks = tmp_path / "clicks.json"
+    clicks.write_text(json.dumps({"foreground": [[20, 20, 5]], "background": [[1, 1, 0]]}))
+    out = tmp_path / "mask.nii.gz"
+    argv = ["propagate", "--image", str(image_path), "--annotation", str(annotation_path), "-o", str(out), "-q"]
+    assert main([*argv, "--clicks", str(clicks)]) == 0
+    np.testing.assert_array_equal(nib.load(out).get_fdata() > 0, disc)
+    assert "from slice(s) [3]" in capsys.readouterr().out
+    assert (tmp_path / "mask_overlay.png").is_file()
+    clicks.write_text(json.dumps({"foreground": [[20, 20, 9]]}))  # slice 9 of a 6-slice volume
+    assert main([*argv, "--clicks", str(clicks), "--overwrite"]) == 2
+    assert "lie outside the image" in capsys.readouterr().err
+    clicks.write_text(json.dumps({"fg": [[1, 1, 1]]}))
+    assert main([*argv, "--clicks", str(clicks), "--overwrite"]) == 2
+    assert "'foreground' and 'background'" in capsys.readouterr().err
