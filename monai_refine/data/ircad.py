@@ -16,7 +16,8 @@ from pathlib import Path
 from monai.config import PathLike
 from monai.data import MetaTensor
 
-from .readers import check_same_geometry, load_image, load_mask
+from ..utils.geometry import check_same_geometry
+from .readers import load_image, load_mask
 
 __all__ = ["list_ircad_organs", "load_ircad_patient"]
 

@@ -1,4 +1,4 @@
-"""Read DICOM series, NIfTI and NRRD into channel-first ``MetaTensor`` s, and check that two volumes share geometry.
+"""Read DICOM series, NIfTI and NRRD into channel-first ``MetaTensor`` s.
 
 Every reader returns what ``monai.transforms.LoadImage(reader="ITKReader", ensure_channel_first=True,
 image_only=True)`` returns: shape ``(1, X, Y, Z)`` (the axial slice axis last for axial series), the RAS affine in
@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,7 @@ from monai.utils import optional_import
 itk, _ = optional_import("itk")
 pydicom, _ = optional_import("pydicom")
 
-__all__ = ["check_same_geometry", "list_dicom_series", "load_image", "load_mask"]
+__all__ = ["list_dicom_series", "load_image", "load_mask"]
 
 logger = logging.getLogger(__name__)
 
@@ -194,52 +193,3 @@ def load_mask(path: PathLike, *, series_uid: str | None = None) -> MetaTensor:
             "mask ({0, 1} or {0, 255}). Select one label or threshold it first."
         )
     return (mask != 0).to(torch.uint8)
-
-
-def _geometry(image: MetaTensor) -> dict[str, np.ndarray]:
-    """Spatial size, spacing, origin and direction of a channel-first ``MetaTensor`` (from its affine)."""
-    affine = image.affine.detach().cpu().numpy()
-    rank = affine.shape[0] - 1
-    linear = affine[:rank, :rank]
-    spacing = np.linalg.norm(linear, axis=0)
-    return {
-        "size": np.asarray(image.shape[1:]),
-        "spacing": spacing,
-        "origin": affine[:rank, rank],
-        "direction": linear / spacing,
-    }
-
-
-def check_same_geometry(
-    a: MetaTensor, b: MetaTensor, names: Sequence[str] = ("image", "mask"), *, atol: float = 1e-4
-) -> None:
-    """Raise ``ValueError`` unless two channel-first ``MetaTensor`` s share spatial size, spacing, origin and direction.
-
-    Channels are not compared, so an RGB image and its mask can be checked. Spacing, origin (mm) and direction are
-    compared from the affines with absolute tolerance ``atol``.
-
-    Args:
-        a: first volume, shape ``(C, *spatial)``.
-        b: second volume, shape ``(C', *spatial)``.
-        names: what ``a`` and ``b`` are, used in the error message with their ``filename_or_obj``.
-        atol: tolerance for spacing, origin and direction.
-
-    Raises:
-        ValueError: naming both volumes (and their paths) and each property that differs, with both values.
-
-    Example:
-        >>> slab = "tests/testing_data/ircad_patient17_slab"
-        >>> image, mask = load_image(f"{slab}/PATIENT_DICOM"), load_mask(f"{slab}/MASKS_DICOM/liver")
-        >>> check_same_geometry(image, mask, names=("image", "liver mask"))  # passes silently
-    """
-    if len(names) != 2:
-        raise ValueError(f"names must hold two names, got {names!r}.")
-    ga, gb = _geometry(a), _geometry(b)
-    differences = [
-        f"{key} {np.round(ga[key], 6).tolist()} vs {np.round(gb[key], 6).tolist()}"
-        for key in ga
-        if ga[key].shape != gb[key].shape or not np.allclose(ga[key], gb[key], rtol=0.0, atol=atol)
-    ]
-    if differences:
-        label_a, label_b = (f"{n} ({t.meta.get('filename_or_obj', 'in memory')})" for n, t in zip(names, (a, b)))
-        raise ValueError(f"{label_a} and {label_b} do not share geometry: {'; '.join(differences)}.")

@@ -18,6 +18,7 @@ from tqdm import tqdm
 from monai_refine.transforms.seeds.array import MaskSeeds
 from monai_refine.transforms.utils import as_binary_mask, check_finite, resolve_spacing
 from monai_refine.utils.enums import SeedChannel, StopReason
+from monai_refine.utils.geometry import check_same_geometry
 
 __all__ = ["SliceRecord", "SlicePropagator", "Segmenter"]
 
@@ -114,7 +115,8 @@ class SlicePropagator(Inferer):
         Args:
             inputs: the volume, ``(1, X, Y, Z)``; a MetaTensor's affine and spacing are used and kept.
             network: the per-slice segmenter (:data:`Segmenter`).
-            annotation: binary ``(1, X, Y, Z)`` mask holding the annotated slice(s); other slices are ignored.
+            annotation: binary ``(1, X, Y, Z)`` mask holding the annotated slice(s); other slices are ignored. When
+                both it and ``inputs`` are MetaTensors, their geometry (spacing, origin, direction) must match.
             slices: indices (along ``slice_axis``) of the annotated slices; default every slice where ``annotation``
                 is non-empty.
             seeds: optional user corrections, ``(2, X, Y, Z)`` foreground/background seeds; they are added to the
@@ -133,6 +135,9 @@ class SlicePropagator(Inferer):
         user = None if seeds is None else as_binary_mask("seeds", seeds, channels=2)
         if user is not None and user.shape[1:] != volume.shape[1:]:
             raise ValueError(f"seeds shape {user.shape} must be (2, *{volume.shape[1:]}) like inputs.")
+        for name, other in (("annotation", annotation), ("seeds", seeds)):
+            if isinstance(inputs, MetaTensor) and isinstance(other, MetaTensor):
+                check_same_geometry(inputs, other, names=("inputs", name))
         axis = self.slice_axis + 1
         depth = volume.shape[axis]
         present = np.flatnonzero(labels.any(axis=tuple(a for a in range(4) if a != axis)))

@@ -185,3 +185,12 @@ def test_refinenet_through_network_segmenter():
         )
     with pytest.raises(ValueError, match="channels"):
         NetworkSegmenter(net, channels=("image", "label"))
+
+
+def test_annotation_with_another_geometry_is_refused():
+    volume, truth = _cone()
+    shifted = AFFINE.clone()
+    shifted[0, 3] += 5.0  # same voxels, origin 5 mm away
+    annotation = MetaTensor(torch.as_tensor(_annotate(truth, [5])), affine=shifted)
+    with pytest.raises(ValueError, match="inputs .* and annotation .* do not share geometry: origin"):
+        SlicePropagator()(volume, CopyPrevious(), annotation=annotation)

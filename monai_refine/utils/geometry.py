@@ -1,0 +1,64 @@
+"""Geometry of channel-first ``MetaTensor`` s: do two volumes share size, spacing, origin and direction?"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from monai.data import MetaTensor
+
+__all__ = ["check_same_geometry"]
+
+
+def _geometry(image: MetaTensor) -> dict[str, np.ndarray]:
+    """Spatial size, spacing, origin and direction of a channel-first ``MetaTensor`` (from its affine)."""
+    affine = image.affine.detach().cpu().numpy()
+    rank = affine.shape[0] - 1
+    linear = affine[:rank, :rank]
+    spacing = np.linalg.norm(linear, axis=0)
+    return {
+        "size": np.asarray(image.shape[1:]),
+        "spacing": spacing,
+        "origin": affine[:rank, rank],
+        "direction": linear / spacing,
+    }
+
+
+def check_same_geometry(
+    a: MetaTensor, b: MetaTensor, names: Sequence[str] = ("image", "mask"), *, atol: float = 1e-4
+) -> None:
+    """Raise ``ValueError`` unless two channel-first ``MetaTensor`` s share spatial size, spacing, origin and direction.
+
+    Channels are not compared, so an RGB image and its mask can be checked. Spacing, origin (mm) and direction are
+    compared from the affines with absolute tolerance ``atol``.
+
+    Args:
+        a: first volume, shape ``(C, *spatial)``.
+        b: second volume, shape ``(C', *spatial)``.
+        names: what ``a`` and ``b`` are, used in the error message with their ``filename_or_obj``.
+        atol: tolerance for spacing, origin and direction.
+
+    Raises:
+        ValueError: naming both volumes (and their paths) and each property that differs, with both values.
+
+    Example:
+        >>> import torch
+        >>> from monai.data import MetaTensor
+        >>> image = MetaTensor(torch.zeros(1, 4, 4, 2), affine=torch.diag(torch.tensor([0.7, 0.7, 1.6, 1.0])))
+        >>> check_same_geometry(image, torch.zeros_like(image))  # passes silently
+        >>> check_same_geometry(image, MetaTensor(torch.zeros(1, 4, 4, 2)))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: image (in memory) and mask (in memory) do not share geometry: spacing [0.7, 0.7, 1.6] vs [1.0, ...
+    """
+    if len(names) != 2:
+        raise ValueError(f"names must hold two names, got {names!r}.")
+    ga, gb = _geometry(a), _geometry(b)
+    differences = [
+        f"{key} {np.round(ga[key], 6).tolist()} vs {np.round(gb[key], 6).tolist()}"
+        for key in ga
+        if ga[key].shape != gb[key].shape or not np.allclose(ga[key], gb[key], rtol=0.0, atol=atol)
+    ]
+    if differences:
+        label_a, label_b = (f"{n} ({t.meta.get('filename_or_obj', 'in memory')})" for n, t in zip(names, (a, b)))
+        raise ValueError(f"{label_a} and {label_b} do not share geometry: {'; '.join(differences)}.")
