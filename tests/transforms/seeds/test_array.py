@@ -178,6 +178,16 @@ def test_gaussian_map_matches_brute_force(shape, n_seeds, sigma):
     np.testing.assert_allclose(maps[0][~on_cutoff], expected[~on_cutoff], rtol=1e-5, atol=1e-7)
 
 
+def test_gaussian_map_seeds_on_the_border():
+    """Kernels scattered around seeds in the corners and on the edges are cut at the image border, not wrapped."""
+    seeds = np.zeros((1, 100, 90), dtype=bool)
+    seeds[0, [0, 99, 0, 50], [0, 89, 45, 0]] = True
+    maps = GaussianSeedMap(sigma=1.0)(seeds)
+    grid = np.stack(np.meshgrid(np.arange(100), np.arange(90), indexing="ij"), -1)
+    d2 = ((grid[..., None, :] - np.argwhere(seeds[0])) ** 2).sum(-1).min(-1)
+    np.testing.assert_allclose(maps[0], np.where(d2 <= 25, np.exp(-d2 / 2.0), 0.0), rtol=1e-5, atol=1e-7)
+
+
 def test_gaussian_map_keeps_device_and_meta():
     seeds = MetaTensor(torch.zeros(2, 8, 8), affine=torch.diag(torch.tensor([2.0, 2.0, 1.0, 1.0])))
     seeds[0, 4, 4] = 1
