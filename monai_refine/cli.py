@@ -153,7 +153,7 @@ def cmd_propagate(args: argparse.Namespace) -> int:
     else:
         if not (args.image and args.annotation):
             raise ValueError("give either --ircad PATIENT_DIR, or both --image and --annotation.")
-        image, annotation = load_image(args.image), load_mask(args.annotation)
+        image, annotation = load_image(args.image, series_uid=args.series_uid), load_mask(args.annotation)
         check_same_geometry(image, annotation, names=(f"image {args.image}", f"annotation {args.annotation}"))
         reference = load_mask(args.reference) if args.reference else None
         inputs, name = [Path(args.image), Path(args.annotation)], Path(args.image).name.split(".")[0]
@@ -199,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     propagate = sub.add_parser("propagate", help="segment a volume slice by slice from annotated slice(s)")
     propagate.add_argument("--ircad", help="IRCAD patient folder (its organ mask gives the annotated slice)")
     propagate.add_argument("--image", help="volume: DICOM series folder, NIfTI or NRRD")
+    propagate.add_argument("--series-uid", help="which DICOM series of --image when its folder holds several")
     propagate.add_argument("--annotation", help="mask holding the annotated slice(s), same geometry as --image")
     propagate.add_argument("--reference", help="optional reference mask to score the result against")
     _add_propagation_options(propagate)

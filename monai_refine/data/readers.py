@@ -109,7 +109,9 @@ def _select_series(folder: Path, series_uid: str | None) -> str:
     )
     if series_uid is None:
         if len(series) > 1:
-            raise ValueError(f"{folder} holds {len(series)} DICOM series; pass series_uid= one of: {listing}.")
+            raise ValueError(
+                f"{folder} holds {len(series)} DICOM series; pass series_uid= (CLI: --series-uid) one of: {listing}."
+            )
         return next(iter(series.values()))[0]
     if series_uid not in series:
         raise ValueError(f"series_uid={series_uid!r} is not in {folder}; it holds: {listing}.")

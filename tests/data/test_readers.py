@@ -134,7 +134,7 @@ def test_two_series_in_one_folder(tmp_path):
 
     series = list_dicom_series(tmp_path)
     assert sorted(series) == sorted([first_uid, other_uid])
-    with pytest.raises(ValueError, match="holds 2 DICOM series; pass series_uid=") as err:
+    with pytest.raises(ValueError, match=r"holds 2 DICOM series; pass series_uid= \(CLI: --series-uid\)") as err:
         load_image(tmp_path)
     assert first_uid in str(err.value) and other_uid in str(err.value)
     assert load_image(tmp_path, series_uid=other_uid).shape == (1, 512, 512, 2)
