@@ -198,6 +198,9 @@ class NetworkSegmenter:
         sigma: Gaussian seed-map width in mm.
         spacing: in-plane spacing (mm) of the slice axes; isotropic when ``None``.
         output_key: the key of the segmentation when the network returns a dict (e.g. ``RefineOutputs.REFINED``).
+        quality_key: the key of a predicted quality (Dice, shape ``(1, 1)``) in that dict (e.g.
+            ``RefineOutputs.QUALITY`` of ``QualityUNet``); the segmenter then returns ``(probability, quality)``,
+            which :class:`~monai_refine.inferers.SlicePropagator` records and can stop on (``min_quality``).
         inferer: optional MONAI inferer (e.g. ``SlidingWindowInferer``) to run the network with.
         device: where to run the network; default the device of its parameters.
 
@@ -221,6 +224,7 @@ class NetworkSegmenter:
         sigma: float = 5.0,
         spacing: tuple[float, float] | None = None,
         output_key: str | None = None,
+        quality_key: str | None = None,
         inferer: Inferer | None = None,
         device: str | torch.device | None = None,
     ) -> None:
@@ -231,13 +235,16 @@ class NetworkSegmenter:
         self.channels = tuple(channels)
         self.seed_map = GaussianSeedMap(sigma=sigma, spacing=spacing)
         self.output_key = output_key
+        self.quality_key = quality_key
         self.inferer = inferer
         if device is None:
             parameter = next(network.parameters(), None)
             device = "cpu" if parameter is None else parameter.device
         self.device = torch.device(device)
 
-    def __call__(self, image: np.ndarray, prior: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    def __call__(
+        self, image: np.ndarray, prior: np.ndarray, seeds: np.ndarray
+    ) -> np.ndarray | tuple[np.ndarray, float]:
         inputs = {RefineKeys.IMAGE: image, RefineKeys.PRIOR: prior, RefineKeys.SEED_MAP: None}
         if RefineKeys.SEED_MAP in self.channels:
             inputs[RefineKeys.SEED_MAP] = self.seed_map(seeds)
@@ -245,8 +252,14 @@ class NetworkSegmenter:
         x = torch.as_tensor(x, device=self.device)[None]
         with torch.no_grad():
             logits = self.inferer(x, self.network) if self.inferer is not None else self.network(x)
+        quality = None
         if isinstance(logits, dict):
             if self.output_key is None:
                 raise ValueError(f"the network returns a dict {list(logits)}: pass output_key to pick the mask.")
+            if self.quality_key is not None:
+                quality = float(logits[self.quality_key].reshape(-1)[0])
             logits = logits[self.output_key]
-        return torch.sigmoid(logits[0]).cpu().numpy()
+        elif self.quality_key is not None:
+            raise ValueError("quality_key needs a network that returns a dict of outputs.")
+        probability = torch.sigmoid(logits[0]).cpu().numpy()
+        return probability if quality is None else (probability, quality)

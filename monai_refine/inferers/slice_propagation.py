@@ -22,13 +22,17 @@ from monai_refine.utils.geometry import check_same_geometry
 
 __all__ = ["SliceRecord", "SlicePropagator", "Segmenter"]
 
-#: ``segmenter(image (1, H, W) in [0, 1], prior (1, H, W) bool, seeds (2, H, W) bool) -> (1, H, W) mask/probability``
-Segmenter = Callable[[np.ndarray, np.ndarray, np.ndarray], NdarrayOrTensor]
+#: ``segmenter(image (1, H, W) in [0, 1], prior (1, H, W) bool, seeds (2, H, W) bool) -> (1, H, W) mask/probability``,
+#: or ``-> (mask/probability, quality)`` for a segmenter that also predicts its own Dice (e.g. ``QualityUNet``)
+Segmenter = Callable[[np.ndarray, np.ndarray, np.ndarray], NdarrayOrTensor | tuple[NdarrayOrTensor, float]]
 
 
 @dataclass
 class SliceRecord:
-    """What happened on one slice: its index, the direction it was reached from, and its outcome."""
+    """What happened on one slice: its index, the direction it was reached from, and its outcome.
+
+    ``quality`` is the segmenter's own predicted Dice when it returns one, else ``None``.
+    """
 
     index: int
     direction: int
@@ -37,6 +41,7 @@ class SliceRecord:
     n_bg_seeds: int
     ms: float
     stop_reason: str | None = None
+    quality: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -50,8 +55,10 @@ class SlicePropagator(Inferer):
     background), merged with any user seeds for ``z``; the ``segmenter`` (graph cut, random walker, copy-previous, a
     network: any :data:`Segmenter`) segments the slice, and only the components that contain a foreground seed are
     kept. A direction stops when the mask vanishes (``StopReason.VANISHED``), shrinks below ``min_area_fraction`` of
-    its neighbour (``StopReason.SHRUNK``; that slice is left empty), meets the region of another annotated slice, or
-    reaches the end of the volume. With several annotated slices, every slice is propagated from its nearest one.
+    its neighbour (``StopReason.SHRUNK``; that slice is left empty), its predicted quality falls below ``min_quality``
+    (``StopReason.QUALITY_DROP``, for segmenters that return ``(mask, quality)``; that slice is left empty), meets the
+    region of another annotated slice, or reaches the end of the volume. With several annotated slices, every slice
+    is propagated from its nearest one.
 
     Args:
         margin_mm: dilation radius of the background ring (:class:`MaskSeeds`), in mm.
@@ -59,6 +66,8 @@ class SlicePropagator(Inferer):
         window: intensity window ``(low, high)`` mapped to [0, 1] before segmenting (HU for CT; the default is an
             abdominal soft-tissue window).
         min_area_fraction: stop a direction when a slice's area falls below this fraction of the previous slice's.
+        min_quality: stop a direction when the segmenter's predicted quality (Dice) of a slice falls below this; it
+            needs a segmenter that returns ``(mask, quality)``. ``None`` ignores any predicted quality.
         fill_holes: fill holes of each slice result (vessels inside the liver belong to the liver).
         slice_axis: spatial axis of the slices; default the last, axial in MONAI's ``(X, Y, Z)`` layout.
         progress: show a tqdm progress bar.
@@ -83,6 +92,7 @@ class SlicePropagator(Inferer):
         erosion_mm: float | None = None,
         window: tuple[float, float] = (-100.0, 200.0),
         min_area_fraction: float = 0.1,
+        min_quality: float | None = None,
         fill_holes: bool = True,
         slice_axis: int = -1,
         progress: bool = False,
@@ -97,6 +107,9 @@ class SlicePropagator(Inferer):
         self.seeder = MaskSeeds(margin_mm=margin_mm, erosion_mm=erosion_mm)
         self.window = (float(window[0]), float(window[1]))
         self.min_area_fraction = float(min_area_fraction)
+        if min_quality is not None and not 0 <= min_quality <= 1:
+            raise ValueError(f"min_quality must be in [0, 1] or None, got {min_quality}.")
+        self.min_quality = min_quality
         self.fill_holes = fill_holes
         self.slice_axis = slice_axis % 3
         self.progress = progress
@@ -184,7 +197,12 @@ class SlicePropagator(Inferer):
                 seeds[SeedChannel.FOREGROUND] |= user[SeedChannel.FOREGROUND, index]
                 seeds[SeedChannel.BACKGROUND] &= ~user[SeedChannel.FOREGROUND, index]
                 seeds[SeedChannel.BACKGROUND] |= user[SeedChannel.BACKGROUND, index]
-            mask = convert_to_numpy(segmenter(image[index][None], prior[None], seeds))[0] >= 0.5
+            output, quality = segmenter(image[index][None], prior[None], seeds), None
+            if isinstance(output, tuple):
+                output, quality = output[0], float(output[1])
+            elif self.min_quality is not None:
+                raise ValueError("min_quality needs a segmenter that returns (mask, quality); this one returns a mask.")
+            mask = convert_to_numpy(output)[0] >= 0.5
             mask = self._keep_seeded_components(mask, seeds[SeedChannel.FOREGROUND])
             area, previous = int(mask.sum()), int(prior.sum())
             reason = None
@@ -192,12 +210,15 @@ class SlicePropagator(Inferer):
                 reason = StopReason.VANISHED
             elif area < self.min_area_fraction * previous:
                 reason, mask, area = StopReason.SHRUNK, np.zeros_like(mask), 0
+            elif self.min_quality is not None and quality < self.min_quality:
+                reason, mask, area = StopReason.QUALITY_DROP, np.zeros_like(mask), 0
             elif index in (0, len(result) - 1):
                 reason = StopReason.VOLUME_END
             result[index] = mask
             ms = (time.perf_counter() - tic) * 1e3
             n_fg, n_bg = (int(s.sum()) for s in seeds)
-            record = SliceRecord(index, direction, area, n_fg, n_bg, ms, None if reason is None else str(reason))
+            stop_reason = None if reason is None else str(reason)
+            record = SliceRecord(index, direction, area, n_fg, n_bg, ms, stop_reason, quality)
             self.history.append(record)
             bar.update(1)
             if reason is not None and reason != StopReason.VOLUME_END:

@@ -209,3 +209,35 @@ def test_graph_cut_preset_on_the_full_patient():
     segmenter, kwargs = propagation_preset("graph-cut", image.pixdim.tolist())
     scores = overlap_scores(SlicePropagator(**kwargs)(image, segmenter, annotation=annotation), reference)
     assert scores["dice"] > 0.90 and scores["ppv"] > 0.92, scores
+
+
+class _QualityStub(torch.nn.Module):
+    """Returns the prior as mask logits and a "predicted Dice" that drops once the prior is small (< 300 voxels)."""
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        prior = x[:, 1:2]
+        quality = torch.where(prior.sum() > 300, 0.9, 0.2).reshape(1, 1)
+        return {"mask": 20 * (prior - 0.5), "quality": quality}
+
+
+def test_quality_drop_stops_a_direction():
+    volume, truth = _cone()
+    segmenter = NetworkSegmenter(_QualityStub(), channels=("image", "prior"), output_key="mask", quality_key="quality")
+    confident = SlicePropagator(margin_mm=3.0, min_quality=0.5)
+    confident(volume, segmenter, annotation=_annotate(truth, [3]))  # 377 voxels: predicted quality 0.9 throughout
+    assert all(r.quality == pytest.approx(0.9) for r in confident.history if r.direction)
+    assert {r.stop_reason for r in confident.history} == {None, "volume_end"}
+
+    doubtful = SlicePropagator(margin_mm=3.0, min_quality=0.5)
+    mask = doubtful(volume, segmenter, annotation=_annotate(truth, [10]))  # 49 voxels: predicted quality 0.2
+    stops = {r.direction: (r.index, r.stop_reason, r.quality) for r in doubtful.history if r.stop_reason}
+    assert stops == {1: (11, "quality_drop", pytest.approx(0.2)), -1: (9, "quality_drop", pytest.approx(0.2))}
+    np.testing.assert_array_equal(mask.numpy(), _annotate(truth, [10]))  # the doubtful slices are left empty
+
+
+def test_min_quality_needs_a_quality():
+    volume, truth = _cone()
+    with pytest.raises(ValueError, match="min_quality needs a segmenter"):
+        SlicePropagator(min_quality=0.5)(volume, CopyPrevious(), annotation=_annotate(truth, [5]))
+    with pytest.raises(ValueError, match="min_quality must be"):
+        SlicePropagator(min_quality=1.5)
