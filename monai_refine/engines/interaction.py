@@ -1,0 +1,110 @@
+"""Training-time seed simulation (paper 001): an ``iteration_update`` for MONAI trainers and evaluators."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from monai.engines import SupervisedEvaluator, SupervisedTrainer
+from monai.transforms import Randomizable
+
+from monai_refine.transforms.seeds.array import DiscrepancySeeds, GaussianSeedMap
+from monai_refine.utils.enums import RefineKeys
+
+__all__ = ["SeedInteraction"]
+
+
+class SeedInteraction(Randomizable):
+    """Simulated user seeds from the network's own errors, so a refinement network learns to use seed maps.
+
+    Paper 001 trains without a user: the seeds come from the disagreement between the current prediction and the
+    label. Before each iteration, with probability ``probability``, this runs ``max_interactions`` rounds of: predict
+    on the batch (network in eval mode, no gradient), place seeds on the skeletons of the errors with
+    :class:`~monai_refine.transforms.DiscrepancySeeds` (under-segmentation → foreground, over-segmentation →
+    background), accumulate them over the rounds, and write their
+    :class:`~monai_refine.transforms.GaussianSeedMap` into the image's last two channels (foreground, background).
+    Otherwise those channels are zeroed, so the network also learns to segment without seeds. Then the engine's own
+    iteration runs on the updated batch; the accumulated seeds are left in ``batchdata[seeds_key]``. Modelled on
+    ``monai.apps.deepedit.interaction.Interaction``.
+
+    Args:
+        probability: chance of simulating seeds for an iteration, in [0, 1].
+        max_interactions: prediction / seeding rounds per iteration, >= 1.
+        seeder: the seed simulation; default ``DiscrepancySeeds(max_seeds_per_component=5)`` (a few clicks per error).
+        seed_map: the seed maps; default ``GaussianSeedMap(sigma=5.0)`` in voxel units (give ``spacing`` for mm).
+        output_key: the segmentation's key for networks returning a dict (e.g. ``RefineOutputs.REFINED``).
+        image_key: the batch key of the network input ``(B, C, *spatial)``, its last two channels the seed maps.
+        label_key: the batch key of the binary label ``(B, 1, *spatial)``.
+        seeds_key: where the accumulated seeds ``(B, 2, *spatial)`` are stored in the batch.
+
+    Example:
+        >>> from monai.engines import SupervisedTrainer
+        >>> trainer = SupervisedTrainer(  # doctest: +SKIP
+        ...     device, max_epochs, train_loader, network, optimizer, loss_function,
+        ...     iteration_update=SeedInteraction(probability=0.5, max_interactions=2))
+    """
+
+    def __init__(
+        self,
+        probability: float = 0.5,
+        max_interactions: int = 1,
+        seeder: DiscrepancySeeds | None = None,
+        seed_map: GaussianSeedMap | None = None,
+        output_key: str | None = None,
+        image_key: str = RefineKeys.IMAGE,
+        label_key: str = RefineKeys.LABEL,
+        seeds_key: str = RefineKeys.SEEDS,
+    ) -> None:
+        if not 0 <= probability <= 1:
+            raise ValueError(f"probability must be in [0, 1], got {probability}.")
+        if isinstance(max_interactions, bool) or not isinstance(max_interactions, int) or max_interactions < 1:
+            raise ValueError(f"max_interactions must be an integer >= 1, got {max_interactions!r}.")
+        self.probability = float(probability)
+        self.max_interactions = max_interactions
+        self.seeder = DiscrepancySeeds(max_seeds_per_component=5) if seeder is None else seeder
+        self.seed_map = GaussianSeedMap(sigma=5.0) if seed_map is None else seed_map
+        self.output_key = output_key
+        self.image_key, self.label_key, self.seeds_key = image_key, label_key, seeds_key
+        self._interact = False
+
+    def set_random_state(self, seed: int | None = None, state: np.random.RandomState | None = None) -> SeedInteraction:
+        super().set_random_state(seed, state)
+        self.seeder.set_random_state(state=self.R)
+        return self
+
+    def randomize(self, data: None = None) -> None:
+        self._interact = self.R.rand() < self.probability
+
+    def _predict(self, engine: SupervisedTrainer | SupervisedEvaluator, batchdata: dict) -> torch.Tensor:
+        """The network's binary prediction ``(B, 1, *spatial)`` on the current batch, on the CPU."""
+        batch = engine.prepare_batch(batchdata, engine.state.device, engine.non_blocking, **engine.to_kwargs)
+        engine.network.eval()
+        with torch.no_grad():
+            logits = engine.inferer(batch[0], engine.network)
+        if isinstance(logits, dict):
+            if self.output_key is None:
+                raise ValueError(f"the network returns a dict {list(logits)}: pass output_key to pick the mask.")
+            logits = logits[self.output_key]
+        return (logits.detach().float().cpu() > 0).float()
+
+    def __call__(self, engine: SupervisedTrainer | SupervisedEvaluator, batchdata: dict) -> dict:
+        if batchdata is None:
+            raise ValueError("SeedInteraction needs the batch data of the current iteration.")
+        image, label = batchdata[self.image_key], batchdata[self.label_key]
+        if image.ndim not in (4, 5) or image.shape[1] < 3:
+            raise ValueError(
+                f"{self.image_key} must be (B, C >= 3, *spatial) with the two seed-map channels last, got "
+                f"{tuple(image.shape)}."
+            )
+        seeds = torch.zeros((image.shape[0], 2, *image.shape[2:]))
+        image[:, -2:] = 0
+        self.randomize()
+        if self._interact:
+            binary_label = (label.detach().cpu() > 0).float()
+            for _ in range(self.max_interactions):
+                prediction = self._predict(engine, batchdata)
+                for b in range(image.shape[0]):  # samples of the batch, each with its own errors
+                    seeds[b] = torch.maximum(seeds[b], self.seeder(prediction[b], binary_label[b]))
+                    image[b, -2:] = torch.as_tensor(self.seed_map(seeds[b]), device=image.device)
+        batchdata[self.seeds_key] = seeds
+        engine.state.batch = batchdata
+        return engine._iteration(engine, batchdata)

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from monai.data import DataLoader, Dataset
+from monai.engines import SupervisedTrainer
+
+from monai_refine.engines import SeedInteraction
+from monai_refine.transforms import DiscrepancySeeds, GaussianSeedMap
+
+
+class _Background(torch.nn.Module):
+    """Predicts background everywhere (a trainable bias of -10) and records every input it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bias = torch.nn.Parameter(torch.tensor(-10.0))
+        self.inputs: list[torch.Tensor] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.inputs.append(x.detach().clone())
+        return x[:, :1] * 0 + self.bias
+
+
+def _data(n: int = 2) -> list[dict]:
+    items = []
+    for i in range(n):
+        label = np.zeros((1, 16, 16), dtype=np.float32)
+        label[0, 3 + i : 12, 4:13] = 1
+        image = np.concatenate([label, np.full((2, 16, 16), 7.0, dtype=np.float32)])  # stale seed maps
+        items.append({"image": image, "label": label})
+    return items
+
+
+def _trainer(network, interaction) -> SupervisedTrainer:
+    return SupervisedTrainer(
+        device=torch.device("cpu"),
+        max_epochs=1,
+        train_data_loader=DataLoader(Dataset(_data()), batch_size=2),
+        network=network,
+        optimizer=torch.optim.SGD(network.parameters(), lr=0.0),
+        loss_function=torch.nn.BCEWithLogitsLoss(),
+        iteration_update=interaction,
+    )
+
+
+def test_seed_maps_come_from_the_errors_of_the_prediction():
+    network = _Background()
+    interaction = SeedInteraction(probability=1.0, max_interactions=2, seeder=DiscrepancySeeds())
+    trainer = _trainer(network, interaction)
+    trainer.run()
+    # 2 rounds of prediction (eval, no grad), then the training forward: 3 calls
+    assert len(network.inputs) == 3
+    trained_on = network.inputs[-1]
+    for b, item in enumerate(_data()):
+        # everything is missed: the foreground seeds are the label's skeleton, no background seed
+        expected = GaussianSeedMap(sigma=5.0)(DiscrepancySeeds()(np.zeros_like(item["label"]), item["label"]))
+        np.testing.assert_allclose(trained_on[b, 1:].numpy(), expected, rtol=1e-6)
+        assert trained_on[b, 2].abs().max() == 0 and trained_on[b, 1].max() == 1.0
+    seeds = torch.stack([item["seeds"] for item in trainer.state.batch])  # the engine decollates the batch
+    assert seeds.shape == (2, 2, 16, 16) and seeds[:, 0].sum() > 0 and seeds[:, 1].sum() == 0
+
+
+def test_without_interaction_the_seed_channels_are_zeroed():
+    network = _Background()
+    trainer = _trainer(network, SeedInteraction(probability=0.0))
+    trainer.run()
+    assert len(network.inputs) == 1 and network.inputs[0][:, 1:].abs().max() == 0
+
+
+def test_reproducible_with_a_seed():
+    def run(seed: int) -> torch.Tensor:
+        network = _Background()
+        interaction = SeedInteraction(probability=0.5, seeder=DiscrepancySeeds(max_seeds_per_component=3))
+        interaction.set_random_state(seed)
+        trainer = _trainer(network, interaction)
+        trainer.run()
+        return network.inputs[-1]
+
+    torch.testing.assert_close(run(3), run(3))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match", [({"probability": 1.5}, "probability"), ({"max_interactions": 0}, "max_interactions")]
+)
+def test_bad_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        SeedInteraction(**kwargs)
+
+
+def test_image_without_seed_channels_is_refused():
+    network = _Background()
+    trainer = _trainer(network, SeedInteraction(probability=1.0))
+    with pytest.raises(ValueError, match="two seed-map channels"):
+        SeedInteraction()(trainer, {"image": torch.zeros(2, 1, 16, 16), "label": torch.zeros(2, 1, 16, 16)})
