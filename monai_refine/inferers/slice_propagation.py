@@ -141,7 +141,7 @@ class SlicePropagator(Inferer):
         volume = convert_to_numpy(inputs)
         if volume.ndim != 4 or volume.shape[0] != 1:
             raise ValueError(f"inputs must be a channel-first 3D volume (1, X, Y, Z), got shape {volume.shape}.")
-        check_finite("inputs", volume.astype(np.float32, copy=False))
+        check_finite("inputs", volume)
         labels = as_binary_mask("annotation", annotation)
         if labels.shape != volume.shape:
             raise ValueError(f"annotation shape {labels.shape} must match inputs shape {volume.shape}.")
