@@ -7,6 +7,7 @@ import torch
 from monai.engines import SupervisedEvaluator, SupervisedTrainer
 from monai.transforms import Randomizable
 
+from monai_refine.inferers.utils import split_network_output
 from monai_refine.transforms.seeds.array import DiscrepancySeeds, GaussianSeedMap
 from monai_refine.utils.enums import RefineKeys
 
@@ -79,11 +80,7 @@ class SeedInteraction(Randomizable):
         batch = engine.prepare_batch(batchdata, engine.state.device, engine.non_blocking, **engine.to_kwargs)
         engine.network.eval()
         with torch.no_grad():
-            logits = engine.inferer(batch[0], engine.network)
-        if isinstance(logits, dict):
-            if self.output_key is None:
-                raise ValueError(f"the network returns a dict {list(logits)}: pass output_key to pick the mask.")
-            logits = logits[self.output_key]
+            logits, _ = split_network_output(engine.inferer(batch[0], engine.network), self.output_key)
         return (logits.detach().float().cpu() > 0).float()
 
     def __call__(self, engine: SupervisedTrainer | SupervisedEvaluator, batchdata: dict) -> dict:

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 import torch
 from monai.inferers import Inferer
 
+from monai_refine.inferers.utils import split_network_output
 from monai_refine.utils.enums import StopReason
 
 __all__ = ["IterationRecord", "IterativeRefinementInferer"]
@@ -84,16 +85,8 @@ class IterativeRefinementInferer(Inferer):
 
     def _step(self, x: torch.Tensor, network) -> tuple[torch.Tensor, float | None]:
         out = self.inferer(x, network) if self.inferer is not None else network(x)
-        quality = None
-        if isinstance(out, dict):
-            if self.output_key is None:
-                raise ValueError(f"the network returns a dict {list(out)}: pass output_key to pick the segmentation.")
-            if self.quality_key is not None:
-                quality = float(out[self.quality_key].float().mean())
-            out = out[self.output_key]
-        elif self.quality_key is not None:
-            raise ValueError("quality_key needs a network that returns a dict of outputs.")
-        return torch.sigmoid(out), quality
+        logits, quality = split_network_output(out, self.output_key, self.quality_key)
+        return torch.sigmoid(logits), None if quality is None else float(quality.float().mean())
 
     def __call__(  # type: ignore[override]
         self, inputs: torch.Tensor, network, prior: torch.Tensor | None = None

@@ -22,6 +22,7 @@ import torch
 from monai.inferers import Inferer
 from skimage.segmentation import random_walker
 
+from monai_refine.inferers.utils import split_network_output
 from monai_refine.transforms.seeds.array import GaussianSeedMap
 from monai_refine.utils.enums import RefineKeys
 
@@ -252,14 +253,6 @@ class NetworkSegmenter:
         x = torch.as_tensor(x, device=self.device)[None]
         with torch.no_grad():
             logits = self.inferer(x, self.network) if self.inferer is not None else self.network(x)
-        quality = None
-        if isinstance(logits, dict):
-            if self.output_key is None:
-                raise ValueError(f"the network returns a dict {list(logits)}: pass output_key to pick the mask.")
-            if self.quality_key is not None:
-                quality = float(logits[self.quality_key].reshape(-1)[0])
-            logits = logits[self.output_key]
-        elif self.quality_key is not None:
-            raise ValueError("quality_key needs a network that returns a dict of outputs.")
+        logits, quality = split_network_output(logits, self.output_key, self.quality_key)
         probability = torch.sigmoid(logits[0]).cpu().numpy()
-        return probability if quality is None else (probability, quality)
+        return probability if quality is None else (probability, float(quality.reshape(-1)[0]))
