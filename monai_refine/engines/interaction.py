@@ -9,6 +9,7 @@ from monai.transforms import Randomizable
 
 from monai_refine.inferers.utils import split_network_output
 from monai_refine.transforms.seeds.array import DiscrepancySeeds, GaussianSeedMap
+from monai_refine.transforms.utils import check_probability
 from monai_refine.utils.enums import RefineKeys
 
 __all__ = ["SeedInteraction"]
@@ -55,11 +56,9 @@ class SeedInteraction(Randomizable):
         label_key: str = RefineKeys.LABEL,
         seeds_key: str = RefineKeys.SEEDS,
     ) -> None:
-        if not 0 <= probability <= 1:
-            raise ValueError(f"probability must be in [0, 1], got {probability}.")
         if isinstance(max_interactions, bool) or not isinstance(max_interactions, int) or max_interactions < 1:
             raise ValueError(f"max_interactions must be an integer >= 1, got {max_interactions!r}.")
-        self.probability = float(probability)
+        self.probability = check_probability("probability", probability)
         self.max_interactions = max_interactions
         self.seeder = DiscrepancySeeds(max_seeds_per_component=5) if seeder is None else seeder
         self.seed_map = GaussianSeedMap(sigma=5.0) if seed_map is None else seed_map

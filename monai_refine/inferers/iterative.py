@@ -8,6 +8,7 @@ import torch
 from monai.inferers import Inferer
 
 from monai_refine.inferers.utils import split_network_output
+from monai_refine.transforms.utils import check_probability
 from monai_refine.utils.enums import StopReason
 
 __all__ = ["IterationRecord", "IterativeRefinementInferer"]
@@ -73,11 +74,9 @@ class IterativeRefinementInferer(Inferer):
             raise ValueError(f"max_steps must be an integer >= 1, got {max_steps!r}.")
         if not tolerance >= 0:
             raise ValueError(f"tolerance must be >= 0, got {tolerance}.")
-        if not 0 <= initial_prior <= 1:
-            raise ValueError(f"initial_prior must be in [0, 1], got {initial_prior}.")
         self.max_steps = max_steps
         self.tolerance = float(tolerance)
-        self.initial_prior = float(initial_prior)
+        self.initial_prior = check_probability("initial_prior", initial_prior)
         self.output_key = output_key
         self.quality_key = quality_key
         self.inferer = inferer

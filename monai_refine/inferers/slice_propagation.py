@@ -16,7 +16,7 @@ from scipy import ndimage
 from tqdm import tqdm
 
 from monai_refine.transforms.seeds.array import MaskSeeds
-from monai_refine.transforms.utils import as_binary_mask, check_finite, resolve_spacing
+from monai_refine.transforms.utils import as_binary_mask, check_finite, check_probability, resolve_spacing
 from monai_refine.utils.enums import SeedChannel, StopReason
 from monai_refine.utils.geometry import check_same_geometry
 
@@ -107,9 +107,7 @@ class SlicePropagator(Inferer):
         self.seeder = MaskSeeds(margin_mm=margin_mm, erosion_mm=erosion_mm)
         self.window = (float(window[0]), float(window[1]))
         self.min_area_fraction = float(min_area_fraction)
-        if min_quality is not None and not 0 <= min_quality <= 1:
-            raise ValueError(f"min_quality must be in [0, 1] or None, got {min_quality}.")
-        self.min_quality = min_quality
+        self.min_quality = None if min_quality is None else check_probability("min_quality", min_quality)
         self.fill_holes = fill_holes
         self.slice_axis = slice_axis % 3
         self.progress = progress

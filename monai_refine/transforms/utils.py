@@ -9,7 +9,7 @@ from monai.config import NdarrayOrTensor
 from monai.data import MetaTensor
 from monai.utils import convert_to_numpy
 
-__all__ = ["as_binary_mask", "check_finite", "resolve_spacing"]
+__all__ = ["as_binary_mask", "check_finite", "check_probability", "check_range", "resolve_spacing"]
 
 
 def check_finite(name: str, array: np.ndarray) -> None:
@@ -58,3 +58,18 @@ def resolve_spacing(img: NdarrayOrTensor, spacing: Sequence[float] | float | Non
     if not (np.isfinite(values).all() and (values > 0).all()):
         raise ValueError(f"spacing must be finite and positive, got {list(values)}.")
     return values
+
+
+def check_probability(name: str, value: float) -> float:
+    """Return ``value`` as a float, raising ``ValueError`` naming ``name`` unless it lies in [0, 1]."""
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be a probability in [0, 1], got {value}.")
+    return float(value)
+
+
+def check_range(name: str, value: Sequence[float], low: float = -np.inf, high: float = np.inf) -> tuple[float, float]:
+    """Return ``value`` as a ``(lo, hi)`` float pair with ``low <= lo <= hi <= high`` or raise ``ValueError``."""
+    pair = tuple(float(v) for v in np.ravel(np.asarray(value, dtype=np.float64)))
+    if len(pair) != 2 or not np.isfinite(pair).all() or not low <= pair[0] <= pair[1] <= high:
+        raise ValueError(f"{name} must be a finite (lo, hi) pair with {low} <= lo <= hi <= {high}, got {value}.")
+    return pair[0], pair[1]

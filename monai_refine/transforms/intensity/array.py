@@ -15,7 +15,7 @@ from monai.transforms import RandomizableTransform, ScaleIntensityRangePercentil
 from monai.utils import TransformBackends, convert_to_dst_type, convert_to_numpy, convert_to_tensor
 from skimage import color
 
-from monai_refine.transforms.utils import check_finite
+from monai_refine.transforms.utils import check_finite, check_probability, check_range
 
 __all__ = ["COLOR_SPACES", "ColorSpaceChannels", "RandPercentileContrast"]
 
@@ -136,11 +136,9 @@ class RandPercentileContrast(RandomizableTransform):
         clip: bool = True,
         channel_wise: bool = True,
     ) -> None:
-        if not 0.0 <= prob <= 1.0:
-            raise ValueError(f"prob must be a probability in [0, 1], got {prob}.")
-        super().__init__(prob)
-        self.lower_range = self._check_percentiles("lower_range", lower_range)
-        self.upper_range = self._check_percentiles("upper_range", upper_range)
+        super().__init__(check_probability("prob", prob))
+        self.lower_range = check_range("lower_range", lower_range, 0.0, 100.0)
+        self.upper_range = check_range("upper_range", upper_range, 0.0, 100.0)
         if self.lower_range[1] >= self.upper_range[0]:
             raise ValueError(
                 f"lower_range={lower_range} must lie below upper_range={upper_range} (lower hi < upper lo)."
@@ -149,13 +147,6 @@ class RandPercentileContrast(RandomizableTransform):
             raise ValueError(f"b_min < b_max must be finite, got b_min={b_min}, b_max={b_max}.")
         self.b_min, self.b_max, self.clip, self.channel_wise = float(b_min), float(b_max), clip, channel_wise
         self.percentiles = np.zeros((0, 2))
-
-    @staticmethod
-    def _check_percentiles(name: str, value: Sequence[float]) -> tuple[float, float]:
-        pair = tuple(float(v) for v in np.ravel(np.asarray(value, dtype=np.float64)))
-        if len(pair) != 2 or not 0.0 <= pair[0] <= pair[1] <= 100.0:
-            raise ValueError(f"{name} must be a (lo, hi) pair of percentiles with 0 <= lo <= hi <= 100, got {value}.")
-        return pair[0], pair[1]
 
     def randomize(self, num_channels: int) -> None:
         """Draw the ``(lower, upper)`` percentiles, one row per channel (or a single row when not channel-wise)."""

@@ -18,7 +18,7 @@ from monai.transforms import Affine, Rand2DElastic, Rand3DElastic, RandomizableT
 from monai.utils import TransformBackends, convert_to_dst_type
 from scipy import ndimage
 
-from monai_refine.transforms.utils import as_binary_mask, resolve_spacing
+from monai_refine.transforms.utils import as_binary_mask, check_probability, check_range, resolve_spacing
 
 __all__ = ["RandMaskPerturb", "dice_coefficient"]
 
@@ -29,20 +29,6 @@ def dice_coefficient(a: np.ndarray, b: np.ndarray) -> float:
     """Dice overlap ``2|A∩B| / (|A| + |B|)`` of two boolean arrays of the same shape; 1.0 when both are empty."""
     total = int(a.sum()) + int(b.sum())
     return 1.0 if total == 0 else 2.0 * int(np.logical_and(a, b).sum()) / total
-
-
-def _check_prob(name: str, value: float) -> float:
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be a probability in [0, 1], got {value}.")
-    return float(value)
-
-
-def _check_range(name: str, value: Sequence[float], low: float = -np.inf, high: float = np.inf) -> tuple[float, float]:
-    """Return ``value`` as a ``(lo, hi)`` float pair with ``low <= lo <= hi <= high`` or raise ``ValueError``."""
-    pair = tuple(float(v) for v in np.ravel(np.asarray(value, dtype=np.float64)))
-    if len(pair) != 2 or not np.isfinite(pair).all() or not low <= pair[0] <= pair[1] <= high:
-        raise ValueError(f"{name} must be a finite (lo, hi) pair with {low} <= lo <= hi <= {high}, got {value}.")
-    return pair[0], pair[1]
 
 
 class RandMaskPerturb(RandomizableTransform):
@@ -128,33 +114,33 @@ class RandMaskPerturb(RandomizableTransform):
         max_tries: int = 100,
         spacing: Sequence[float] | float | None = None,
     ) -> None:
-        RandomizableTransform.__init__(self, _check_prob("prob", prob))
-        self.morph_prob = _check_prob("morph_prob", morph_prob)
-        self.radius_range = _check_range("radius_range", radius_range)
-        self.noise_prob = _check_prob("noise_prob", noise_prob)
-        self.noise_band_range = _check_range("noise_band_range", noise_band_range, low=0.0)
-        self.noise_fraction_range = _check_range("noise_fraction_range", noise_fraction_range, 0.0, 1.0)
-        self.elastic_prob = _check_prob("elastic_prob", elastic_prob)
+        RandomizableTransform.__init__(self, check_probability("prob", prob))
+        self.morph_prob = check_probability("morph_prob", morph_prob)
+        self.radius_range = check_range("radius_range", radius_range)
+        self.noise_prob = check_probability("noise_prob", noise_prob)
+        self.noise_band_range = check_range("noise_band_range", noise_band_range, low=0.0)
+        self.noise_fraction_range = check_range("noise_fraction_range", noise_fraction_range, 0.0, 1.0)
+        self.elastic_prob = check_probability("elastic_prob", elastic_prob)
         magnitudes = {2: (1.0, 4.0), 3: (100.0, 300.0)}
         if elastic_magnitude_range is not None:
             magnitudes = dict.fromkeys(
-                magnitudes, _check_range("elastic_magnitude_range", elastic_magnitude_range, 0.0)
+                magnitudes, check_range("elastic_magnitude_range", elastic_magnitude_range, 0.0)
             )
         if not (np.isfinite(elastic_spacing) and elastic_spacing >= 1):
             raise ValueError(f"elastic_spacing must be a finite number of voxels >= 1, got {elastic_spacing}.")
-        sigma_range = _check_range("elastic_sigma_range", elastic_sigma_range, low=0.0)
+        sigma_range = check_range("elastic_sigma_range", elastic_sigma_range, low=0.0)
         if sigma_range[0] <= 0:
             raise ValueError(f"elastic_sigma_range must be positive, got {elastic_sigma_range}.")
-        self.rotate_prob = _check_prob("rotate_prob", rotate_prob)
+        self.rotate_prob = check_probability("rotate_prob", rotate_prob)
         if not (np.isfinite(rotate_range) and rotate_range >= 0):
             raise ValueError(f"rotate_range must be a finite angle >= 0 in radians, got {rotate_range}.")
         self.rotate_range = float(rotate_range)
-        self.shift_prob = _check_prob("shift_prob", shift_prob)
+        self.shift_prob = check_probability("shift_prob", shift_prob)
         if not (np.isfinite(shift_range) and shift_range >= 0):
             raise ValueError(f"shift_range must be a finite distance >= 0 in mm, got {shift_range}.")
         self.shift_range = float(shift_range)
-        self.flip_prob = _check_prob("flip_prob", flip_prob)
-        self.dice_range = None if dice_range is None else _check_range("dice_range", dice_range, 0.0, 1.0)
+        self.flip_prob = check_probability("flip_prob", flip_prob)
+        self.dice_range = None if dice_range is None else check_range("dice_range", dice_range, 0.0, 1.0)
         if isinstance(max_tries, bool) or not isinstance(max_tries, (int, np.integer)) or max_tries < 1:
             raise ValueError(f"max_tries must be an integer >= 1, got {max_tries!r}.")
         self.max_tries = int(max_tries)
