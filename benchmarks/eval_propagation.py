@@ -14,13 +14,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from monai_refine.data import load_ircad_patient
 from monai_refine.inferers import (
     PRESETS,
     GraphCutSegmenter,
     SlicePropagator,
+    annotate_slices,
+    middle_slice,
     propagation_preset,
 )
 from monai_refine.metrics import overlap_scores
@@ -34,9 +35,8 @@ def main() -> None:
     args = parser.parse_args()
     image, reference = load_ircad_patient(args.data)
     present = np.flatnonzero(reference[0].numpy().any(axis=(0, 1)))
-    start = int(present[present.size // 2])
-    annotation = torch.zeros_like(reference)
-    annotation[..., start] = reference[..., start]
+    start = middle_slice(reference)
+    annotation = annotate_slices(reference, [start])
     spacing = image.pixdim.tolist()
     runs = [(name, *propagation_preset(name, spacing)) for name in PRESETS]
     naive = GraphCutSegmenter(lambda_=1.0, sigma=0.05, shape_weight=0.0, spacing=spacing[:2])

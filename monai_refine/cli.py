@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import torch
 from monai.data import MetaTensor
 
 from monai_refine.data import (
@@ -34,7 +33,7 @@ from monai_refine.data import (
     write_json,
     write_nifti,
 )
-from monai_refine.inferers import PRESETS, SlicePropagator, propagation_preset
+from monai_refine.inferers import PRESETS, SlicePropagator, annotate_slices, middle_slice, propagation_preset
 from monai_refine.metrics import overlap_scores
 from monai_refine.transforms import seeds_from_points
 
@@ -42,20 +41,6 @@ logger = logging.getLogger("monai_refine")
 
 #: The verbatim 24-slice slab of IRCAD patient 17 shipped with the repository (see its README for the licence).
 DEMO_SLAB = Path(__file__).resolve().parents[1] / "tests" / "testing_data" / "ircad_patient17_slab"
-
-
-def middle_slice(mask: MetaTensor) -> int:
-    """Index of the middle one of the slices (last axis) where ``mask`` is non-empty."""
-    present = np.flatnonzero(mask[0].numpy().any(axis=(0, 1)))
-    if present.size == 0:
-        raise ValueError("the reference mask is empty: no slice to start from.")
-    return int(present[present.size // 2])
-
-
-def _annotation_from(mask: MetaTensor, slices: Sequence[int]) -> MetaTensor:
-    annotation = torch.zeros_like(mask)
-    annotation[..., list(slices)] = mask[..., list(slices)]
-    return annotation
 
 
 def _save_overlay(image: MetaTensor, mask: MetaTensor, reference: MetaTensor | None, path: Path, slices) -> None:
@@ -138,7 +123,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"IRCAD {data}: {tuple(image.shape[1:])} voxels, spacing {[round(s, 3) for s in image.pixdim.tolist()]} mm")
     print(f"propagating the {args.organ} from annotated slice(s) {args.slice} with {args.method}")
     inputs = [data / "PATIENT_DICOM", data / "MASKS_DICOM" / args.organ]
-    annotation = _annotation_from(reference, args.slice)
+    annotation = annotate_slices(reference, args.slice)
     run_propagation(args, image, annotation, reference, inputs, f"{data.name}_{args.organ}")
     return 0
 
@@ -149,7 +134,7 @@ def cmd_propagate(args: argparse.Namespace) -> int:
         image, reference = load_ircad_patient(data, organ=args.organ)
         if not args.slice:
             raise ValueError("--slice is required with --ircad: the index of the slice whose mask starts propagation.")
-        annotation, inputs, name = _annotation_from(reference, args.slice), [data], f"{data.name}_{args.organ}"
+        annotation, inputs, name = annotate_slices(reference, args.slice), [data], f"{data.name}_{args.organ}"
     else:
         if not (args.image and args.annotation):
             raise ValueError("give either --ircad PATIENT_DIR, or both --image and --annotation.")

@@ -20,7 +20,7 @@ from monai_refine.transforms.utils import as_binary_mask, check_finite, check_pr
 from monai_refine.utils.enums import SeedChannel, StopReason
 from monai_refine.utils.geometry import check_same_geometry
 
-__all__ = ["SliceRecord", "SlicePropagator", "Segmenter"]
+__all__ = ["SliceRecord", "SlicePropagator", "Segmenter", "annotate_slices", "middle_slice"]
 
 #: ``segmenter(image (1, H, W) in [0, 1], prior (1, H, W) bool, seeds (2, H, W) bool) -> (1, H, W) mask/probability``,
 #: or ``-> (mask/probability, quality)`` for a segmenter that also predicts its own Dice (e.g. ``QualityUNet``)
@@ -230,3 +230,33 @@ class SlicePropagator(Inferer):
         keep[components[foreground & mask]] = True
         keep[0] = False
         return keep[components]
+
+
+def middle_slice(mask: NdarrayOrTensor, slice_axis: int = -1) -> int:
+    """Index (along ``slice_axis``) of the middle one of the slices where the ``(1, X, Y, Z)`` ``mask`` is non-empty.
+
+    Example:
+        >>> import numpy as np
+        >>> mask = np.zeros((1, 4, 4, 9)); mask[0, 1:3, 1:3, 2:7] = 1
+        >>> middle_slice(mask)
+        4
+    """
+    array = convert_to_numpy(mask)[0]
+    axis = slice_axis % array.ndim
+    present = np.flatnonzero(array.any(axis=tuple(a for a in range(array.ndim) if a != axis)))
+    if present.size == 0:
+        raise ValueError("the reference mask is empty: no slice to start from.")
+    return int(present[present.size // 2])
+
+
+def annotate_slices(mask: NdarrayOrTensor, slices: Sequence[int]) -> NdarrayOrTensor:
+    """An annotation for :class:`SlicePropagator`: ``mask`` on the given last-axis ``slices``, zero elsewhere.
+
+    Example:
+        >>> import numpy as np
+        >>> annotate_slices(np.ones((1, 2, 2, 3)), [1]).sum(axis=(0, 1, 2)).tolist()
+        [0.0, 4.0, 0.0]
+    """
+    annotation = mask * 0
+    annotation[..., list(slices)] = mask[..., list(slices)]
+    return annotation

@@ -131,14 +131,11 @@ def test_bad_parameters(kwargs, match):
 @pytest.mark.slow
 def test_graph_cut_on_the_shipped_slab():
     """The tuned graph cut on the verbatim IRCAD slab, from its middle slice: a floor the code really reaches."""
-    from monai_refine.cli import middle_slice
     from monai_refine.data import load_ircad_patient
-    from monai_refine.inferers import propagation_preset
+    from monai_refine.inferers import annotate_slices, middle_slice, propagation_preset
 
     image, reference = load_ircad_patient(SLAB_DIR)
-    start = middle_slice(reference)
-    annotation = torch.zeros_like(reference)
-    annotation[..., start] = reference[..., start]
+    annotation = annotate_slices(reference, [middle_slice(reference)])
     segmenter, kwargs = propagation_preset("graph-cut", image.pixdim.tolist())
     mask = SlicePropagator(**kwargs)(image, segmenter, annotation=annotation)
     scores = overlap_scores(mask, reference)
@@ -201,11 +198,10 @@ def test_annotation_with_another_geometry_is_refused():
 def test_graph_cut_preset_on_the_full_patient():
     """The figure of docs/results.md (Dice 0.914 on IRCAD patient 17 from slice 57) must not silently regress."""
     from monai_refine.data import load_ircad_patient
-    from monai_refine.inferers import propagation_preset
+    from monai_refine.inferers import annotate_slices, propagation_preset
 
     image, reference = load_ircad_patient(SHARED_DATA / "ircad" / "patient17")
-    annotation = torch.zeros_like(reference)
-    annotation[..., 57] = reference[..., 57]
+    annotation = annotate_slices(reference, [57])
     segmenter, kwargs = propagation_preset("graph-cut", image.pixdim.tolist())
     scores = overlap_scores(SlicePropagator(**kwargs)(image, segmenter, annotation=annotation), reference)
     assert scores["dice"] > 0.90 and scores["ppv"] > 0.92, scores
