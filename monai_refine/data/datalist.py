@@ -15,9 +15,8 @@ from pathlib import Path
 from monai.config import PathLike
 from monai.data import partition_dataset
 
-from monai_refine.utils.enums import RefineKeys
-
-from .writers import write_json
+from monai_refine.data.writers import write_json
+from monai_refine.utils import RefineKeys
 
 __all__ = ["IMAGE_EXTENSIONS", "build_datalist", "split_datalist", "write_datalist"]
 

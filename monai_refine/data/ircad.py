@@ -16,8 +16,8 @@ from pathlib import Path
 from monai.config import PathLike
 from monai.data import MetaTensor
 
-from ..utils.geometry import check_same_geometry
-from .readers import load_image, load_mask
+from monai_refine.data.readers import load_image, load_mask
+from monai_refine.utils import check_same_geometry
 
 __all__ = ["list_ircad_organs", "load_ircad_patient"]
 

@@ -7,10 +7,8 @@ import torch
 from monai.engines import SupervisedEvaluator, SupervisedTrainer
 from monai.transforms import Randomizable
 
-from monai_refine.inferers.utils import split_network_output
 from monai_refine.transforms.seeds.array import DiscrepancySeeds, GaussianSeedMap
-from monai_refine.transforms.utils import check_probability
-from monai_refine.utils.enums import RefineKeys
+from monai_refine.utils import RefineKeys, check_probability, split_network_output
 
 __all__ = ["SeedInteraction"]
 

@@ -7,9 +7,7 @@ from dataclasses import asdict, dataclass
 import torch
 from monai.inferers import Inferer
 
-from monai_refine.inferers.utils import split_network_output
-from monai_refine.transforms.utils import check_probability
-from monai_refine.utils.enums import StopReason
+from monai_refine.utils import StopReason, check_probability, split_network_output
 
 __all__ = ["IterationRecord", "IterativeRefinementInferer"]
 

@@ -22,9 +22,8 @@ import torch
 from monai.inferers import Inferer
 from skimage.segmentation import random_walker
 
-from monai_refine.inferers.utils import split_network_output
 from monai_refine.transforms.seeds.array import GaussianSeedMap
-from monai_refine.utils.enums import RefineKeys
+from monai_refine.utils import RefineKeys, split_network_output
 
 __all__ = ["CopyPrevious", "GraphCutSegmenter", "NetworkSegmenter", "RandomWalkerSegmenter", "seed_bounding_box"]
 

@@ -16,9 +16,15 @@ from scipy import ndimage
 from tqdm import tqdm
 
 from monai_refine.transforms.seeds.array import MaskSeeds
-from monai_refine.transforms.utils import as_binary_mask, check_finite, check_probability, resolve_spacing
-from monai_refine.utils.enums import SeedChannel, StopReason
-from monai_refine.utils.geometry import check_same_geometry
+from monai_refine.utils import (
+    SeedChannel,
+    StopReason,
+    as_binary_mask,
+    check_finite,
+    check_probability,
+    check_same_geometry,
+    resolve_spacing,
+)
 
 __all__ = ["SliceRecord", "SlicePropagator", "Segmenter", "annotate_slices", "middle_slice"]
 

@@ -8,7 +8,7 @@ import torch
 from monai.losses import DeepSupervisionLoss
 from torch.nn.modules.loss import _Loss
 
-from monai_refine.utils.enums import RefineOutputs
+from monai_refine.utils import RefineOutputs
 
 __all__ = ["DeepSupervisionDictLoss"]
 

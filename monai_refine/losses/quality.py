@@ -9,7 +9,7 @@ from monai.utils import LossReduction
 from torch.nn.modules.loss import _Loss
 
 from monai_refine.losses.utils import check_reduction, dice_loss_pair, reduce_loss
-from monai_refine.utils.enums import RefineOutputs
+from monai_refine.utils import RefineOutputs
 
 __all__ = ["QualityRegularizedLoss"]
 

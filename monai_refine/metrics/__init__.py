@@ -1,3 +1,3 @@
 from __future__ import annotations
 
-from .overlap import overlap_scores
+from .overlap import dice_coefficient, overlap_scores

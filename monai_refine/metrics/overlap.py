@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from monai.config import NdarrayOrTensor
 from monai.metrics import compute_confusion_matrix_metric, get_confusion_matrix
 from monai.utils import convert_to_tensor
 
-from monai_refine.transforms.utils import as_binary_mask
+from monai_refine.utils import as_binary_mask
 
-__all__ = ["overlap_scores"]
+__all__ = ["dice_coefficient", "overlap_scores"]
+
+
+def dice_coefficient(a: np.ndarray, b: np.ndarray) -> float:
+    """Dice overlap ``2|A∩B| / (|A| + |B|)`` of two boolean arrays of the same shape; 1.0 when both are empty."""
+    total = int(a.sum()) + int(b.sum())
+    return 1.0 if total == 0 else 2.0 * int(np.logical_and(a, b).sum()) / total
 
 
 def overlap_scores(pred: NdarrayOrTensor, label: NdarrayOrTensor) -> dict[str, float]:
@@ -36,6 +43,4 @@ def overlap_scores(pred: NdarrayOrTensor, label: NdarrayOrTensor) -> dict[str, f
         name: float(compute_confusion_matrix_metric(metric, matrix).nan_to_num(0.0).mean())
         for name, metric in (("sensitivity", "sensitivity"), ("ppv", "precision"))
     }
-    tp, fp, _, fn = matrix[0, 0].tolist()
-    dice = 2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else 1.0
-    return {"dice": dice, **scores}
+    return {"dice": dice_coefficient(p, g), **scores}

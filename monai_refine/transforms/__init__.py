@@ -11,7 +11,7 @@ from .intensity.dictionary import (
     RandPercentileContrastd,
     RandPercentileContrastDict,
 )
-from .perturbation.array import RandMaskPerturb, dice_coefficient
+from .perturbation.array import RandMaskPerturb
 from .perturbation.dictionary import RandMaskPerturbD, RandMaskPerturbd, RandMaskPerturbDict
 from .post.array import DualThreshold
 from .post.dictionary import DualThresholdD, DualThresholdd, DualThresholdDict

@@ -1,4 +1,6 @@
 from __future__ import annotations
 
+from .checks import as_binary_mask, check_finite, check_probability, check_range
 from .enums import RefineKeys, RefineOutputs, SeedChannel, StopReason
-from .geometry import check_same_geometry
+from .geometry import check_same_geometry, resolve_spacing
+from .network_output import split_network_output

@@ -1,13 +1,16 @@
-"""Geometry of channel-first ``MetaTensor`` s: do two volumes share size, spacing, origin and direction?"""
+"""Geometry of channel-first ``MetaTensor`` s: voxel spacing, and whether two volumes share size, spacing, origin and
+direction."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import numpy as np
+from monai.config import NdarrayOrTensor
 from monai.data import MetaTensor
+from monai.utils import convert_to_numpy
 
-__all__ = ["check_same_geometry"]
+__all__ = ["check_same_geometry", "resolve_spacing"]
 
 
 def _geometry(image: MetaTensor) -> dict[str, np.ndarray]:
@@ -62,3 +65,21 @@ def check_same_geometry(
     if differences:
         label_a, label_b = (f"{n} ({t.meta.get('filename_or_obj', 'in memory')})" for n, t in zip(names, (a, b)))
         raise ValueError(f"{label_a} and {label_b} do not share geometry: {'; '.join(differences)}.")
+
+
+def resolve_spacing(img: NdarrayOrTensor, spacing: Sequence[float] | float | None, spatial_dims: int) -> np.ndarray:
+    """Voxel spacing in mm: the explicit ``spacing`` argument, else a MetaTensor's ``pixdim``, else 1 (voxel units).
+
+    Raises:
+        ValueError: a spacing of the wrong length, or one that is not finite and positive.
+    """
+    if spacing is None:
+        spacing = convert_to_numpy(img.pixdim)[:spatial_dims] if isinstance(img, MetaTensor) else 1.0
+    values = np.asarray(spacing, dtype=np.float64)
+    if values.ndim == 0:
+        values = np.full(spatial_dims, float(values))
+    if values.shape != (spatial_dims,):
+        raise ValueError(f"spacing must have {spatial_dims} values (one per spatial dim), got {list(values)}.")
+    if not (np.isfinite(values).all() and (values > 0).all()):
+        raise ValueError(f"spacing must be finite and positive, got {list(values)}.")
+    return values

@@ -5,7 +5,7 @@ import torch
 
 from monai_refine.inferers import IterativeRefinementInferer
 from monai_refine.networks.nets import IterativeUNet, QualityUNet
-from monai_refine.utils.enums import RefineOutputs
+from monai_refine.utils import RefineOutputs
 
 
 class _Halfway(torch.nn.Module):

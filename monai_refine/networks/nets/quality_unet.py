@@ -11,7 +11,7 @@ from monai.networks.layers.utils import get_act_layer
 
 from monai_refine.networks.blocks import UNetFeatures
 from monai_refine.networks.utils import check_features, check_split_arguments, split_channels
-from monai_refine.utils.enums import RefineOutputs
+from monai_refine.utils import RefineOutputs
 
 __all__ = ["QualityUNet"]
 

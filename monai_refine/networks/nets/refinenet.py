@@ -11,7 +11,7 @@ from monai.networks.nets.basic_unet import TwoConv, UpCat
 
 from monai_refine.networks.blocks import UNetFeatures
 from monai_refine.networks.utils import check_features, check_positive, check_split_arguments, split_channels
-from monai_refine.utils.enums import RefineOutputs
+from monai_refine.utils import RefineOutputs
 
 __all__ = ["RefineNet"]
 

@@ -15,7 +15,7 @@ from monai.transforms import RandomizableTransform, ScaleIntensityRangePercentil
 from monai.utils import TransformBackends, convert_to_dst_type, convert_to_numpy, convert_to_tensor
 from skimage import color
 
-from monai_refine.transforms.utils import check_finite, check_probability, check_range
+from monai_refine.utils import check_finite, check_probability, check_range
 
 __all__ = ["COLOR_SPACES", "ColorSpaceChannels", "RandPercentileContrast"]
 

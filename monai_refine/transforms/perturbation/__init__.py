@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .array import RandMaskPerturb, dice_coefficient
+from .array import RandMaskPerturb
 from .dictionary import RandMaskPerturbD, RandMaskPerturbd, RandMaskPerturbDict
 
-__all__ = ["RandMaskPerturb", "RandMaskPerturbD", "RandMaskPerturbDict", "RandMaskPerturbd", "dice_coefficient"]
+__all__ = ["RandMaskPerturb", "RandMaskPerturbD", "RandMaskPerturbDict", "RandMaskPerturbd"]

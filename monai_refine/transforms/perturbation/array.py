@@ -18,17 +18,12 @@ from monai.transforms import Affine, Rand2DElastic, Rand3DElastic, RandomizableT
 from monai.utils import TransformBackends, convert_to_dst_type
 from scipy import ndimage
 
-from monai_refine.transforms.utils import as_binary_mask, check_probability, check_range, resolve_spacing
+from monai_refine.metrics import dice_coefficient
+from monai_refine.utils import as_binary_mask, check_probability, check_range, resolve_spacing
 
-__all__ = ["RandMaskPerturb", "dice_coefficient"]
+__all__ = ["RandMaskPerturb"]
 
 logger = logging.getLogger(__name__)
-
-
-def dice_coefficient(a: np.ndarray, b: np.ndarray) -> float:
-    """Dice overlap ``2|A∩B| / (|A| + |B|)`` of two boolean arrays of the same shape; 1.0 when both are empty."""
-    total = int(a.sum()) + int(b.sum())
-    return 1.0 if total == 0 else 2.0 * int(np.logical_and(a, b).sum()) / total
 
 
 class RandMaskPerturb(RandomizableTransform):

@@ -12,7 +12,7 @@ from monai.transforms import MapTransform, Randomizable
 from monai.utils import convert_data_type, ensure_tuple_rep
 
 from monai_refine.transforms.perturbation.array import RandMaskPerturb
-from monai_refine.utils.enums import RefineKeys
+from monai_refine.utils import RefineKeys
 
 __all__ = ["RandMaskPerturbD", "RandMaskPerturbDict", "RandMaskPerturbd"]
 

@@ -11,7 +11,7 @@ from monai.utils import TransformBackends, convert_to_dst_type, convert_to_numpy
 from scipy import ndimage
 from skimage.filters import apply_hysteresis_threshold
 
-from monai_refine.transforms.utils import check_finite, resolve_spacing
+from monai_refine.utils import check_finite, resolve_spacing
 
 __all__ = ["DualThreshold"]
 

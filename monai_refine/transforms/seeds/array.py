@@ -18,8 +18,7 @@ from monai.utils import TransformBackends, convert_to_dst_type
 from scipy import ndimage
 from skimage.morphology import skeletonize
 
-from monai_refine.transforms.utils import as_binary_mask, resolve_spacing
-from monai_refine.utils.enums import SeedChannel
+from monai_refine.utils import SeedChannel, as_binary_mask, resolve_spacing
 
 __all__ = ["DiscrepancySeeds", "ExtremePointSeeds", "GaussianSeedMap", "MaskSeeds", "seeds_from_points"]
 

@@ -13,7 +13,7 @@ from monai.transforms import MapTransform, Randomizable
 from monai.utils import ensure_tuple_rep
 
 from monai_refine.transforms.seeds.array import DiscrepancySeeds, ExtremePointSeeds, GaussianSeedMap, MaskSeeds
-from monai_refine.utils.enums import RefineKeys
+from monai_refine.utils import RefineKeys
 
 __all__ = [
     "DiscrepancySeedsD",

@@ -5,8 +5,9 @@ import pytest
 import torch
 from monai.transforms import Compose
 
-from monai_refine.transforms import RandMaskPerturbD, RandMaskPerturbd, RandMaskPerturbDict, dice_coefficient
-from monai_refine.utils.enums import RefineKeys
+from monai_refine.metrics import dice_coefficient
+from monai_refine.transforms import RandMaskPerturbD, RandMaskPerturbd, RandMaskPerturbDict
+from monai_refine.utils import RefineKeys
 from tests.utils import TEST_NDARRAYS
 
 

@@ -1,4 +1,4 @@
-"""Helpers shared by the engines that call refinement networks."""
+"""Read a refinement network's output, a tensor of logits or a dict of named outputs, the same way everywhere."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Input checks and geometry helpers shared by every transform family."""
+"""Input checks shared by transforms, metrics, inferers and engines: finite values, binary masks, ranges."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 from monai.config import NdarrayOrTensor
-from monai.data import MetaTensor
 from monai.utils import convert_to_numpy
 
-__all__ = ["as_binary_mask", "check_finite", "check_probability", "check_range", "resolve_spacing"]
+__all__ = ["as_binary_mask", "check_finite", "check_probability", "check_range"]
 
 
 def check_finite(name: str, array: np.ndarray) -> None:
@@ -40,24 +39,6 @@ def as_binary_mask(name: str, mask: NdarrayOrTensor, *, channels: int | None = 1
     if not np.isin(array, (0, 1)).all():
         raise ValueError(f"{name} must be binary with values in {{0, 1}}, got values {np.unique(array)[:6]}.")
     return array.astype(bool)
-
-
-def resolve_spacing(img: NdarrayOrTensor, spacing: Sequence[float] | float | None, spatial_dims: int) -> np.ndarray:
-    """Voxel spacing in mm: the explicit ``spacing`` argument, else a MetaTensor's ``pixdim``, else 1 (voxel units).
-
-    Raises:
-        ValueError: a spacing of the wrong length, or one that is not finite and positive.
-    """
-    if spacing is None:
-        spacing = convert_to_numpy(img.pixdim)[:spatial_dims] if isinstance(img, MetaTensor) else 1.0
-    values = np.asarray(spacing, dtype=np.float64)
-    if values.ndim == 0:
-        values = np.full(spatial_dims, float(values))
-    if values.shape != (spatial_dims,):
-        raise ValueError(f"spacing must have {spatial_dims} values (one per spatial dim), got {list(values)}.")
-    if not (np.isfinite(values).all() and (values > 0).all()):
-        raise ValueError(f"spacing must be finite and positive, got {list(values)}.")
-    return values
 
 
 def check_probability(name: str, value: float) -> float:
