@@ -2,21 +2,40 @@ from __future__ import annotations
 
 import pytest
 import torch
+from monai.data import MetaTensor
+from monai.transforms import Activationsd, AsDiscreted
 
 from monai_refine.inferers import IterativeRefinementInferer
 from monai_refine.networks.nets import IterativeUNet, QualityUNet
 from monai_refine.utils import RefineOutputs
 
 
-class _Halfway(torch.nn.Module):
-    """Moves the prior halfway towards a fixed binary target: the mean change halves at every step."""
+@pytest.fixture(autouse=True)
+def single_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
-    def __init__(self, target: torch.Tensor) -> None:
+
+class _Halfway(torch.nn.Module):
+    """Moves the prior halfway towards a fixed binary target: the mean change halves at every step.
+
+    With ``channels=2`` it returns softmax logits (background, foreground) with the same foreground probability."""
+
+    def __init__(self, target: torch.Tensor, channels: int = 1) -> None:
         super().__init__()
         self.target = target
+        self.channels = channels
+        self.batch_sizes: list[int] = []
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.logit((x[:, -1:] + self.target) / 2, eps=1e-7)
+        self.batch_sizes.append(x.shape[0])
+        target = self.target[: x.shape[0]]
+        logit = torch.logit((x[:, -1:] + target) / 2, eps=1e-7)
+        if self.channels == 1:
+            return logit
+        return torch.cat([torch.zeros_like(logit), logit, torch.zeros_like(logit)][: self.channels], dim=1)
 
 
 class _RatedHalfway(_Halfway):
@@ -26,72 +45,143 @@ class _RatedHalfway(_Halfway):
         super().__init__(target)
         self.qualities = list(qualities)
         self.priors: list[torch.Tensor] = []
+        self.outputs: list[torch.Tensor] = []
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         self.priors.append(x[:, -1:].clone())
         quality = torch.full((x.shape[0], 1), self.qualities.pop(0))
-        return {"mask": super().forward(x), "quality": quality}
+        self.outputs.append(super().forward(x))
+        return {"mask": self.outputs[-1], "quality": quality}
 
 
-def _target(ndim: int) -> torch.Tensor:
-    target = torch.zeros((2, 1) + (8,) * ndim)
+def _target(ndim: int, batch: int = 2) -> torch.Tensor:
+    target = torch.zeros((batch, 1) + (8,) * ndim)
     target[(slice(None), slice(None)) + (slice(2, 6),) * ndim] = 1
     return target
+
+
+def _expected(target: torch.Tensor, steps: int) -> torch.Tensor:
+    """The probability after ``steps`` halving steps from a zero prior."""
+    return target * (1 - 0.5 ** (steps + 1)) + (1 - target) * 0.5 ** (steps + 1)
 
 
 @pytest.mark.parametrize("ndim", [2, 3])
 def test_converges_when_the_change_is_below_tolerance(ndim):
     target = _target(ndim)
     inferer = IterativeRefinementInferer(max_steps=20, tolerance=0.01)
-    out = inferer(torch.zeros_like(target), _Halfway(target))
+    logits, history = inferer(torch.zeros_like(target), _Halfway(target), return_history=True)
     # |S_t - S_(t-1)| = 0.5 ** (t + 1) everywhere: 0.25, 0.125, ... first below 0.01 at t = 6
-    assert [r.step for r in inferer.history] == [1, 2, 3, 4, 5, 6]
-    assert [r.delta for r in inferer.history] == pytest.approx([0.5 ** (t + 1) for t in range(1, 7)], rel=1e-4)
-    assert inferer.history[-1].stop_reason == "converged"
-    torch.testing.assert_close(out, target * (1 - 0.5**7) + (1 - target) * 0.5**7, atol=1e-5, rtol=0)
+    for records in history:
+        assert [r.step for r in records] == [1, 2, 3, 4, 5, 6]
+        assert [r.delta for r in records] == pytest.approx([0.5 ** (t + 1) for t in range(1, 7)], rel=1e-4)
+        assert records[-1].stop_reason == "converged"
+    torch.testing.assert_close(torch.sigmoid(logits), _expected(target, 6), atol=1e-5, rtol=0)
 
 
 def test_max_steps():
     target = _target(2)
     inferer = IterativeRefinementInferer(max_steps=3, tolerance=0.0)
-    out = inferer(torch.zeros_like(target), _Halfway(target))
-    assert [r.stop_reason for r in inferer.history] == [None, None, "max_steps"]
-    torch.testing.assert_close(out, target * (1 - 0.5**4) + (1 - target) * 0.5**4, atol=1e-5, rtol=0)
+    out, history = inferer(torch.zeros_like(target), _Halfway(target), return_history=True)
+    assert [r.stop_reason for r in history[1]] == [None, None, "max_steps"]
+    torch.testing.assert_close(torch.sigmoid(out), _expected(target, 3), atol=1e-5, rtol=0)
+
+
+def test_each_sample_stops_on_its_own():
+    """A sample refines the same alone and beside a sample that converged at step 1 (the batch mean used to decide)."""
+    target = _target(2)
+    inferer = IterativeRefinementInferer(max_steps=20, tolerance=0.01)
+    image = torch.zeros_like(target)
+    alone, alone_history = inferer(image[1:], _Halfway(target[1:]), prior=torch.zeros_like(target[1:]),
+                                   return_history=True)  # fmt: skip
+    network = _Halfway(target)
+    prior = torch.cat([target[:1], torch.zeros_like(target[1:])])  # sample 0 starts converged
+    batched, history = inferer(image, network, prior=prior, return_history=True)
+    steps = len(alone_history[0])  # |S_t - S_(t-1)| = 0.25 * 0.5 ** t on the 16 of 64 target pixels: t = 5
+    assert steps == 5 and [len(h) for h in history] == [1, steps]
+    assert [r.delta for r in history[1]] == pytest.approx([r.delta for r in alone_history[0]])
+    torch.testing.assert_close(batched[1:], alone, rtol=0, atol=0)
+    torch.testing.assert_close(torch.sigmoid(batched[:1]), target[:1], atol=1e-6, rtol=0)
+    assert network.batch_sizes == [2, 1, 1, 1, 1]  # the converged sample is not run again
+
+
+def test_output_is_logits_for_monai_post_transforms():
+    target = _target(2)
+    inferer = IterativeRefinementInferer(max_steps=3, tolerance=0.0)
+    data = {"pred": inferer(torch.zeros_like(target), _Halfway(target))[0]}
+    probability = Activationsd(keys="pred", sigmoid=True)(data)["pred"]
+    torch.testing.assert_close(probability, _expected(target, 3)[0], atol=1e-5, rtol=0)
+    mask = AsDiscreted(keys="pred", threshold=0.5)(Activationsd(keys="pred", sigmoid=True)(data))["pred"]
+    torch.testing.assert_close(mask, target[0])
+    explicit = IterativeRefinementInferer(max_steps=3, tolerance=0.0, return_probability=True)
+    torch.testing.assert_close(explicit(torch.zeros_like(target), _Halfway(target)), _expected(target, 3), atol=1e-5,
+                               rtol=0)  # fmt: skip
+
+
+def test_metatensor_keeps_its_metadata():
+    target = _target(2)
+    image = MetaTensor(torch.zeros_like(target), affine=torch.diag(torch.tensor([2.0, 2.0, 1.0, 1.0])))
+    out = IterativeRefinementInferer(max_steps=2)(image, _Halfway(target))
+    assert isinstance(out, MetaTensor) and float(out.affine[0, 0]) == 2.0
+
+
+def test_two_channel_softmax_logits():
+    target = _target(2)
+    inferer = IterativeRefinementInferer(max_steps=3, tolerance=0.0)
+    out = inferer(torch.zeros_like(target), _Halfway(target, channels=2))
+    assert out.shape == (2, 2, 8, 8)
+    torch.testing.assert_close(torch.softmax(out, 1)[:, 1:], _expected(target, 3), atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="out_channels > 2"):
+        inferer(torch.zeros_like(target), _Halfway(target, channels=3))
 
 
 def test_quality_drop_returns_the_better_rated_prior():
     target = _target(2)
     network = _RatedHalfway(target, qualities=[0.5, 0.7, 0.9, 0.6, 0.95])
     inferer = IterativeRefinementInferer(max_steps=10, tolerance=0.0, output_key="mask", quality_key="quality")
-    out = inferer(torch.zeros_like(target), network)
-    # step 4 rates its prior (S_3) 0.6 < 0.9, the rating of S_2 at step 3: S_2 comes back
-    assert [r.quality for r in inferer.history] == pytest.approx([0.5, 0.7, 0.9, 0.6])
-    assert inferer.history[-1].stop_reason == "quality_drop"
-    torch.testing.assert_close(out, network.priors[2])
+    out, history = inferer(torch.zeros_like(target), network, return_history=True)
+    # step 4 rates its prior (S_3) 0.6 < 0.9, the rating of S_2 at step 3: S_2 (the logits of step 2) comes back
+    assert [r.quality for r in history[0]] == pytest.approx([0.5, 0.7, 0.9, 0.6])
+    assert history[0][-1].stop_reason == "quality_drop"
+    torch.testing.assert_close(out, network.outputs[1])
+    torch.testing.assert_close(torch.sigmoid(out), network.priors[2])
+
+
+def test_quality_drop_at_step_two_returns_the_given_prior_as_logits():
+    target = _target(2)
+    network = _RatedHalfway(target, qualities=[0.9, 0.5])
+    inferer = IterativeRefinementInferer(max_steps=10, tolerance=0.0, output_key="mask", quality_key="quality")
+    out = inferer(torch.zeros_like(target), network, prior=target.clone())
+    assert (torch.sigmoid(out) > 0.5).float().equal(target)
+    assert float(out.max()) == pytest.approx(13.8, abs=0.02)  # logit(1 - 1e-6), rounded in float32
 
 
 def test_given_prior_is_used_first():
     target = _target(2)
-    inferer = IterativeRefinementInferer(max_steps=1)
-    out = inferer(torch.zeros_like(target), _Halfway(target), prior=target.clone())
-    torch.testing.assert_close(out, target, atol=1e-6, rtol=0)
-    assert inferer.history[0].delta == pytest.approx(0.0, abs=1e-6)
+    out, history = IterativeRefinementInferer(max_steps=1)(torch.zeros_like(target), _Halfway(target),
+                                                           prior=target.clone(), return_history=True)  # fmt: skip
+    torch.testing.assert_close(torch.sigmoid(out), target, atol=1e-6, rtol=0)
+    assert history[0][0].delta == pytest.approx(0.0, abs=1e-6)
 
 
 @pytest.mark.parametrize("ndim", [2, 3])
 def test_with_the_refinement_networks(ndim):
+    """The inferer's result is the network applied by hand three times, each output's sigmoid the next prior."""
     torch.manual_seed(0)
     image = torch.rand((2, 1) + (16,) * ndim)
     net = IterativeUNet(ndim, in_channels=2, features=(4, 4, 8, 8, 4)).eval()
-    inferer = IterativeRefinementInferer(max_steps=3)
     with torch.no_grad():
-        out = inferer(image, net)
-    assert out.shape == (2, 1) + (16,) * ndim and 0 <= float(out.min()) and float(out.max()) <= 1
+        out = IterativeRefinementInferer(max_steps=3, tolerance=0.0)(image, net)
+        prior = torch.full_like(image, 0.5)
+        for _ in range(3):
+            expected = net(image, prior)
+            prior = torch.sigmoid(expected)
+    torch.testing.assert_close(out, expected, atol=1e-5, rtol=1e-4)
     quality_net = QualityUNet(ndim, in_channels=2, features=(4, 4, 8, 4)).eval()
     rated = IterativeRefinementInferer(max_steps=3, output_key=RefineOutputs.MASK, quality_key=RefineOutputs.QUALITY)
     with torch.no_grad():
-        rated(image, quality_net)
-    assert all(0 <= r.quality <= 1 for r in rated.history)
+        _, history = rated(image, quality_net, return_history=True)
+        first = quality_net(image, torch.full_like(image, 0.5))[RefineOutputs.QUALITY]
+    assert [records[0].quality for records in history] == pytest.approx(first[:, 0].tolist(), abs=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -101,6 +191,7 @@ def test_with_the_refinement_networks(ndim):
         (lambda: IterativeRefinementInferer(tolerance=-1), "tolerance"),
         (lambda: IterativeRefinementInferer(initial_prior=2), "initial_prior"),
         (lambda: IterativeRefinementInferer()(torch.zeros(1, 8, 8), _Halfway(torch.zeros(1, 1, 8, 8))), "batch"),
+        (lambda: IterativeRefinementInferer()("image", _Halfway(torch.zeros(1, 1, 8, 8))), "inputs must be a torch"),
         (
             lambda: IterativeRefinementInferer()(torch.zeros(1, 1, 8, 8), _Halfway(_target(2)), torch.zeros(1, 1, 4)),
             "prior must have shape",

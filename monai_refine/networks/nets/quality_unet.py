@@ -58,6 +58,10 @@ class QualityUNet(nn.Module):
     Outputs (a dict keyed by :py:class:`monai_refine.utils.RefineOutputs`): ``MASK`` ``(B, out_channels,
     *spatial)`` logits and ``QUALITY`` ``(B, 1)`` in [0, 1].
 
+    MONAI post-processing of the dict (e.g. in a ``SupervisedEvaluator`` whose ``pred`` is this dict):
+    ``FlattenSubKeysd(keys="pred")`` lifts the outputs to top-level keys, then the stock
+    ``Activationsd(keys="mask", sigmoid=True)`` and ``AsDiscreted(keys="mask", threshold=0.5)`` apply.
+
     Example:
         >>> net = QualityUNet(spatial_dims=2, in_channels=4, out_channels=1, features=(8, 16, 32, 64, 8))
         >>> out = net(torch.rand(2, 3, 128, 128), mask=torch.rand(2, 1, 128, 128))

@@ -109,6 +109,10 @@ class RefineNet(nn.Module):
     Outputs (a dict keyed by :py:class:`monai_refine.utils.RefineOutputs`): ``REFINED`` and ``SIDE_1``
     ``(B, out_channels, *spatial)``, ``SIDE_2`` and ``SIDE_4`` at 1/2 and 1/4 of the spatial size (rounded down).
 
+    MONAI post-processing of the dict (e.g. in a ``SupervisedEvaluator`` whose ``pred`` is this dict):
+    ``FlattenSubKeysd(keys="pred")`` lifts the outputs to top-level keys, then the stock
+    ``Activationsd(keys="refined", sigmoid=True)`` and ``AsDiscreted(keys="refined", threshold=0.5)`` apply.
+
     Example:
         >>> net = RefineNet(spatial_dims=2, in_channels=3, out_channels=1, features=(8, 8, 16, 32, 8))
         >>> image, seed_maps = torch.rand(2, 1, 64, 64), torch.rand(2, 2, 64, 64)
