@@ -261,3 +261,50 @@ def test_mask_seeds_erosion_adds_a_solid_core():
     np.testing.assert_array_equal(seeds[FG] > 0, core | (MaskSeeds(margin_mm=2.0)(mask)[FG] > 0))
     with pytest.raises(ValueError, match="erosion_mm"):
         MaskSeeds(erosion_mm=0.0)
+
+
+def test_mask_seeds_ring_never_lies_on_the_object():
+    """Issue 16.1: mask [10:20, 10:20, 3:9] at (0.75, 0.75, 5) mm put 200 of 808 background seeds inside it with
+    margin_mm=3 (the dilation did not grow along the 5 mm axis); a margin below a spacing is now refused by name."""
+    mask = np.zeros((1, 30, 30, 12), dtype=np.float32)
+    mask[0, 10:20, 10:20, 3:9] = 1
+    spacing = (0.75, 0.75, 5.0)
+    with pytest.raises(ValueError, match=r"margin_mm=3 .*axis \[2\].*margin_mm >= 5"):
+        MaskSeeds(margin_mm=3.0, spacing=spacing)
+    meta = MetaTensor(torch.as_tensor(mask), affine=torch.diag(torch.tensor([*spacing, 1.0])))
+    with pytest.raises(ValueError, match="margin_mm >= 5"):
+        MaskSeeds(margin_mm=3.0)(meta)  # spacing from the MetaTensor, checked when called
+    seeds = np.asarray(MaskSeeds(margin_mm=5.0)(meta))
+    ring = seeds[BG] > 0
+    assert ring.sum() > 0 and not (ring & (mask[0] > 0)).any()
+    # the ring leaves the object along the coarse axis: one slice above and below the slab
+    assert ring[:, :, 2].sum() > 0 and ring[:, :, 9].sum() > 0 and ring[:, :, [0, 1, 10, 11]].sum() == 0
+
+
+@pytest.mark.parametrize("spacing", [(0.7, 0.7), (1.0, 1.0), (0.5, 2.0)])
+def test_mask_seeds_margin_equal_to_the_spacing_is_accepted(spacing):
+    """The smallest allowed margin (the largest spacing, float32 rounding included) still puts a ring outside."""
+    mask = np.zeros((1, 20, 20), dtype=np.float32)
+    mask[0, 5:15, 6:12] = 1
+    seeds = MaskSeeds(margin_mm=max(spacing), spacing=spacing)(mask)
+    ring = seeds[BG] > 0
+    assert not (ring & (mask[0] > 0)).any()
+    r0, r1 = (round(max(spacing) / s) for s in spacing)  # the margin in voxels along each axis
+    assert ring[5 - r0, 6:12].all() and ring[14 + r0, 6:12].all()
+    assert ring[5:15, 6 - r1].all() and ring[5:15, 11 + r1].all()
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_mask_seeds_do_not_depend_on_the_image_around_the_object(ndim):
+    """Issue 12.5: the seeds are computed in the object's box plus margin; the image size must not change them,
+    also for an object touching the image edge."""
+    small = np.zeros((1,) + (20,) * ndim, dtype=bool)
+    small[(0,) + (slice(0, 9),) + (slice(3, 15),) * (ndim - 1)] = True  # touches the edge along axis 0
+    small[(0,) + (slice(12, 17),) * ndim] = True
+    transform = MaskSeeds(margin_mm=2.0, erosion_mm=1.0, spacing=(1.0, 1.5, 2.0)[:ndim])
+    inner = np.asarray(transform(small))
+    large = np.zeros((1,) + (20,) + (70,) * (ndim - 1), dtype=bool)
+    large[(0, slice(0, 20)) + (slice(25, 45),) * (ndim - 1)] = small[0]
+    outer = np.asarray(transform(large))
+    np.testing.assert_array_equal(outer[(slice(None), slice(0, 20)) + (slice(25, 45),) * (ndim - 1)], inner)
+    assert outer.sum() == inner.sum() and inner[FG].sum() > 0 and inner[BG].sum() > 0
