@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
+from monai.data import MetaTensor
 from monai.engines import SupervisedEvaluator, SupervisedTrainer
 from monai.transforms import Randomizable
 
 from monai_refine.transforms.seeds.array import DiscrepancySeeds, GaussianSeedMap
-from monai_refine.utils import RefineKeys, check_probability, split_network_output
+from monai_refine.utils import RefineKeys, check_probability, resolve_spacing, split_network_output
 
 __all__ = ["SeedInteraction"]
 
@@ -30,7 +33,11 @@ class SeedInteraction(Randomizable):
         probability: chance of simulating seeds for an iteration, in [0, 1].
         max_interactions: prediction / seeding rounds per iteration, >= 1.
         seeder: the seed simulation; default ``DiscrepancySeeds(max_seeds_per_component=5)`` (a few clicks per error).
-        seed_map: the seed maps; default ``GaussianSeedMap(sigma=5.0)`` in voxel units (give ``spacing`` for mm).
+        sigma: width of the Gaussian seed maps (:class:`~monai_refine.transforms.GaussianSeedMap`) in mm, the same
+            maps :class:`~monai_refine.inferers.NetworkSegmenter` builds at inference.
+        spacing: voxel spacing in mm of the batch's images (one value per spatial dim, or a scalar). Default: each
+            sample's own spacing from the batch image's MetaTensor affine (``pixdim``); for a plain tensor without
+            ``spacing``, voxel units (σ = ``sigma`` voxels).
         output_key: the segmentation's key for networks returning a dict (e.g. ``RefineOutputs.REFINED``).
         image_key: the batch key of the network input ``(B, C, *spatial)``, its last two channels the seed maps.
         label_key: the batch key of the binary label ``(B, 1, *spatial)``.
@@ -48,7 +55,8 @@ class SeedInteraction(Randomizable):
         probability: float = 0.5,
         max_interactions: int = 1,
         seeder: DiscrepancySeeds | None = None,
-        seed_map: GaussianSeedMap | None = None,
+        sigma: float = 5.0,
+        spacing: Sequence[float] | float | None = None,
         output_key: str | None = None,
         image_key: str = RefineKeys.IMAGE,
         label_key: str = RefineKeys.LABEL,
@@ -59,7 +67,9 @@ class SeedInteraction(Randomizable):
         self.probability = check_probability("probability", probability)
         self.max_interactions = max_interactions
         self.seeder = DiscrepancySeeds(max_seeds_per_component=5) if seeder is None else seeder
-        self.seed_map = GaussianSeedMap(sigma=5.0) if seed_map is None else seed_map
+        GaussianSeedMap(sigma=sigma)  # validates sigma
+        self.sigma = float(sigma)
+        self.spacing = spacing
         self.output_key = output_key
         self.image_key, self.label_key, self.seeds_key = image_key, label_key, seeds_key
         self._interact = False
@@ -80,6 +90,15 @@ class SeedInteraction(Randomizable):
             logits, _ = split_network_output(engine.inferer(batch[0], engine.network), self.output_key)
         return (logits.detach().float().cpu() > 0).float()
 
+    def _spacings(self, image: torch.Tensor) -> list[np.ndarray]:
+        """The spacing (mm) of each sample of the batch image ``(B, C, *spatial)``: given, from its affine, or 1."""
+        dims = image.ndim - 2
+        if self.spacing is not None or not isinstance(image, MetaTensor):
+            return [resolve_spacing(image, self.spacing if self.spacing is not None else 1.0, dims)] * len(image)
+        pixdim = image.pixdim  # one spacing per sample for a collated batch, one for all otherwise
+        per_sample = pixdim if image.is_batch else [pixdim] * len(image)
+        return [resolve_spacing(image, np.asarray(p, dtype=np.float64)[:dims], dims) for p in per_sample]
+
     def __call__(self, engine: SupervisedTrainer | SupervisedEvaluator, batchdata: dict) -> dict:
         if batchdata is None:
             raise ValueError("SeedInteraction needs the batch data of the current iteration.")
@@ -94,11 +113,12 @@ class SeedInteraction(Randomizable):
         self.randomize()
         if self._interact:
             binary_label = (label.detach().cpu() > 0).float()
+            seed_maps = [GaussianSeedMap(self.sigma, spacing) for spacing in self._spacings(image)]
             for _ in range(self.max_interactions):
                 prediction = self._predict(engine, batchdata)
                 for b in range(image.shape[0]):  # samples of the batch, each with its own errors
                     seeds[b] = torch.maximum(seeds[b], self.seeder(prediction[b], binary_label[b]))
-                    image[b, -2:] = torch.as_tensor(self.seed_map(seeds[b]), device=image.device)
+                    image[b, -2:] = torch.as_tensor(seed_maps[b](seeds[b]), device=image.device)
         batchdata[self.seeds_key] = seeds
         engine.state.batch = batchdata
         return engine._iteration(engine, batchdata)

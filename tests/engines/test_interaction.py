@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from monai.data import DataLoader, Dataset
+from monai.data import DataLoader, Dataset, MetaTensor
 from monai.engines import SupervisedTrainer
 
 from monai_refine.engines import SeedInteraction
@@ -33,11 +33,11 @@ def _data(n: int = 2) -> list[dict]:
     return items
 
 
-def _trainer(network, interaction) -> SupervisedTrainer:
+def _trainer(network, interaction, data: list[dict] | None = None) -> SupervisedTrainer:
     return SupervisedTrainer(
         device=torch.device("cpu"),
         max_epochs=1,
-        train_data_loader=DataLoader(Dataset(_data()), batch_size=2),
+        train_data_loader=DataLoader(Dataset(_data() if data is None else data), batch_size=2),
         network=network,
         optimizer=torch.optim.SGD(network.parameters(), lr=0.0),
         loss_function=torch.nn.BCEWithLogitsLoss(),
@@ -79,6 +79,52 @@ def test_reproducible_with_a_seed():
         return network.inputs[-1]
 
     torch.testing.assert_close(run(3), run(3))
+
+
+def _dot_data(spacings) -> list[dict]:
+    """One missed 1-pixel object at (8, 5) per sample, as MetaTensors with the given in-plane spacing (or arrays)."""
+    items = []
+    for spacing in spacings:
+        label = np.zeros((1, 16, 16), dtype=np.float32)
+        label[0, 8, 5] = 1
+        image = np.concatenate([label, np.zeros((2, 16, 16), dtype=np.float32)])
+        if spacing is not None:
+            affine = torch.diag(torch.tensor([spacing, spacing, 1.0, 1.0], dtype=torch.float64))
+            image, label = MetaTensor(image, affine=affine), MetaTensor(label, affine=affine)
+        items.append({"image": image, "label": label})
+    return items
+
+
+# sigma = 5: 5 voxels (3.7 mm at 0.74 mm) from the seed, exp(-3.7² / 50) = 0.7605 in mm, exp(-0.5) = 0.6065 in voxels
+@pytest.mark.parametrize(
+    "spacings, kwargs, expected",
+    [
+        ((0.74, 1.0), {}, (0.7605, 0.6065)),  # each sample's own spacing from the collated MetaTensor
+        ((None, None), {"spacing": 0.74}, (0.7605, 0.7605)),  # the spacing argument
+        ((0.5, 0.5), {"spacing": (0.74, 0.74)}, (0.7605, 0.7605)),  # the argument wins over the affine
+        ((None, None), {}, (0.6065, 0.6065)),  # plain tensors, no spacing: voxel units
+    ],
+)
+def test_seed_maps_are_in_mm(spacings, kwargs, expected):
+    """Issue 8.2: training seed maps use the image spacing, so they equal the maps built at inference."""
+    network = _Background()
+    data = _dot_data(spacings)
+    _trainer(network, SeedInteraction(probability=1.0, seeder=DiscrepancySeeds(), **kwargs), data).run()
+    trained_on = network.inputs[-1]
+    for b, value in enumerate(expected):
+        assert float(trained_on[b, 1, 8, 5]) == 1.0
+        assert float(trained_on[b, 1, 8, 10]) == pytest.approx(value, abs=1e-4)
+        assert float(trained_on[b, 1, 3, 5]) == pytest.approx(value, abs=1e-4)
+        # the inference path: NetworkSegmenter's GaussianSeedMap(sigma, spacing) of the same seeds and spacing
+        seeds = np.zeros((2, 16, 16), dtype=bool)
+        seeds[0, 8, 5] = True
+        spacing = kwargs.get("spacing", spacings[b] if spacings[b] is not None else 1.0)
+        np.testing.assert_allclose(trained_on[b, 1:].numpy(), GaussianSeedMap(5.0, spacing)(seeds), rtol=1e-6)
+
+
+def test_sigma_is_checked():
+    with pytest.raises(ValueError, match="sigma"):
+        SeedInteraction(sigma=0.0)
 
 
 @pytest.mark.parametrize(
