@@ -37,9 +37,8 @@ def main() -> None:
     present = np.flatnonzero(reference[0].numpy().any(axis=(0, 1)))
     start = middle_slice(reference)
     annotation = annotate_slices(reference, [start])
-    spacing = image.pixdim.tolist()
-    runs = [(name, *propagation_preset(name, spacing)) for name in PRESETS]
-    naive = GraphCutSegmenter(lambda_=1.0, sigma=0.05, shape_weight=0.0, spacing=spacing[:2])
+    runs = [(name, *propagation_preset(name)) for name in PRESETS]
+    naive = GraphCutSegmenter(lambda_=1.0, sigma=0.05, shape_weight=0.0)
     runs.append(("graph-cut, untuned (λ=1, σ=0.05, no shape term, 5 mm ring)", naive, {"margin_mm": 5.0}))
 
     print(
@@ -51,12 +50,12 @@ def main() -> None:
     for name, segmenter, kwargs in runs:
         propagator = SlicePropagator(**kwargs)
         tic = time.perf_counter()
-        mask = propagator(image, segmenter, annotation=annotation)
+        mask, history = propagator(image, segmenter, annotation=annotation, return_history=True)
         seconds = time.perf_counter() - tic
         scores = overlap_scores(mask, reference)
         up = overlap_scores(mask[..., start + 1 :], reference[..., start + 1 :])["dice"]
         down = overlap_scores(mask[..., :start], reference[..., :start])["dice"]
-        ms = seconds / len(propagator.history) * 1e3
+        ms = seconds / len(history) * 1e3
         print(
             f"{name:<58} {scores['dice']:>6.3f} {scores['sensitivity']:>6.3f} {scores['ppv']:>6.3f} "
             f"{up:>8.3f} {down:>9.3f} {ms:>8.0f}"

@@ -67,22 +67,24 @@ def _save_overlay(image: MetaTensor, mask: MetaTensor, reference: MetaTensor | N
 
 def run_propagation(args: argparse.Namespace, image: MetaTensor, annotation: MetaTensor, reference, inputs, name):
     """Propagate, report, and write the mask, history and overlay under ``args.output_dir``."""
-    segmenter, kwargs = propagation_preset(args.method, image.pixdim.tolist())
+    segmenter, kwargs = propagation_preset(args.method)
     if args.margin_mm is not None:
         kwargs["margin_mm"] = args.margin_mm
     propagator = SlicePropagator(**kwargs, window=tuple(args.window), progress=not args.quiet)
     seeds = read_clicks(args.clicks, image.shape[1:]) if args.clicks else None
-    mask = propagator(image, segmenter, annotation=annotation, slices=args.slice, seeds=seeds)
-    starts = [record.index for record in propagator.history if record.direction == 0]
+    mask, history = propagator(
+        image, segmenter, annotation=annotation, slices=args.slice, seeds=seeds, return_history=True
+    )
+    starts = [record.index for record in history if record.direction == 0]
     output_dir = Path(args.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     out_path = Path(args.output) if args.output else output_dir / f"{name}_{args.method}.nii.gz"
     write_nifti(mask, out_path, inputs=inputs, overwrite=args.overwrite)
     history_path = out_path.with_name(out_path.name.split(".")[0] + "_history.json")
-    write_json([r.to_dict() for r in propagator.history], history_path, overwrite=args.overwrite)
-    ms = [r.ms for r in propagator.history if r.direction]
-    print(f"segmented {len(propagator.history)} slices from slice(s) {starts}: {np.mean(ms):.0f} ms/slice")
-    for record in propagator.history:
+    write_json([r.to_dict() for r in history], history_path, overwrite=args.overwrite)
+    ms = [r.ms for r in history if r.direction]
+    print(f"segmented {len(history)} slices from slice(s) {starts}: {np.mean(ms):.0f} ms/slice")
+    for record in history:
         if record.stop_reason:
             print(f"  direction {record.direction:+d} stopped at slice {record.index}: {record.stop_reason}")
     if reference is not None:

@@ -7,8 +7,6 @@ half only (slices above the annotated middle liver slice); the downward half is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from monai_refine.inferers.segmenters import CopyPrevious, GraphCutSegmenter, RandomWalkerSegmenter
 from monai_refine.inferers.slice_propagation import Segmenter
 
@@ -17,23 +15,24 @@ __all__ = ["PRESETS", "propagation_preset"]
 PRESETS = ("graph-cut", "random-walker", "copy-previous")
 
 
-def propagation_preset(method: str, spacing: Sequence[float]) -> tuple[Segmenter, dict]:
+def propagation_preset(method: str) -> tuple[Segmenter, dict]:
     """The segmenter named ``method`` and the :class:`SlicePropagator` keyword arguments tuned for it.
+
+    The segmenters take the in-plane spacing from :class:`SlicePropagator` on every call (from the volume's affine
+    and its slice axis), so a preset does not depend on the volume.
 
     Args:
         method: one of :data:`PRESETS`.
-        spacing: voxel spacing in mm of the volume, ``(x, y, z)``; the slice axis is the last.
 
     Example:
-        >>> segmenter, kwargs = propagation_preset("graph-cut", (0.743, 0.743, 1.6))
-        >>> type(segmenter).__name__, kwargs["margin_mm"]
-        ('GraphCutSegmenter', 3.0)
+        >>> segmenter, kwargs = propagation_preset("graph-cut")
+        >>> type(segmenter).__name__, segmenter.lambda_, segmenter.sigma, segmenter.shape_weight, kwargs
+        ('GraphCutSegmenter', 0.25, 0.5, 0.02, {'margin_mm': 3.0})
     """
-    in_plane = tuple(float(s) for s in spacing[:2])
     if method == "graph-cut":
-        return GraphCutSegmenter(lambda_=0.25, sigma=0.5, shape_weight=0.02, spacing=in_plane), {"margin_mm": 3.0}
+        return GraphCutSegmenter(lambda_=0.25, sigma=0.5, shape_weight=0.02), {"margin_mm": 3.0}
     if method == "random-walker":
-        return RandomWalkerSegmenter(beta=130.0, spacing=in_plane), {"margin_mm": 3.0, "erosion_mm": 2.0}
+        return RandomWalkerSegmenter(beta=130.0), {"margin_mm": 3.0, "erosion_mm": 2.0}
     if method == "copy-previous":
         return CopyPrevious(), {"margin_mm": 3.0}
     raise ValueError(f"method must be one of {PRESETS}, got {method!r}.")

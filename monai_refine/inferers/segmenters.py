@@ -1,14 +1,21 @@
 """Per-slice segmenters for :class:`~monai_refine.inferers.SlicePropagator`: one protocol for every method.
 
-A segmenter is any callable ``segmenter(image, prior, seeds) -> mask`` on one 2D slice:
+A segmenter is any callable ``segmenter(image, prior, seeds, spacing) -> mask`` on one 2D slice:
 
 - ``image``: ``(1, H, W)`` float32, intensities already windowed to [0, 1];
 - ``prior``: ``(1, H, W)`` bool, the previous slice's result;
 - ``seeds``: ``(2, H, W)`` bool, foreground seeds in channel 0 and background seeds in channel 1;
-- returns a ``(1, H, W)`` mask or foreground probability (thresholded at 0.5 by the propagator).
+- ``spacing``: the in-plane spacing in mm of the slice's two array axes, in that order (the propagator derives it
+  from the volume's affine and its slice axis and always passes it);
+- returns a ``(1, H, W)`` mask or foreground probability (thresholded at 0.5 by the propagator), or
+  ``(mask, quality)`` where ``quality`` is the segmenter's predicted Dice of the mask it returns.
 
 The classical segmenters here work inside the bounding box of the seeds (the background ring of
 :class:`~monai_refine.transforms.MaskSeeds` encloses the object), so their cost follows the object, not the image.
+They say so with the class attribute ``local = True``: their result is zero outside that box and depends only on
+the pixels inside it, so :class:`~monai_refine.inferers.SlicePropagator` hands them a crop around the prior and its
+background ring instead of the whole slice (the same result, faster). They refuse NaN or Inf pixels with a
+``ValueError`` (a NaN capacity makes the max-flow loop forever).
 """
 
 from __future__ import annotations
@@ -20,12 +27,20 @@ import maxflow
 import numpy as np
 import torch
 from monai.inferers import Inferer
+from monai.utils import convert_to_numpy
 from skimage.segmentation import random_walker
 
 from monai_refine.transforms.seeds.array import GaussianSeedMap
-from monai_refine.utils import RefineKeys, split_network_output
+from monai_refine.utils import RefineKeys, check_finite, split_network_output
 
-__all__ = ["CopyPrevious", "GraphCutSegmenter", "NetworkSegmenter", "RandomWalkerSegmenter", "seed_bounding_box"]
+__all__ = [
+    "CopyPrevious",
+    "GraphCutSegmenter",
+    "NetworkSegmenter",
+    "RandomWalkerSegmenter",
+    "check_slice_inputs",
+    "seed_bounding_box",
+]
 
 
 def seed_bounding_box(seeds: np.ndarray, pad: int = 1) -> tuple[slice, ...]:
@@ -34,6 +49,33 @@ def seed_bounding_box(seeds: np.ndarray, pad: int = 1) -> tuple[slice, ...]:
     low = np.maximum(coords.min(0) - pad, 0)
     high = np.minimum(coords.max(0) + pad + 1, seeds.shape[1:])
     return tuple(slice(lo, hi) for lo, hi in zip(low, high))
+
+
+def check_slice_inputs(
+    image: np.ndarray, prior: np.ndarray, seeds: np.ndarray, spacing: Sequence[float] | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Check the arguments of a per-slice segmenter call and return them as numpy arrays and a spacing pair.
+
+    Returns:
+        ``image`` ``(1, H, W)`` (finite), ``prior`` ``(1, H, W)`` bool, ``seeds`` ``(2, H, W)`` bool and the in-plane
+        ``spacing`` (mm, 1 when ``None``) as a float64 array of 2 values.
+
+    Raises:
+        ValueError: naming the argument, for a wrong shape, NaN or Inf pixels, or a spacing that is not two finite
+            positive values.
+    """
+    image, prior, seeds = (convert_to_numpy(x) for x in (image, prior, seeds))
+    if image.ndim != 3 or image.shape[0] != 1:
+        raise ValueError(f"image must be one channel-first 2D slice (1, H, W), got shape {image.shape}.")
+    check_finite("image", image)
+    if prior.shape != image.shape:
+        raise ValueError(f"prior must have the shape of image {image.shape}, got {prior.shape}.")
+    if seeds.shape != (2, *image.shape[1:]):
+        raise ValueError(f"seeds must have shape (2, H, W) = {(2, *image.shape[1:])}, got {seeds.shape}.")
+    pair = np.ones(2) if spacing is None else np.asarray(spacing, dtype=np.float64).ravel()
+    if pair.shape != (2,) or not np.isfinite(pair).all() or not (pair > 0).all():
+        raise ValueError(f"spacing must be two finite positive in-plane spacings (mm), got {spacing}.")
+    return image, prior.astype(bool, copy=False), seeds.astype(bool, copy=False), pair
 
 
 class CopyPrevious:
@@ -46,8 +88,13 @@ class CopyPrevious:
         True
     """
 
-    def __call__(self, image: np.ndarray, prior: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-        return prior.copy()
+    #: the result is the prior: nothing outside the seeds' bounding box matters
+    local = True
+
+    def __call__(
+        self, image: np.ndarray, prior: np.ndarray, seeds: np.ndarray, spacing: Sequence[float] | None = None
+    ) -> np.ndarray:
+        return np.array(convert_to_numpy(prior), copy=True)
 
 
 class GraphCutSegmenter:
@@ -58,7 +105,7 @@ class GraphCutSegmenter:
     - regional term ``R_p(obj) = −ln Pr(I_p | foreground seeds)`` and ``R_p(bkg) = −ln Pr(I_p | background seeds)``,
       intensity histograms (``bins`` bins on [0, 1]) of the seed voxels;
     - contrast-sensitive boundary term ``B_pq = exp(−(I_p − I_q)² / 2σ²) / dist(p, q)`` (8-neighbourhood, ``dist``
-      in mm from ``spacing``);
+      in mm from the call's ``spacing``);
     - seeds as hard constraints (infinite terminal capacities);
     - optionally a shape prior from the previous slice (as in graph cut with shape constraints): labelling a pixel
       ``d`` mm outside the prior as foreground costs ``shape_weight · d``, and one ``d`` mm inside it as background
@@ -71,28 +118,25 @@ class GraphCutSegmenter:
             cut. A 400 HU window maps σ = 0.05 to 20 HU.
         bins: histogram bins of the regional term.
         shape_weight: weight (per mm) of the shape prior term; 0 disables it.
-        spacing: in-plane spacing (mm) of the slice axes; isotropic 1 mm when ``None``.
+
+    Call with ``(image, prior, seeds, spacing)`` (module docstring); ``spacing`` ``None`` means 1 mm pixels. A NaN or
+    Inf pixel is a ``ValueError`` raised before the max-flow (which would never return on a NaN capacity).
 
     Example:
         >>> import numpy as np
         >>> image = np.zeros((1, 20, 20), np.float32); image[0, 5:15, 5:15] = 0.8
         >>> seeds = np.zeros((2, 20, 20), bool); seeds[0, 10, 10] = True; seeds[1, 1, :] = seeds[1, -2, :] = True
         >>> seeds[1, :, 1] = seeds[1, :, -2] = True
-        >>> int(GraphCutSegmenter(shape_weight=0.0)(image, image > 0, seeds).sum())
+        >>> int(GraphCutSegmenter(shape_weight=0.0)(image, image > 0, seeds, (0.8, 0.8)).sum())
         100
     """
 
     #: share of uniform probability mixed into each seed histogram (no bin ever has probability 0)
     probability_floor = 1e-2
+    #: zero outside the seeds' bounding box, and computed from the pixels inside it only
+    local = True
 
-    def __init__(
-        self,
-        lambda_: float = 1.0,
-        sigma: float = 0.05,
-        bins: int = 32,
-        shape_weight: float = 0.0,
-        spacing: tuple[float, float] | None = None,
-    ) -> None:
+    def __init__(self, lambda_: float = 1.0, sigma: float = 0.05, bins: int = 32, shape_weight: float = 0.0) -> None:
         if not np.isfinite(lambda_) or lambda_ < 0:
             raise ValueError(f"lambda_ must be finite and >= 0, got {lambda_}.")
         if not np.isfinite(sigma) or sigma <= 0:
@@ -105,7 +149,6 @@ class GraphCutSegmenter:
         self.lambda_ = float(lambda_)
         self.sigma = float(sigma)
         self.bins = int(bins)
-        self.spacing = np.ones(2) if spacing is None else np.asarray(spacing, dtype=np.float64)
 
     def _neg_log_likelihood(self, values: np.ndarray, samples: np.ndarray) -> np.ndarray:
         # a uniform floor (not +1 counts) so a class with few seeds, e.g. a thin skeleton, is not biased against
@@ -114,7 +157,10 @@ class GraphCutSegmenter:
         index = np.clip((values * self.bins).astype(np.int64), 0, self.bins - 1)
         return -np.log(probability[index])
 
-    def __call__(self, image: np.ndarray, prior: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    def __call__(
+        self, image: np.ndarray, prior: np.ndarray, seeds: np.ndarray, spacing: Sequence[float] | None = None
+    ) -> np.ndarray:
+        image, prior, seeds, spacing = check_slice_inputs(image, prior, seeds, spacing)
         fg, bg = seeds[0], seeds[1]
         if not fg.any() or not bg.any():
             return prior.copy()
@@ -124,7 +170,7 @@ class GraphCutSegmenter:
         nodes = graph.add_grid_nodes(img.shape)
         for offset in ((0, 1), (1, 0), (1, 1), (1, -1)):  # each undirected 8-neighbour pair once
             shifted = np.roll(img, (-offset[0], -offset[1]), axis=(0, 1))
-            distance = float(np.hypot(*(np.asarray(offset) * self.spacing)))
+            distance = float(np.hypot(*(np.asarray(offset) * spacing)))
             weights = np.exp(-((img - shifted) ** 2) / (2 * self.sigma**2)) / distance
             structure = np.zeros((3, 3))
             structure[1 + offset[0], 1 + offset[1]] = 1
@@ -133,7 +179,7 @@ class GraphCutSegmenter:
         source = self.lambda_ * self._neg_log_likelihood(img, img[bg])  # cost of labelling background
         sink = self.lambda_ * self._neg_log_likelihood(img, img[fg])  # cost of labelling foreground
         if self.shape_weight > 0 and inside.any():
-            anisotropy = tuple(self.spacing)
+            anisotropy = tuple(spacing)
             sink += self.shape_weight * edt.edt(~inside, anisotropy=anisotropy, black_border=False)
             source += self.shape_weight * edt.edt(inside, anisotropy=anisotropy, black_border=False)
         source[fg], sink[fg] = infinity, 0.0
@@ -153,31 +199,37 @@ class RandomWalkerSegmenter:
 
     Args:
         beta: edge-weight penalty of ``random_walker`` (larger: stronger edges).
-        spacing: in-plane spacing (mm) of the slice axes; isotropic when ``None``.
+
+    Call with ``(image, prior, seeds, spacing)`` (module docstring); ``spacing`` ``None`` means 1 mm pixels.
 
     Example:
         >>> import numpy as np
         >>> image = np.zeros((1, 20, 20), np.float32); image[0, 5:15, 5:15] = 0.8
         >>> seeds = np.zeros((2, 20, 20), bool); seeds[0, 10, 10] = True; seeds[1, 1, :] = seeds[1, -2, :] = True
         >>> seeds[1, :, 1] = seeds[1, :, -2] = True
-        >>> int(RandomWalkerSegmenter()(image, image > 0, seeds).sum())
+        >>> int(RandomWalkerSegmenter()(image, image > 0, seeds, (0.8, 0.8)).sum())
         100
     """
 
-    def __init__(self, beta: float = 130.0, spacing: tuple[float, float] | None = None) -> None:
+    #: zero outside the seeds' bounding box, and computed from the pixels inside it only
+    local = True
+
+    def __init__(self, beta: float = 130.0) -> None:
         if not np.isfinite(beta) or beta <= 0:
             raise ValueError(f"beta must be finite and > 0, got {beta}.")
         self.beta = float(beta)
-        self.spacing = None if spacing is None else tuple(float(s) for s in spacing)
 
-    def __call__(self, image: np.ndarray, prior: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    def __call__(
+        self, image: np.ndarray, prior: np.ndarray, seeds: np.ndarray, spacing: Sequence[float] | None = None
+    ) -> np.ndarray:
+        image, prior, seeds, spacing = check_slice_inputs(image, prior, seeds, spacing)
         if not seeds[0].any() or not seeds[1].any():
             return prior.copy()
         box = seed_bounding_box(seeds)
         labels = np.zeros(seeds.shape[1:], dtype=np.int32)[box]
         labels[seeds[1][box]] = 2
         labels[seeds[0][box]] = 1
-        result = random_walker(image[0][box], labels, beta=self.beta, mode="cg_j", spacing=self.spacing, tol=1e-3)
+        result = random_walker(image[0][box], labels, beta=self.beta, mode="cg_j", spacing=tuple(spacing), tol=1e-3)
         out = np.zeros_like(prior, dtype=bool)
         out[(0, *box)] = result == 1
         return out
@@ -243,11 +295,15 @@ class NetworkSegmenter:
         self.device = torch.device(device)
 
     def __call__(
-        self, image: np.ndarray, prior: np.ndarray, seeds: np.ndarray
+        self, image: np.ndarray, prior: np.ndarray, seeds: np.ndarray, spacing: Sequence[float] | None = None
     ) -> np.ndarray | tuple[np.ndarray, float]:
         inputs = {RefineKeys.IMAGE: image, RefineKeys.PRIOR: prior, RefineKeys.SEED_MAP: None}
         if RefineKeys.SEED_MAP in self.channels:
-            inputs[RefineKeys.SEED_MAP] = self.seed_map(seeds)
+            # the call's in-plane spacing (from the propagator) makes sigma mm on this slice's grid
+            seed_map = self.seed_map
+            if spacing is not None:
+                seed_map = GaussianSeedMap(self.seed_map.sigma, spacing=spacing, truncate=self.seed_map.truncate)
+            inputs[RefineKeys.SEED_MAP] = seed_map(seeds)
         x = np.concatenate([np.asarray(inputs[c], dtype=np.float32) for c in self.channels])
         x = torch.as_tensor(x, device=self.device)[None]
         with torch.no_grad():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -24,20 +25,38 @@ from monai_refine.utils import (
     check_probability,
     check_same_geometry,
     resolve_spacing,
+    slice_axis_from_affine,
 )
 
-__all__ = ["SliceRecord", "SlicePropagator", "Segmenter", "annotate_slices", "middle_slice"]
+__all__ = ["SliceRecord", "SlicePropagator", "Segmenter", "annotate_slices", "middle_slice", "resolve_slice_axis"]
 
-#: ``segmenter(image (1, H, W) in [0, 1], prior (1, H, W) bool, seeds (2, H, W) bool) -> (1, H, W) mask/probability``,
-#: or ``-> (mask/probability, quality)`` for a segmenter that also predicts its own Dice (e.g. ``QualityUNet``)
-Segmenter = Callable[[np.ndarray, np.ndarray, np.ndarray], NdarrayOrTensor | tuple[NdarrayOrTensor, float]]
+#: ``segmenter(image (1, H, W) in [0, 1], prior (1, H, W) bool, seeds (2, H, W) bool, spacing (2,) mm)
+#: -> (1, H, W) mask/probability``, or ``-> (mask/probability, quality)`` for a segmenter that also predicts the Dice
+#: of the mask it returns (see :class:`SliceRecord`)
+Segmenter = Callable[
+    [np.ndarray, np.ndarray, np.ndarray, tuple[float, float]], NdarrayOrTensor | tuple[NdarrayOrTensor, float]
+]
+
+#: metadata key of the propagation history on a MetaTensor output (a list of :meth:`SliceRecord.to_dict`)
+HISTORY_KEY = "propagation_history"
 
 
 @dataclass
 class SliceRecord:
     """What happened on one slice: its index, the direction it was reached from, and its outcome.
 
-    ``quality`` is the segmenter's own predicted Dice when it returns one, else ``None``.
+    Attributes:
+        index: the slice index along the propagator's slice axis.
+        direction: ``+1`` or ``-1`` for a propagated slice, ``0`` for an annotated one.
+        area: foreground pixels kept on the slice (0 for a slice blanked by a stop rule).
+        n_fg_seeds: foreground seeds the segmenter was given (propagated and user seeds).
+        n_bg_seeds: background seeds the segmenter was given.
+        ms: wall time spent on the slice (seeds, segmenter, component selection).
+        stop_reason: why the direction stopped on this slice (:class:`~monai_refine.utils.StopReason`), else
+            ``None``.
+        quality: the segmenter's predicted Dice of the mask IT RETURNED for this slice (not of the prior it was
+            given), for segmenters that return ``(mask, quality)``, else ``None``. ``SlicePropagator(min_quality=q)``
+            blanks the slice and stops the direction when ``quality < q``.
     """
 
     index: int
@@ -53,6 +72,30 @@ class SliceRecord:
         return asdict(self)
 
 
+def resolve_slice_axis(image: NdarrayOrTensor, slice_axis: int | None = None) -> int:
+    """The spatial slice axis (0, 1 or 2) of a channel-first volume ``(C, X, Y, Z)``.
+
+    ``slice_axis`` when given (negative values count from the end); else, for a ``MetaTensor``, the axis closest to
+    the patient's superior-inferior direction (:func:`~monai_refine.utils.slice_axis_from_affine`: axial slices);
+    else the last axis (axial in MONAI's ``(X, Y, Z)`` layout).
+
+    Example:
+        >>> import torch
+        >>> from monai.data import MetaTensor
+        >>> affine = torch.tensor([[0, 0, 0.7, 0], [0, 0.7, 0, 0], [2.5, 0, 0, 0], [0, 0, 0, 1]])
+        >>> volume = torch.zeros(1, 9, 8, 8); permuted = MetaTensor(volume, affine=affine)
+        >>> resolve_slice_axis(permuted), resolve_slice_axis(volume), resolve_slice_axis(permuted, slice_axis=1)
+        (0, 2, 1)
+    """
+    if slice_axis is not None:
+        if isinstance(slice_axis, bool) or slice_axis not in (-3, -2, -1, 0, 1, 2):
+            raise ValueError(f"slice_axis must be a spatial axis in [-3, 2] or None, got {slice_axis!r}.")
+        return int(slice_axis) % 3
+    if isinstance(image, MetaTensor):
+        return slice_axis_from_affine(image.affine)
+    return 2
+
+
 class SlicePropagator(Inferer):
     """Propagate annotated slices through a volume, slice by slice, in both directions (paper 001).
 
@@ -66,19 +109,45 @@ class SlicePropagator(Inferer):
     region of another annotated slice, or reaches the end of the volume. With several annotated slices, every slice
     is propagated from its nearest one.
 
+    User seeds (corrections) override the propagated ones on their slice: a user foreground seed is a foreground
+    seed (so a component that holds only a user foreground seed is kept), and a user background seed is a background
+    seed that also cancels the propagated foreground seeds of the neighbour's component under it (the user says
+    that part is not the object, so it is dropped unless another foreground seed holds it).
+
+    Slices and spacing come from the geometry: the slice axis is, by default, the array axis closest to the
+    patient's superior-inferior direction in the affine of a ``MetaTensor`` input (the last axis for plain arrays),
+    and the segmenter gets the in-plane spacing of the other two axes, in array order, on every call. Segmenters
+    with ``local = True`` (the classical ones) get a crop around the neighbour's mask, its background ring and the
+    slice's user seeds instead of the whole slice.
+
     Args:
         margin_mm: dilation radius of the background ring (:class:`MaskSeeds`), in mm.
         erosion_mm: optional erosion (mm) of the neighbour's mask added to the foreground seeds (:class:`MaskSeeds`).
         window: intensity window ``(low, high)`` mapped to [0, 1] before segmenting (HU for CT; the default is an
             abdominal soft-tissue window).
         min_area_fraction: stop a direction when a slice's area falls below this fraction of the previous slice's.
-        min_quality: stop a direction when the segmenter's predicted quality (Dice) of a slice falls below this; it
-            needs a segmenter that returns ``(mask, quality)``. ``None`` ignores any predicted quality.
+        min_quality: stop a direction when the segmenter's predicted Dice of the mask it returned for a slice falls
+            below this (:attr:`SliceRecord.quality`); it needs a segmenter that returns ``(mask, quality)``. ``None``
+            ignores any predicted quality.
         fill_holes: fill holes of each slice result (vessels inside the liver belong to the liver).
-        slice_axis: spatial axis of the slices; default the last, axial in MONAI's ``(X, Y, Z)`` layout.
+        slice_axis: spatial axis (0, 1, 2 or negative) of the slices; ``None`` (default) takes it from the input's
+            affine (:func:`resolve_slice_axis`).
         progress: show a tqdm progress bar.
 
-    After a call, :attr:`history` holds one :class:`SliceRecord` per visited slice (annotated slices included).
+    The instance holds only its settings: each call returns its own history (:class:`SliceRecord` per visited
+    slice, annotated slices included) in the output's ``meta["propagation_history"]`` (MetaTensor ``(1, X, Y, Z)``
+    outputs, as dicts) or, with ``return_history=True``, beside the mask.
+
+    In a MONAI engine or a bundle, the segmenter is the engine's ``network`` and the annotation comes from the
+    batch through MONAI's ``PrepareBatchExtraInput`` (batch-first ``(1, 1, X, Y, Z)`` tensors are accepted)::
+
+        evaluator = SupervisedEvaluator(
+            device="cpu", val_data_loader=loader, network=GraphCutSegmenter(...), inferer=SlicePropagator(...),
+            prepare_batch=PrepareBatchExtraInput({"annotation": "annotation"}),
+        )
+
+    In a bundle's ``inference.json``: ``"inferer": {"_target_": "monai_refine.inferers.SlicePropagator", ...}`` and
+    ``"prepare_batch": {"_target_": "PrepareBatchExtraInput", "extra_keys": {"annotation": "annotation"}}``.
 
     Example:
         >>> import numpy as np, torch
@@ -88,8 +157,9 @@ class SlicePropagator(Inferer):
         >>> annotation = np.zeros_like(volume); annotation[0, 10:30, 10:30, 4] = 1
         >>> propagator = SlicePropagator(margin_mm=4.0, window=(-100, 200))
         >>> mask = propagator(MetaTensor(torch.as_tensor(volume)), GraphCutSegmenter(), annotation=annotation)
-        >>> int(mask.sum()), [r.index for r in propagator.history if r.stop_reason]
-        (2800, [8, 0])
+        >>> history = mask.meta["propagation_history"]  # slices 0 and 8 hold no object: both directions stop there
+        >>> int(mask.sum()), [(r["index"], r["stop_reason"]) for r in history if r["stop_reason"]]
+        (2800, [(8, 'shrunk'), (0, 'shrunk')])
     """
 
     def __init__(
@@ -100,7 +170,7 @@ class SlicePropagator(Inferer):
         min_area_fraction: float = 0.1,
         min_quality: float | None = None,
         fill_holes: bool = True,
-        slice_axis: int = -1,
+        slice_axis: int | None = None,
         progress: bool = False,
     ) -> None:
         super().__init__()
@@ -108,16 +178,17 @@ class SlicePropagator(Inferer):
             raise ValueError(f"window must be (low, high) with low < high, got {window}.")
         if not 0 <= min_area_fraction < 1:
             raise ValueError(f"min_area_fraction must be in [0, 1), got {min_area_fraction}.")
-        if slice_axis not in (-3, -2, -1, 0, 1, 2):
-            raise ValueError(f"slice_axis must be a spatial axis in [-3, 2], got {slice_axis}.")
-        self.seeder = MaskSeeds(margin_mm=margin_mm, erosion_mm=erosion_mm)
+        if slice_axis is not None:
+            resolve_slice_axis(np.zeros((1, 1, 1, 1)), slice_axis)  # validates
+        MaskSeeds(margin_mm=margin_mm, erosion_mm=erosion_mm)  # validates; the seeder is built per call
+        self.margin_mm = float(margin_mm)
+        self.erosion_mm = erosion_mm
         self.window = (float(window[0]), float(window[1]))
         self.min_area_fraction = float(min_area_fraction)
         self.min_quality = None if min_quality is None else check_probability("min_quality", min_quality)
         self.fill_holes = fill_holes
-        self.slice_axis = slice_axis % 3
+        self.slice_axis = slice_axis
         self.progress = progress
-        self.history: list[SliceRecord] = []
 
     def __call__(  # type: ignore[override]
         self,
@@ -126,25 +197,38 @@ class SlicePropagator(Inferer):
         annotation: NdarrayOrTensor,
         slices: Sequence[int] | None = None,
         seeds: NdarrayOrTensor | None = None,
-    ) -> NdarrayOrTensor:
+        return_history: bool = False,
+    ) -> NdarrayOrTensor | tuple[NdarrayOrTensor, list[SliceRecord]]:
         """Segment the whole volume.
 
         Args:
-            inputs: the volume, ``(1, X, Y, Z)``; a MetaTensor's affine and spacing are used and kept.
+            inputs: the volume, ``(1, X, Y, Z)``, or a batch of one, ``(1, 1, X, Y, Z)``; a MetaTensor's affine gives
+                the slice axis and the spacing, and is kept.
             network: the per-slice segmenter (:data:`Segmenter`).
-            annotation: binary ``(1, X, Y, Z)`` mask holding the annotated slice(s); other slices are ignored. When
-                both it and ``inputs`` are MetaTensors, their geometry (spacing, origin, direction) must match.
-            slices: indices (along ``slice_axis``) of the annotated slices; default every slice where ``annotation``
+            annotation: binary mask holding the annotated slice(s), the shape of ``inputs`` (``(1, X, Y, Z)`` is
+                accepted for a batch too); other slices are ignored. When both it and ``inputs`` are MetaTensors,
+                their geometry (spacing, origin, direction) must match.
+            slices: indices (along the slice axis) of the annotated slices; default every slice where ``annotation``
                 is non-empty.
-            seeds: optional user corrections, ``(2, X, Y, Z)`` foreground/background seeds; they are added to the
-                propagated seeds of their slice (a user foreground seed overrides a propagated background one).
+            seeds: optional user corrections, ``(2, X, Y, Z)`` (or ``(1, 2, X, Y, Z)``) foreground/background seeds,
+                applied to their slice by the rule in the class docstring.
+            return_history: also return the list of :class:`SliceRecord`.
 
         Returns:
-            the mask, ``(1, X, Y, Z)`` uint8, with the type, device, affine and metadata of ``inputs``.
+            the mask, uint8 of the rank of ``inputs``, with its type, device, affine and metadata; with
+            ``return_history``, the tuple ``(mask, history)``.
         """
-        volume = convert_to_numpy(inputs)
+        batched = len(inputs.shape) == 5
+        if batched and inputs.shape[0] != 1:
+            raise ValueError(f"inputs must be a batch of one volume (1, 1, X, Y, Z), got shape {tuple(inputs.shape)}.")
+        volume_in = inputs[0] if batched else inputs
+        annotation = _unbatch(annotation, 5)
+        seeds = None if seeds is None else _unbatch(seeds, 5)
+        volume = convert_to_numpy(volume_in)
         if volume.ndim != 4 or volume.shape[0] != 1:
-            raise ValueError(f"inputs must be a channel-first 3D volume (1, X, Y, Z), got shape {volume.shape}.")
+            raise ValueError(
+                f"inputs must be a channel-first 3D volume (1, X, Y, Z) or (1, 1, X, Y, Z), got shape {inputs.shape}."
+            )
         check_finite("inputs", volume)
         labels = as_binary_mask("annotation", annotation)
         if labels.shape != volume.shape:
@@ -152,10 +236,14 @@ class SlicePropagator(Inferer):
         user = None if seeds is None else as_binary_mask("seeds", seeds, channels=2)
         if user is not None and user.shape[1:] != volume.shape[1:]:
             raise ValueError(f"seeds shape {user.shape} must be (2, *{volume.shape[1:]}) like inputs.")
+        if user is not None and (user[0] & user[1]).any():
+            where = np.argwhere(user[0] & user[1])[0].tolist()
+            raise ValueError(f"seeds mark voxel(s) both foreground and background, e.g. at {where}.")
         for name, other in (("annotation", annotation), ("seeds", seeds)):
-            if isinstance(inputs, MetaTensor) and isinstance(other, MetaTensor):
-                check_same_geometry(inputs, other, names=("inputs", name))
-        axis = self.slice_axis + 1
+            if isinstance(volume_in, MetaTensor) and isinstance(other, MetaTensor):
+                check_same_geometry(volume_in, other, names=("inputs", name))
+        slice_axis = resolve_slice_axis(volume_in, self.slice_axis)
+        axis = slice_axis + 1
         depth = volume.shape[axis]
         present = np.flatnonzero(labels.any(axis=tuple(a for a in range(4) if a != axis)))
         slices = present.tolist() if slices is None else sorted({int(s) for s in slices})
@@ -166,55 +254,101 @@ class SlicePropagator(Inferer):
                 raise ValueError(f"annotated slice {index} lies outside the volume (0..{depth - 1}).")
             if index not in present:
                 raise ValueError(f"annotated slice {index} is empty in `annotation`.")
-        spacing = resolve_spacing(inputs, None, 3)
-        self.seeder.spacing = tuple(np.delete(spacing, self.slice_axis))
+        spacing = tuple(float(s) for s in np.delete(resolve_spacing(volume_in, None, 3), slice_axis))
 
         image = np.clip((volume[0].astype(np.float32) - self.window[0]) / (self.window[1] - self.window[0]), 0, 1)
-        image = np.moveaxis(image, self.slice_axis, 0)
+        image = np.moveaxis(image, slice_axis, 0)
         result = np.zeros(image.shape, dtype=bool)
         user_slices = None if user is None else np.moveaxis(user, axis, 1)
-        annotated = np.moveaxis(labels[0], self.slice_axis, 0)
-        self.history = []
-        bar = tqdm(total=depth, desc="slices", unit="slice", disable=not self.progress)
+        annotated = np.moveaxis(labels[0], slice_axis, 0)
+        run = _Run(self, network, image, result, user_slices, spacing)
         for position, start in enumerate(slices):
             result[start] = annotated[start]
-            self.history.append(SliceRecord(start, 0, int(result[start].sum()), 0, 0, 0.0))
-            bar.update(1)
+            run.history.append(SliceRecord(start, 0, int(result[start].sum()), 0, 0, 0.0))
+            run.bar.update(1)
             low = 0 if position == 0 else (slices[position - 1] + start) // 2 + 1
             high = depth - 1 if position == len(slices) - 1 else (start + slices[position + 1]) // 2
             for direction, stop in ((1, high), (-1, low)):
-                self._propagate(image, result, user_slices, network, start, direction, stop, bar)
-        bar.close()
-        mask = np.moveaxis(result, 0, self.slice_axis)[None].astype(np.uint8)
+                run.propagate(start, direction, stop)
+        run.bar.close()
+        mask = np.moveaxis(result, 0, slice_axis)[None].astype(np.uint8)
+        if batched:
+            mask = mask[None]
         out = convert_to_dst_type(mask, inputs, dtype=torch.uint8 if isinstance(inputs, torch.Tensor) else np.uint8)[0]
-        if isinstance(out, MetaTensor):
+        if isinstance(out, MetaTensor) and not batched:
+            # a batch's metadata must decollate per sample, which a list of records does not: use return_history
             out.meta["propagated_from"] = list(slices)
-        return out
+            out.meta[HISTORY_KEY] = [record.to_dict() for record in run.history]
+        return (out, run.history) if return_history else out
 
-    def _propagate(self, image, result, user, segmenter, start, direction, stop, bar) -> None:
+
+def _unbatch(array: NdarrayOrTensor, batched_rank: int) -> NdarrayOrTensor:
+    """``array[0]`` for a batch of one (rank ``batched_rank``), else ``array`` unchanged."""
+    if len(array.shape) == batched_rank and array.shape[0] == 1:
+        return array[0]
+    return array
+
+
+class _Run:
+    """The state of one :meth:`SlicePropagator.__call__` (kept off the propagator, which holds only settings)."""
+
+    def __init__(self, settings: SlicePropagator, segmenter, image, result, user, spacing) -> None:
+        self.settings = settings
+        self.segmenter = segmenter
+        self.image, self.result, self.user, self.spacing = image, result, user, spacing
+        self.seeder = MaskSeeds(margin_mm=settings.margin_mm, erosion_mm=settings.erosion_mm, spacing=spacing)
+        self.local = bool(getattr(segmenter, "local", False))
+        # the background ring lies within margin_mm of the prior: this many pixels per axis, plus the seed box's pad
+        self.reach = np.array([math.ceil(settings.margin_mm / s) + 2 for s in spacing])
+        self.history: list[SliceRecord] = []
+        self.bar = tqdm(total=result.shape[0], desc="slices", unit="slice", disable=not settings.progress)
+
+    def _box(self, prior: np.ndarray, index: int) -> tuple[slice, slice]:
+        """The part of slice ``index`` a local segmenter needs: the prior, its ring and the user seeds, padded."""
+        anchor = prior if self.user is None else prior | self.user[:, index].any(0)
+        coords = np.argwhere(anchor)
+        if not self.local or coords.size == 0:
+            return slice(None), slice(None)
+        low = np.maximum(coords.min(0) - self.reach, 0)
+        high = np.minimum(coords.max(0) + self.reach + 1, prior.shape)
+        return slice(int(low[0]), int(high[0])), slice(int(low[1]), int(high[1]))
+
+    def _seeds(self, prior: np.ndarray, user: np.ndarray | None) -> np.ndarray:
+        seeds = convert_to_numpy(self.seeder(prior[None])).astype(bool)
+        if user is None:
+            return seeds
+        fg, bg = SeedChannel.FOREGROUND, SeedChannel.BACKGROUND
+        if user[bg].any():  # cancel the propagated foreground seeds of the prior's components under a user bg seed
+            components = ndimage.label(prior)[0]
+            rejected = np.isin(components, np.unique(components[user[bg] & prior]))
+            seeds[fg] &= ~(rejected & (components > 0))
+        seeds[fg] = (seeds[fg] & ~user[bg]) | user[fg]
+        seeds[bg] = (seeds[bg] & ~user[fg]) | user[bg]
+        return seeds
+
+    def propagate(self, start: int, direction: int, stop: int) -> None:
         """Segment slices ``start + direction, …`` up to ``stop`` (inclusive) from their neighbour's result."""
+        settings, result = self.settings, self.result
         for index in range(start + direction, stop + direction, direction):
             tic = time.perf_counter()
-            prior = result[index - direction]
-            seeds = convert_to_numpy(self.seeder(prior[None])).astype(bool)
-            if user is not None:
-                seeds[SeedChannel.FOREGROUND] |= user[SeedChannel.FOREGROUND, index]
-                seeds[SeedChannel.BACKGROUND] &= ~user[SeedChannel.FOREGROUND, index]
-                seeds[SeedChannel.BACKGROUND] |= user[SeedChannel.BACKGROUND, index]
-            output, quality = segmenter(image[index][None], prior[None], seeds), None
+            full_prior = result[index - direction]
+            box = self._box(full_prior, index)
+            prior = full_prior[box]
+            seeds = self._seeds(prior, None if self.user is None else self.user[(slice(None), index, *box)])
+            output, quality = self.segmenter(self.image[index][box][None], prior[None], seeds, self.spacing), None
             if isinstance(output, tuple):
                 output, quality = output[0], float(output[1])
-            elif self.min_quality is not None:
+            elif settings.min_quality is not None:
                 raise ValueError("min_quality needs a segmenter that returns (mask, quality); this one returns a mask.")
-            mask = convert_to_numpy(output)[0] >= 0.5
-            mask = self._keep_seeded_components(mask, seeds[SeedChannel.FOREGROUND])
-            area, previous = int(mask.sum()), int(prior.sum())
+            mask = np.zeros_like(full_prior)
+            mask[box] = self._keep_seeded_components(convert_to_numpy(output)[0] >= 0.5, seeds[SeedChannel.FOREGROUND])
+            area, previous = int(mask.sum()), int(full_prior.sum())
             reason = None
             if area == 0:
                 reason = StopReason.VANISHED
-            elif area < self.min_area_fraction * previous:
+            elif area < settings.min_area_fraction * previous:
                 reason, mask, area = StopReason.SHRUNK, np.zeros_like(mask), 0
-            elif self.min_quality is not None and quality < self.min_quality:
+            elif settings.min_quality is not None and quality < settings.min_quality:
                 reason, mask, area = StopReason.QUALITY_DROP, np.zeros_like(mask), 0
             elif index in (0, len(result) - 1):
                 reason = StopReason.VOLUME_END
@@ -222,14 +356,13 @@ class SlicePropagator(Inferer):
             ms = (time.perf_counter() - tic) * 1e3
             n_fg, n_bg = (int(s.sum()) for s in seeds)
             stop_reason = None if reason is None else str(reason)
-            record = SliceRecord(index, direction, area, n_fg, n_bg, ms, stop_reason, quality)
-            self.history.append(record)
-            bar.update(1)
+            self.history.append(SliceRecord(index, direction, area, n_fg, n_bg, ms, stop_reason, quality))
+            self.bar.update(1)
             if reason is not None and reason != StopReason.VOLUME_END:
                 return
 
     def _keep_seeded_components(self, mask: np.ndarray, foreground: np.ndarray) -> np.ndarray:
-        if self.fill_holes:
+        if self.settings.fill_holes:
             mask = ndimage.binary_fill_holes(mask)
         components = ndimage.label(mask)[0]
         keep = np.zeros(components.max() + 1, dtype=bool)
@@ -238,31 +371,46 @@ class SlicePropagator(Inferer):
         return keep[components]
 
 
-def middle_slice(mask: NdarrayOrTensor, slice_axis: int = -1) -> int:
-    """Index (along ``slice_axis``) of the middle one of the slices where the ``(1, X, Y, Z)`` ``mask`` is non-empty.
+def middle_slice(mask: NdarrayOrTensor, slice_axis: int | None = None) -> int:
+    """Index (along the slice axis) of the middle one of the slices where the ``(1, X, Y, Z)`` ``mask`` is non-empty.
+
+    Args:
+        mask: binary ``(1, X, Y, Z)``.
+        slice_axis: spatial axis of the slices; ``None``: from a MetaTensor's affine, else the last
+            (:func:`resolve_slice_axis`).
 
     Example:
         >>> import numpy as np
         >>> mask = np.zeros((1, 4, 4, 9)); mask[0, 1:3, 1:3, 2:7] = 1
-        >>> middle_slice(mask)
-        4
+        >>> middle_slice(mask), middle_slice(mask, slice_axis=0)
+        (4, 2)
     """
+    axis = resolve_slice_axis(mask, slice_axis)
     array = convert_to_numpy(mask)[0]
-    axis = slice_axis % array.ndim
     present = np.flatnonzero(array.any(axis=tuple(a for a in range(array.ndim) if a != axis)))
     if present.size == 0:
         raise ValueError("the reference mask is empty: no slice to start from.")
     return int(present[present.size // 2])
 
 
-def annotate_slices(mask: NdarrayOrTensor, slices: Sequence[int]) -> NdarrayOrTensor:
-    """An annotation for :class:`SlicePropagator`: ``mask`` on the given last-axis ``slices``, zero elsewhere.
+def annotate_slices(mask: NdarrayOrTensor, slices: Sequence[int], slice_axis: int | None = None) -> NdarrayOrTensor:
+    """An annotation for :class:`SlicePropagator`: ``mask`` on the given ``slices``, zero elsewhere.
+
+    Args:
+        mask: ``(1, X, Y, Z)``; a MetaTensor keeps its metadata.
+        slices: slice indices along the slice axis.
+        slice_axis: spatial axis of the slices; ``None``: from a MetaTensor's affine, else the last
+            (:func:`resolve_slice_axis`).
 
     Example:
         >>> import numpy as np
         >>> annotate_slices(np.ones((1, 2, 2, 3)), [1]).sum(axis=(0, 1, 2)).tolist()
         [0.0, 4.0, 0.0]
+        >>> annotate_slices(np.ones((1, 2, 2, 3)), [1], slice_axis=0).sum(axis=(0, 2, 3)).tolist()
+        [0.0, 6.0]
     """
+    axis = resolve_slice_axis(mask, slice_axis) + 1
+    index = (slice(None),) * axis + (list(slices),)
     annotation = mask * 0
-    annotation[..., list(slices)] = mask[..., list(slices)]
+    annotation[index] = mask[index]
     return annotation

@@ -1,5 +1,5 @@
-"""Geometry of channel-first ``MetaTensor`` s: voxel spacing, and whether two volumes share size, spacing, origin and
-direction."""
+"""Geometry of channel-first ``MetaTensor`` s: voxel spacing, the axial slice axis, and whether two volumes share
+size, spacing, origin and direction."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from monai.config import NdarrayOrTensor
 from monai.data import MetaTensor
 from monai.utils import convert_to_numpy
 
-__all__ = ["check_same_geometry", "resolve_spacing"]
+__all__ = ["check_same_geometry", "resolve_spacing", "slice_axis_from_affine", "spacing_from_affine"]
 
 
 def _geometry(image: MetaTensor) -> dict[str, np.ndarray]:
@@ -83,3 +83,51 @@ def resolve_spacing(img: NdarrayOrTensor, spacing: Sequence[float] | float | Non
     if not (np.isfinite(values).all() and (values > 0).all()):
         raise ValueError(f"spacing must be finite and positive, got {list(values)}.")
     return values
+
+
+def _linear_part(affine: NdarrayOrTensor, name: str = "affine") -> np.ndarray:
+    """The 3x3 linear part of a 4x4 (3 spatial dims) affine, checked finite and invertible."""
+    matrix = np.asarray(convert_to_numpy(affine), dtype=np.float64)
+    if matrix.shape != (4, 4):
+        raise ValueError(f"{name} must be a 4x4 affine of a volume with 3 spatial dims, got shape {matrix.shape}.")
+    linear = matrix[:3, :3]
+    if not np.isfinite(linear).all() or abs(np.linalg.det(linear)) < 1e-12:
+        raise ValueError(f"{name} must be finite with an invertible 3x3 linear part, got {linear.tolist()}.")
+    return linear
+
+
+def spacing_from_affine(affine: NdarrayOrTensor) -> np.ndarray:
+    """Voxel spacing in mm of each array axis: the lengths of the columns of the affine's linear part.
+
+    Example:
+        >>> import numpy as np
+        >>> spacing_from_affine(np.array([[0, 0, 2.0, 0], [0, -0.5, 0, 0], [0.8, 0, 0, 0], [0, 0, 0, 1]])).tolist()
+        [0.8, 0.5, 2.0]
+    """
+    return np.linalg.norm(_linear_part(affine), axis=0)
+
+
+def slice_axis_from_affine(affine: NdarrayOrTensor) -> int:
+    """The spatial array axis (0, 1 or 2) whose direction is closest to the patient's superior-inferior axis.
+
+    Slices across that axis are axial: the axis along which :class:`~monai_refine.inferers.SlicePropagator`
+    propagates by default. Only the third world coordinate's share of each axis direction counts, so the answer is
+    the same for RAS (MONAI's ``MetaTensor`` convention) and LPS affines, and for either sign of the axis. On a tie
+    (an axis exactly 45° between two others) the lower axis wins.
+
+    Args:
+        affine: ``(4, 4)`` voxel-to-world affine of a volume with 3 spatial dims (numpy or torch).
+
+    Raises:
+        ValueError: an affine that is not 4x4, not finite, or singular.
+
+    Example:
+        >>> import numpy as np
+        >>> slice_axis_from_affine(np.diag([0.7, 0.7, 2.5, 1.0]))  # (X, Y, Z): slices along the last axis
+        2
+        >>> slice_axis_from_affine(np.array([[0, 0, 0.7, 0], [0, 0.7, 0, 0], [-2.5, 0, 0, 0], [0, 0, 0, 1]]))
+        0
+    """
+    linear = _linear_part(affine)
+    share = np.abs(linear[2]) / np.linalg.norm(linear, axis=0)
+    return int(np.argmax(np.round(share, 9)))

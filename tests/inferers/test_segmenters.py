@@ -24,7 +24,7 @@ def _dice(a: np.ndarray, b: np.ndarray) -> float:
 
 @pytest.mark.parametrize(
     "segmenter",
-    [GraphCutSegmenter(), GraphCutSegmenter(shape_weight=0.3, spacing=(1.0, 1.0)), RandomWalkerSegmenter(beta=500)],
+    [GraphCutSegmenter(), GraphCutSegmenter(shape_weight=0.3), RandomWalkerSegmenter(beta=500)],
 )
 def test_segmenters_recover_the_disc(segmenter):
     image, prior, seeds, truth = _disc_scene()
