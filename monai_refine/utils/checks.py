@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import torch
 from monai.config import NdarrayOrTensor
 from monai.utils import convert_to_numpy
 
-__all__ = ["as_binary_mask", "check_finite", "check_probability", "check_range"]
+__all__ = ["as_binary_mask", "check_array", "check_finite", "check_probability", "check_range"]
 
 
 def check_finite(name: str, array: np.ndarray) -> None:
@@ -54,3 +55,15 @@ def check_range(name: str, value: Sequence[float], low: float = -np.inf, high: f
     if len(pair) != 2 or not np.isfinite(pair).all() or not low <= pair[0] <= pair[1] <= high:
         raise ValueError(f"{name} must be a finite (lo, hi) pair with {low} <= lo <= hi <= {high}, got {value}.")
     return pair[0], pair[1]
+
+
+def check_array(name: str, value: object) -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``value`` is a numpy array or a torch tensor.
+
+    Transforms call it first, so that a path, ``None`` or a list gives a clear message instead of an
+    ``AttributeError`` deep inside (``'str' object has no attribute 'ndim'``).
+    """
+    if not isinstance(value, (np.ndarray, torch.Tensor)):
+        raise ValueError(
+            f"{name} must be a numpy array or torch tensor (channel-first), got {type(value).__name__}: {value!r:.60}."
+        )

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from monai.config import NdarrayOrTensor
-from monai.transforms import RandomizableTransform, ScaleIntensityRangePercentiles, Transform
+from monai.transforms import RandomizableTransform, Transform
 from monai.utils import TransformBackends, convert_to_dst_type, convert_to_numpy, convert_to_tensor
 from skimage import color
 
-from monai_refine.utils import check_finite, check_probability, check_range
+from monai_refine.utils import check_array, check_finite, check_probability, check_range
 
 __all__ = ["COLOR_SPACES", "ColorSpaceChannels", "RandPercentileContrast"]
 
@@ -48,6 +48,10 @@ class ColorSpaceChannels(Transform):
     - ``"lab_l"``: L / 100 only;
     - ``"gray"``: luminance from ``skimage.color.rgb2gray``.
 
+    The conversions are ``skimage``'s, in numpy: a torch input is copied to the host and the result back to its
+    device (``backend`` says numpy). An RGB image already scaled to ``[0, 1]`` (fractional values, maximum <= 1) given
+    with ``max_value`` > 1 is refused, as it would give channels <= 1/255: pass ``max_value=1``.
+
     Args:
         spaces: colour spaces in output order, names from :data:`COLOR_SPACES`.
         max_value: the value of full intensity in the input: 255 for 8-bit images, 1 for images in ``[0, 1]``.
@@ -64,7 +68,7 @@ class ColorSpaceChannels(Transform):
         [1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.532]
     """
 
-    backend = [TransformBackends.NUMPY, TransformBackends.TORCH]
+    backend = [TransformBackends.NUMPY]
 
     def __init__(self, spaces: Sequence[str] = ("rgb", "hsv", "lab_l"), max_value: float = 255.0) -> None:
         spaces = (spaces,) if isinstance(spaces, str) else tuple(spaces)
@@ -80,8 +84,10 @@ class ColorSpaceChannels(Transform):
         """Convert ``img`` (``(3, *spatial)`` RGB).
 
         Raises:
-            ValueError: not 3 channels, fewer than 2 spatial dims, NaN/Inf, or values outside ``[0, max_value]``.
+            ValueError: not an array, not 3 channels, fewer than 2 spatial dims, NaN/Inf, values outside
+                ``[0, max_value]``, or fractional values within ``[0, 1]`` with ``max_value`` > 1.
         """
+        check_array("img", img)
         if img.ndim < 3 or img.shape[0] != 3:
             raise ValueError(f"img must be channel-first RGB of shape (3, *spatial), got shape {tuple(img.shape)}.")
         rgb = convert_to_numpy(img).astype(np.float64)
@@ -89,6 +95,11 @@ class ColorSpaceChannels(Transform):
         if rgb.min() < 0 or rgb.max() > self.max_value:
             raise ValueError(
                 f"img values must lie in [0, max_value={self.max_value:g}] (RGB), got [{rgb.min():g}, {rgb.max():g}]."
+            )
+        if self.max_value > 1 and 0 < rgb.max() <= 1 and (rgb != np.round(rgb)).any():
+            raise ValueError(
+                f"img looks scaled to [0, 1] already (fractional values, maximum {rgb.max():g}) but max_value="
+                f"{self.max_value:g} would map it to [0, {1 / self.max_value:.3g}]: pass max_value=1.0."
             )
         rgb = np.moveaxis(rgb / self.max_value, 0, -1)
         out = np.concatenate([COLOR_SPACES[space](rgb) for space in self.spaces], axis=-1)
@@ -101,7 +112,10 @@ class RandPercentileContrast(RandomizableTransform):
 
     Paper 003 stretches every channel between its 5th and 95th percentiles; this draws the lower percentile from
     ``lower_range`` and the upper from ``upper_range`` (per channel when ``channel_wise``) and maps them to
-    ``[b_min, b_max]`` with :class:`~monai.transforms.ScaleIntensityRangePercentiles`.
+    ``[b_min, b_max]`` as :class:`~monai.transforms.ScaleIntensityRangePercentiles` does (linear-interpolated
+    percentiles, as ``numpy.percentile``; a channel whose two percentiles are equal becomes ``b_min``). It computes
+    in torch on the input's device; numpy and integer (e.g. uint8 from ``LoadImaged(dtype=None)``) inputs are
+    converted to float32.
 
     Args:
         prob: probability of the stretch; otherwise the image is returned unchanged.
@@ -113,8 +127,8 @@ class RandPercentileContrast(RandomizableTransform):
         channel_wise: draw and apply percentiles per channel (paper 003) instead of over the whole image.
 
     Shapes:
-        ``img``: ``(C, *spatial)``; returned as float32 with the same shape, type and device (MetaTensor metadata
-        kept).
+        ``img``: ``(C, *spatial)``, any real dtype; returned as float32 with the same shape, type and device
+        (MetaTensor metadata kept).
 
     Example:
         >>> import numpy as np
@@ -124,7 +138,7 @@ class RandPercentileContrast(RandomizableTransform):
         (0.0, 1.0)
     """
 
-    backend = ScaleIntensityRangePercentiles.backend
+    backend = [TransformBackends.TORCH]
 
     def __init__(
         self,
@@ -162,23 +176,48 @@ class RandPercentileContrast(RandomizableTransform):
         """Stretch ``img`` (``(C, *spatial)``); ``randomize=False`` reuses the last draw.
 
         Raises:
-            ValueError: fewer than 2 dims, NaN/Inf values, or a channel count that does not match the last draw.
+            ValueError: not an array, fewer than 2 dims, NaN/Inf values, or a channel count that does not match the
+                last draw.
         """
+        check_array("img", img)
         if img.ndim < 2:
             raise ValueError(f"img must be channel-first (C, *spatial), got shape {tuple(img.shape)}.")
-        check_finite("img", convert_to_numpy(img))
+        image = convert_to_tensor(img, track_meta=False).float()
+        if not torch.isfinite(image).all():
+            raise ValueError("img contains NaN or Inf values; clean the input before this transform.")
         if randomize:
             self.randomize(img.shape[0])
         if not self._do_transform:
             return img
         if len(self.percentiles) != (img.shape[0] if self.channel_wise else 1):
             raise ValueError(f"img has {img.shape[0]} channels but the last draw was for {len(self.percentiles)}.")
-        image = convert_to_tensor(img, track_meta=False)
-        groups = [image[c : c + 1] for c in range(image.shape[0])] if self.channel_wise else [image]
-        scaled = [
-            ScaleIntensityRangePercentiles(lower, upper, self.b_min, self.b_max, clip=self.clip)(group)
-            for (lower, upper), group in zip(self.percentiles, groups)
-        ]
-        stacked = torch.cat([convert_to_tensor(s, track_meta=False) for s in scaled])
-        result, *_ = convert_to_dst_type(stacked, img, dtype=torch.float32)
+        groups = image.reshape(image.shape[0], -1) if self.channel_wise else image.reshape(1, -1)
+        q = torch.as_tensor(self.percentiles, dtype=torch.float64, device=image.device) / 100.0
+        ends = _quantiles(groups, q)  # (groups, 2): the lower and upper percentile values
+        lo, hi = ends[:, 0:1], ends[:, 1:2]
+        width = hi - lo
+        scale = torch.where(width > 0, (self.b_max - self.b_min) / torch.where(width > 0, width, 1.0), 0.0)
+        stretched = ((groups.double() - lo) * scale + self.b_min).float()
+        if self.clip:
+            stretched = stretched.clamp(self.b_min, self.b_max)
+        result, *_ = convert_to_dst_type(stretched.reshape(image.shape), img, dtype=torch.float32)
         return result
+
+
+def _quantiles(values: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """Row-wise linear-interpolated quantiles (``numpy.percentile``'s default method).
+
+    Args:
+        values: ``(R, N)`` float tensor.
+        q: ``(R, K)`` quantiles in ``[0, 1]``, one row per row of ``values``.
+
+    Returns:
+        ``(R, K)`` float64 tensor.
+    """
+    ordered = values.double().sort(dim=1).values
+    position = q * (ordered.shape[1] - 1)
+    below = position.floor().long().clamp(0, ordered.shape[1] - 1)
+    above = (below + 1).clamp(max=ordered.shape[1] - 1)
+    fraction = position - below
+    low, high = ordered.gather(1, below), ordered.gather(1, above)
+    return low + (high - low) * fraction

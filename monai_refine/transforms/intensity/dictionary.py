@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
-from typing import Any
+from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
 from monai.config import KeysCollection, NdarrayOrTensor
@@ -26,8 +25,9 @@ class ColorSpaceChannelsd(MapTransform):
 
     Args:
         keys: keys of the channel-first RGB images.
+        spaces: colour spaces in output order, names from :data:`~monai_refine.transforms.COLOR_SPACES`.
+        max_value: the value of full intensity in the input: 255 for 8-bit images, 1 for images in ``[0, 1]``.
         allow_missing_keys: don't raise an exception if a key is missing.
-        kwargs: passed to :class:`~monai_refine.transforms.ColorSpaceChannels` (``spaces``, ``max_value``).
 
     Example:
         >>> import numpy as np
@@ -37,9 +37,15 @@ class ColorSpaceChannelsd(MapTransform):
 
     backend = ColorSpaceChannels.backend
 
-    def __init__(self, keys: KeysCollection, allow_missing_keys: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        keys: KeysCollection,
+        spaces: Sequence[str] = ("rgb", "hsv", "lab_l"),
+        max_value: float = 255.0,
+        allow_missing_keys: bool = False,
+    ) -> None:
         super().__init__(keys, allow_missing_keys)
-        self.converter = ColorSpaceChannels(**kwargs)
+        self.converter = ColorSpaceChannels(spaces=spaces, max_value=max_value)
 
     def __call__(self, data: Mapping[Hashable, NdarrayOrTensor]) -> dict[Hashable, NdarrayOrTensor]:
         d = dict(data)
@@ -56,8 +62,14 @@ class RandPercentileContrastd(Randomizable, MapTransform):
 
     Args:
         keys: keys of the channel-first images.
+        prob: probability of the stretch; otherwise the images are returned unchanged.
+        lower_range: ``(lo, hi)`` range of the lower percentile, within ``[0, 100]``.
+        upper_range: ``(lo, hi)`` range of the upper percentile, within ``[0, 100]``, above ``lower_range``.
+        b_min: output value of the lower percentile.
+        b_max: output value of the upper percentile.
+        clip: clip the output to ``[b_min, b_max]``.
+        channel_wise: draw and apply percentiles per channel (paper 003) instead of over the whole image.
         allow_missing_keys: don't raise an exception if a key is missing.
-        kwargs: passed to :class:`~monai_refine.transforms.RandPercentileContrast` (``prob``, ranges, ...).
 
     Example:
         >>> import numpy as np
@@ -69,9 +81,20 @@ class RandPercentileContrastd(Randomizable, MapTransform):
 
     backend = RandPercentileContrast.backend
 
-    def __init__(self, keys: KeysCollection, allow_missing_keys: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        keys: KeysCollection,
+        prob: float = 1.0,
+        lower_range: Sequence[float] = (0.0, 10.0),
+        upper_range: Sequence[float] = (90.0, 100.0),
+        b_min: float = 0.0,
+        b_max: float = 1.0,
+        clip: bool = True,
+        channel_wise: bool = True,
+        allow_missing_keys: bool = False,
+    ) -> None:
         MapTransform.__init__(self, keys, allow_missing_keys)
-        self.stretch = RandPercentileContrast(**kwargs)
+        self.stretch = RandPercentileContrast(prob, lower_range, upper_range, b_min, b_max, clip, channel_wise)
 
     def set_random_state(
         self, seed: int | None = None, state: np.random.RandomState | None = None

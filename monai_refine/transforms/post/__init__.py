@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .array import DualThreshold
+from .array import DUAL_THRESHOLD_SELECT, DualThreshold
 from .dictionary import DualThresholdD, DualThresholdd, DualThresholdDict
 
-__all__ = ["DualThreshold", "DualThresholdD", "DualThresholdDict", "DualThresholdd"]
+__all__ = ["DUAL_THRESHOLD_SELECT", "DualThreshold", "DualThresholdD", "DualThresholdDict", "DualThresholdd"]

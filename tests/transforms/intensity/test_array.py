@@ -128,3 +128,51 @@ def test_contrast_bad_inputs():
     stretch(np.random.default_rng(0).random((2, 4, 4)))
     with pytest.raises(ValueError, match="channels"):
         stretch(np.zeros((3, 4, 4)), randomize=False)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16])
+@pytest.mark.parametrize("convert", TEST_NDARRAYS)
+def test_contrast_accepts_integer_images(dtype, convert):
+    """LoadImaged(dtype=None) delivers dermoscopy JPEGs as uint8: the stretch works on them as on floats."""
+    img = np.random.default_rng(3).integers(0, 256, (3, 8, 8)).astype(dtype)
+    out = RandPercentileContrast(lower_range=(5, 5), upper_range=(95, 95))(convert(img))
+    assert out.dtype in (np.float32, torch.float32)
+    for c in range(3):
+        lo, hi = np.percentile(img[c].astype(float), (5, 95))
+        np.testing.assert_allclose(np.asarray(out[c]), np.clip((img[c] - lo) / (hi - lo), 0, 1), atol=1e-5)
+
+
+def test_contrast_constant_channel_and_unclipped_range():
+    img = np.stack([np.full((4, 4), 7.0), np.arange(16.0).reshape(4, 4)]).astype(np.float32)
+    out = RandPercentileContrast(lower_range=(0, 0), upper_range=(50, 50), b_min=-1, b_max=1, clip=False)(img)
+    np.testing.assert_array_equal(out[0], np.full((4, 4), -1.0))  # equal percentiles: b_min, as MONAI's
+    # channel 1: 0th percentile 0, 50th 7.5 -> -1 and 1; 15 maps to -1 + 2 * 15 / 7.5 = 3 (unclipped)
+    assert float(out[1, 0, 0]) == -1.0 and float(out[1, 3, 3]) == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize("bad", ["image.png", None, [[1, 2], [3, 4]]])
+def test_non_arrays_are_named(bad):
+    for transform in (RandPercentileContrast(), ColorSpaceChannels()):
+        with pytest.raises(ValueError, match="img must be a numpy array or torch tensor"):
+            transform(bad)
+
+
+@pytest.mark.parametrize("convert", TEST_NDARRAYS)
+def test_colour_refuses_unit_range_rgb_with_max_value_255(convert):
+    rgb = np.random.default_rng(4).random((3, 4, 4))
+    with pytest.raises(ValueError, match="max_value=1.0"):
+        ColorSpaceChannels()(convert(rgb))
+    assert float(ColorSpaceChannels(max_value=1.0)(convert(rgb))[0].max()) == pytest.approx(rgb[0].max(), abs=1e-6)
+    dark = np.zeros((3, 4, 4), dtype=np.uint8)
+    dark[0, 0, 0] = 1  # an 8-bit image with values 0 and 1 only is a (very dark) 8-bit image, not refused
+    assert float(ColorSpaceChannels()(dark)[0, 0, 0]) == pytest.approx(1 / 255)
+
+
+def test_backends_are_what_the_transforms_compute_with():
+    from monai.utils import TransformBackends
+
+    assert ColorSpaceChannels.backend == [TransformBackends.NUMPY]  # skimage conversions
+    assert RandPercentileContrast.backend == [TransformBackends.TORCH]
+    img = torch.rand(2, 6, 6, dtype=torch.float64)
+    out = RandPercentileContrast()(img)
+    assert isinstance(out, torch.Tensor) and out.dtype == torch.float32 and out.device == img.device

@@ -37,3 +37,25 @@ def test_contrast_dict_shares_one_draw_across_keys(convert):
     np.testing.assert_array_equal(again.set_random_state(5)({"a": img, "b": img})["a"], first)
     with pytest.raises(ValueError, match="upper_range"):
         RandPercentileContrastd("a", upper_range=(50, 200))
+
+
+def test_dict_forms_list_their_arguments():
+    """No **kwargs pass-through: every argument is a named parameter that reaches the array transform."""
+    import inspect
+
+    from monai_refine.transforms import RandPercentileContrast
+
+    for dict_cls, array_cls in (
+        (ColorSpaceChannelsd, ColorSpaceChannels),
+        (RandPercentileContrastd, RandPercentileContrast),
+    ):
+        params = inspect.signature(dict_cls.__init__).parameters
+        assert all(p.kind is not inspect.Parameter.VAR_KEYWORD for p in params.values())
+        assert set(inspect.signature(array_cls.__init__).parameters) - {"self"} <= set(params)
+        assert params["keys"].default is inspect.Parameter.empty
+    stretch = RandPercentileContrastd("a", prob=0.25, lower_range=(1, 2), upper_range=(80, 90), b_min=-1, b_max=2,
+                                      clip=False, channel_wise=False).stretch  # fmt: skip
+    assert (stretch.prob, stretch.lower_range, stretch.upper_range) == (0.25, (1.0, 2.0), (80.0, 90.0))
+    assert (stretch.b_min, stretch.b_max, stretch.clip, stretch.channel_wise) == (-1.0, 2.0, False, False)
+    converter = ColorSpaceChannelsd("a", spaces=("gray",), max_value=1.0).converter
+    assert (converter.spaces, converter.max_value) == (("gray",), 1.0)

@@ -9,37 +9,99 @@ from monai_refine.transforms import DualThreshold
 from tests.utils import TEST_NDARRAYS
 
 
-def _probability_map(ndim: int) -> np.ndarray:
-    """Hand-built map on a 15^ndim grid.
+def _probability_map(ndim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hand-built map on a 17^2 grid (image centre (8, 8)), stacked on slices 1..6 of 8 in 3D.
 
-    - A: a 0.6 ring-shaped block around the centre with a 0.9 seed and a 0.1 hole -> kept, hole filled;
-    - B: a larger 0.6 block in a corner without any value above 0.8 -> dropped by the hysteresis;
-    - C: a small confident 0.95 block elsewhere -> kept by the hysteresis, dropped as not central.
+    - A: a 6x6 block of 0.6, off-centre, with a 3x3 seed core of 0.9 and an enclosed 0.1 hole (only on slice 3 in
+      3D) -> kept (the lesion), hole filled;
+    - B: a 5x5 block of 0.6 holding the image centre, without any value above 0.8 -> dropped by the hysteresis
+      (``select="center"`` would pick it without the hysteresis);
+    - C: a 1x2 confident blob of 0.95 (less probability mass above 0.8 than A's core) -> kept by the hysteresis,
+      dropped by every selection.
+
+    Returns the map and the masks of A (hole filled) and C.
     """
-    prob = np.zeros((1,) + (15,) * ndim, dtype=np.float32)
-    prob[(0,) + (slice(5, 10),) * ndim] = 0.6
-    prob[(0,) + (slice(7, 8),) * ndim] = 0.9  # seed at the centre
-    prob[(0, 6) + (slice(6, 7),) * (ndim - 1)] = 0.1  # an enclosed hole next to the seed
-    prob[(0,) + (slice(0, 4),) * (ndim - 1) + (slice(11, 15),)] = 0.6  # B
-    prob[(0,) + (slice(11, 13),) * ndim] = 0.95  # C
-    return prob
+    plane = np.zeros((17, 17), dtype=np.float32)
+    plane[1:7, 1:7] = 0.6
+    plane[2:5, 2:5] = 0.9
+    plane[8:13, 8:13] = 0.6
+    plane[14, 1:3] = 0.95
+    a, c = np.zeros((17, 17), bool), np.zeros((17, 17), bool)
+    a[1:7, 1:7], c[14, 1:3] = True, True
+    if ndim == 2:
+        prob, a, c = plane[None].copy(), a, c
+        prob[0, 5, 5] = 0.1
+    else:
+        prob = np.zeros((1, 17, 17, 8), dtype=np.float32)
+        prob[0, ..., 1:7] = plane[..., None]
+        prob[0, 5, 5, 3] = 0.1
+        a = np.repeat(a[..., None], 8, -1) & (np.arange(8) >= 1) & (np.arange(8) < 7)
+        c = np.repeat(c[..., None], 8, -1) & (np.arange(8) >= 1) & (np.arange(8) < 7)
+    return prob, a, c
 
 
 @pytest.mark.parametrize("ndim", [2, 3])
 @pytest.mark.parametrize("convert", TEST_NDARRAYS)
-def test_centre_component_with_holes_filled(ndim, convert):
-    prob = convert(_probability_map(ndim))
-    out = DualThreshold()(prob)
+@pytest.mark.parametrize("select", ["centroid", "center", "largest"])
+def test_centre_component_with_holes_filled(ndim, convert, select):
+    raw, a, _ = _probability_map(ndim)
+    prob = convert(raw)
+    out = DualThreshold(select=select)(prob)
     assert type(out) is type(prob) and out.shape == prob.shape and out.dtype == prob.dtype
-    expected = np.zeros((1,) + (15,) * ndim, dtype=np.float32)
-    expected[(0,) + (slice(5, 10),) * ndim] = 1
-    np.testing.assert_array_equal(np.asarray(out), expected)
+    np.testing.assert_array_equal(np.asarray(out)[0], a.astype(np.float32))
 
 
-def test_hysteresis_alone_keeps_seeded_components_and_the_hole():
-    prob = _probability_map(2)
-    out = DualThreshold(fill_holes=False, select="largest")(prob)[0]
-    assert out[6, 6] == 0 and out[7, 7] == 1 and out[0:4, 11:15].sum() == 0 and out[11:13, 11:13].sum() == 0
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_hysteresis_alone_keeps_seeded_components_and_the_hole(ndim):
+    prob, a, c = _probability_map(ndim)
+    out = DualThreshold(fill_holes=False, select="all")(prob)[0]
+    hole = (0, 5, 5) if ndim == 2 else (0, 5, 5, 3)
+    expected = a | c
+    expected[hole[1:]] = False
+    np.testing.assert_array_equal(out, expected.astype(np.float32))  # B (no seed) dropped, A keeps its hole
+    np.testing.assert_array_equal(DualThreshold(select="all")(prob)[0], (a | c).astype(np.float32))
+
+
+def test_hysteresis_honours_connectivity():
+    prob = np.zeros((1, 9, 9), dtype=np.float32)
+    prob[0, 4, 4], prob[0, 5, 5], prob[0, 6, 6] = 0.9, 0.6, 0.6  # a diagonal chain from the seed
+    assert DualThreshold(connectivity=2, select="all")(prob).sum() == 3
+    assert DualThreshold(select="all")(prob).sum() == 3  # None: the full neighbourhood
+    assert DualThreshold(connectivity=1, select="all")(prob).sum() == 1
+    prob3 = np.zeros((1, 5, 5, 5), dtype=np.float32)
+    prob3[0, 1, 1, 1], prob3[0, 2, 2, 2] = 0.9, 0.6  # corner-linked in 3D
+    assert DualThreshold(connectivity=2, select="all")(prob3).sum() == 1
+    assert DualThreshold(connectivity=3, select="all")(prob3).sum() == 2
+
+
+def test_paper_rule_keeps_an_off_centre_lesion_over_a_central_blob():
+    """Issue 16.3: a 576-px confident lesion off-centre and a 9-px blob at the image centre."""
+    prob = np.zeros((1, 64, 64), dtype=np.float32)
+    prob[0, 2:26, 2:26] = 0.95  # 24 x 24 = 576 px
+    prob[0, 31:34, 31:34] = 0.95  # 3 x 3 = 9 px around the centre (32, 32)
+    out = DualThreshold()(prob)
+    assert out.sum() == 576 and out[0, 2:26, 2:26].all()
+    assert DualThreshold(select="center")(prob).sum() == 9  # the framing prior, documented as not the paper's
+
+
+def test_paper_rule_prefers_mass_above_the_high_threshold_to_area():
+    """Issue 16.3: a weak 380-px region with one pixel above 0.8 against a 324-px region at 0.95."""
+    prob = np.zeros((1, 64, 64), dtype=np.float32)
+    prob[0, 22:42, 22:41] = 0.6  # 20 x 19 = 380 px, holding the image centre
+    prob[0, 30, 30] = 0.85
+    prob[0, 2:20, 2:20] = 0.95  # 18 x 18 = 324 px
+    out = DualThreshold()(prob)
+    assert out.sum() == 324 and out[0, 2:20, 2:20].all()
+    assert DualThreshold(select="largest")(prob).sum() == 380  # area alone, documented as not the paper's
+
+
+def test_paper_rule_centroid_outside_a_c_shaped_region():
+    """The centroid of a C-shaped seed region lies in its opening: the component holding the region is kept."""
+    prob = np.zeros((1, 20, 20), dtype=np.float32)
+    prob[0, 2:17, 2:5] = prob[0, 2:5, 2:17] = prob[0, 14:17, 2:17] = 0.9  # a C open to the right
+    prob[0, 8:11, 8:12] = 0.6  # a separate weak blob near the centroid, no seed
+    out = DualThreshold(fill_holes=False)(prob)
+    np.testing.assert_array_equal(out, (prob >= 0.9).astype(np.float32))
 
 
 def test_largest_and_nearest_selection():
@@ -51,11 +113,13 @@ def test_largest_and_nearest_selection():
     prob[0] = 0.0
     prob[0, 3:5, 6:8] = 0.9  # small, 4 px: 3 rows above the centre (7, 7)
     prob[0, 6:11, 11:15] = 0.9  # large, 20 px: 4 columns right of the centre
-    assert DualThreshold()(prob)[0, 3:5, 6:8].sum() == 4 and DualThreshold()(prob).sum() == 4
+    centre = DualThreshold(select="center")
+    assert centre(prob)[0, 3:5, 6:8].sum() == 4 and centre(prob).sum() == 4
+    assert DualThreshold()(prob).sum() == 20  # the paper's rule: the larger mass above 0.8
     # with rows 10 mm apart the small one is 30 mm away, the large one 4 mm
-    assert DualThreshold(spacing=(10.0, 1.0))(prob)[0, 6:11, 11:15].sum() == 20
+    assert DualThreshold(select="center", spacing=(10.0, 1.0))(prob)[0, 6:11, 11:15].sum() == 20
     meta = MetaTensor(torch.as_tensor(prob), affine=torch.diag(torch.tensor([10.0, 1.0, 1.0, 1.0])))
-    assert DualThreshold()(meta).sum() == 20
+    assert centre(meta).sum() == 20
 
 
 def test_empty_result_and_metadata():
@@ -71,6 +135,7 @@ def test_empty_result_and_metadata():
         ({"high": 1.2}, "high"),
         ({"low": float("nan")}, "low"),
         ({"select": "smallest"}, "select"),
+        ({"select": None}, "select"),
         ({"connectivity": 4}, "connectivity"),
     ],
 )
@@ -89,6 +154,9 @@ def test_bad_arguments(kwargs, match):
     ],
 )
 def test_bad_inputs(img, match):
+    for bad in ("pred.nii.gz", None, [[0.1, 0.9]]):
+        with pytest.raises(ValueError, match="img must be a numpy array or torch tensor"):
+            DualThreshold()(bad)
     with pytest.raises(ValueError, match=match):
         DualThreshold()(img)
     with pytest.raises(ValueError, match="connectivity=3"):
