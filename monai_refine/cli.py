@@ -8,6 +8,11 @@ Examples::
     monai-refine propagate --image ct.nii.gz --annotation slice_mask.nii.gz -o outputs/liver.nii.gz
     monai-refine propagate --ircad PATIENT_DIR --slice 57 --clicks corrections.json   # user corrections
     monai-refine datalist images/ masks/ --mask-suffix _segmentation -o datalist.json
+
+Every command checks its arguments and paths first (inputs exist, no output replaces an input or, without
+--overwrite, an existing file, output folders are writable, --slice lies inside the volume, DICOM series have no
+missing or duplicated slice) and stops with a one-line message and exit code 2 before loading anything. Outputs are
+written to temporary files and renamed together at the end: a refused or interrupted run leaves none behind.
 """
 
 from __future__ import annotations
@@ -15,140 +20,355 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-from monai.data import MetaTensor
-
-from monai_refine.data import (
-    atomic_write,
-    build_datalist,
-    check_same_geometry,
-    load_image,
-    load_ircad_patient,
-    load_mask,
-    write_datalist,
-    write_json,
-    write_nifti,
-)
-from monai_refine.inferers import PRESETS, SlicePropagator, annotate_slices, middle_slice, propagation_preset
-from monai_refine.metrics import overlap_scores
-from monai_refine.transforms import seeds_from_points
+# Only the standard library at module level: `monai-refine --help` and the argument checks must not pay for torch,
+# monai, ITK or matplotlib. The heavy imports happen inside the commands, after the checks.
 
 logger = logging.getLogger("monai_refine")
 
 #: The verbatim 24-slice slab of IRCAD patient 17 shipped with the repository (see its README for the licence).
 DEMO_SLAB = Path(__file__).resolve().parents[1] / "tests" / "testing_data" / "ircad_patient17_slab"
 
+#: ``--method`` choices: name -> help. Each name is a preset of ``monai_refine.inferers.propagation_preset``; adding a
+#: method means adding it there and here (``tests/test_cli.py`` checks the two lists agree).
+METHODS = {
+    "graph-cut": "graph cut on intensity + shape prior (PyMaxflow)",
+    "random-walker": "random walker (scikit-image)",
+    "copy-previous": "copy the neighbour's mask (baseline)",
+}
 
-def _save_overlay(image: MetaTensor, mask: MetaTensor, reference: MetaTensor | None, path: Path, slices) -> None:
-    """PNG of a few axial slices with the result (and the reference) outlined; written atomically."""
+NIFTI_SUFFIXES = (".nii.gz", ".nii")
+
+
+class CommandError(ValueError):
+    """A refused command line: printed as one line, exit code 2."""
+
+
+@dataclass
+class Plan:
+    """What a propagation run reads and writes, decided and checked before anything is loaded."""
+
+    name: str
+    image: Path
+    annotation: Path | None = None  # a mask file/folder holding the annotated slice(s)
+    reference: Path | None = None
+    from_reference: bool = False  # IRCAD: the annotation is the reference mask on --slice
+    series_uid: str | None = None
+    slices: list[int] | None = None
+    clicks: dict | None = None
+    inputs: dict[str, Path] = field(default_factory=dict)
+    outputs: dict[str, Path] = field(default_factory=dict)
+    dicom_series: list[str] | None = None  # the source files, for --dicom-seg
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for suffix in (*NIFTI_SUFFIXES, ".dcm", ".json", ".csv", ".png"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
+
+
+def _require(path: str | os.PathLike, what: str, *, folder: bool | None = None) -> Path:
+    """``path`` as a Path, checked to exist (a folder or a file when ``folder`` says so) and to be readable."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{what} {path} does not exist; check the path.")
+    if folder is True and not path.is_dir():
+        raise CommandError(f"{what} {path} is not a folder.")
+    if folder is False and path.is_dir():
+        raise CommandError(f"{what} {path} is a folder; give a file.")
+    if not os.access(path, os.R_OK | (os.X_OK if path.is_dir() else 0)):
+        raise PermissionError(f"{what} {path} is not readable.")
+    return path
+
+
+def _read_clicks(path: Path) -> dict:
+    """Parse and check the clicks file: ``{"foreground": [[x, y, z], ...], "background": [...]}`` (voxel indices)."""
+    try:
+        clicks = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CommandError(f"cannot read clicks file {path}: {err}") from None
+    unknown = set(clicks) - {"foreground", "background"} if isinstance(clicks, dict) else {"<not an object>"}
+    if unknown:
+        raise CommandError(f"clicks file {path} may hold only 'foreground' and 'background' lists: {sorted(unknown)}.")
+    for key, points in clicks.items():
+        ok = isinstance(points, list) and all(
+            isinstance(p, list) and len(p) == 3 and all(isinstance(c, int) and not isinstance(c, bool) for c in p)
+            for p in points
+        )
+        if not ok:
+            raise CommandError(f"clicks file {path}: '{key}' must be a list of [x, y, z] integer voxel indices.")
+    return clicks
+
+
+def _slice_axis(direction) -> int:
+    """The array axis closest to superior-inferior, as ``monai_refine.utils.slice_axis_from_affine`` (no torch)."""
+    share = [round(abs(float(direction[2][j])), 9) for j in range(3)]
+    return share.index(max(share))
+
+
+def _volume_header(path: Path, what: str, series_uid: str | None, allow_gaps: bool) -> tuple[tuple[int, ...], int]:
+    """``(spatial size, slice axis)`` from headers only (DICOM: pydicom; files: SimpleITK), checking DICOM gaps."""
+    from monai_refine.data.dicom import image_size, scan_dicom_series
+
+    try:
+        if path.is_dir():
+            series = scan_dicom_series(path, series_uid, allow_gaps=allow_gaps)
+            return (series.columns, series.rows, series.depth), _slice_axis(series.direction)
+        import SimpleITK as sitk
+
+        size = tuple(int(s) for s in image_size(path))
+        reader = sitk.ImageFileReader()
+        reader.SetFileName(str(path))
+        reader.ReadImageInformation()
+        rank = len(size)
+        direction = [reader.GetDirection()[rank * r : rank * (r + 1)] for r in range(rank)]
+        return size, _slice_axis(direction) if rank == 3 else rank - 1
+    except ValueError as err:
+        raise CommandError(f"{what}: {err}") from None
+
+
+def _check_clicks_inside(clicks: dict, size: Sequence[int], path: Path) -> None:
+    for key, points in clicks.items():
+        outside = [p for p in points if len(p) != len(size) or any(not 0 <= c < s for c, s in zip(p, size))]
+        if outside:
+            raise CommandError(f"clicks file {path}: {key} points {outside} lie outside the image (size {list(size)}).")
+
+
+def _plan_outputs(args: argparse.Namespace, plan: Plan, method: str) -> None:
+    """Fill ``plan.outputs`` (mask, history, overlay, DICOM SEG) and check them against inputs and existing files."""
+    from monai_refine.data.paths import check_outputs
+
+    if args.output:
+        mask = Path(args.output)
+        if not mask.name.endswith(NIFTI_SUFFIXES):
+            raise CommandError(f"-o/--output {mask} must end with .nii.gz or .nii (a NIfTI mask).")
+    else:
+        mask = Path(args.output_dir) / f"{plan.name}_{method}.nii.gz"
+    stem = _stem(mask)
+    plan.outputs = {"mask": mask, "history": mask.with_name(f"{stem}_history.json")}
+    if not args.no_overlay:
+        plan.outputs["overlay"] = mask.with_name(f"{stem}_overlay.png")
+    if args.dicom_seg:
+        seg = Path(args.dicom_seg)
+        if not seg.name.endswith(".dcm"):
+            raise CommandError(f"--dicom-seg {seg} must end with .dcm.")
+        if plan.dicom_series is None:
+            raise CommandError("--dicom-seg needs a DICOM source series (--ircad, or --image with a DICOM folder).")
+        plan.outputs["DICOM SEG"] = seg
+    check_outputs(plan.outputs, plan.inputs, overwrite=args.overwrite)
+
+
+def plan_propagation(args: argparse.Namespace, demo_data: Path | None = None) -> Plan:
+    """Check every argument and path of ``demo``/``propagate`` without loading pixels; raise a one-line error."""
+    from monai_refine.data.ircad import ircad_folders
+
+    if args.margin_mm is not None and not args.margin_mm > 0:
+        raise CommandError(f"--margin-mm must be a positive distance in mm, got {args.margin_mm}.")
+    if not args.window[0] < args.window[1]:
+        raise CommandError(f"--window LOW HIGH needs LOW < HIGH, got {args.window}.")
+    if args.slice and any(s < 0 for s in args.slice):
+        raise CommandError(f"--slice must be a slice index >= 0, got {args.slice}.")
+    ircad = demo_data if demo_data is not None else (Path(args.ircad) if getattr(args, "ircad", None) else None)
+    if ircad is not None:
+        if demo_data is None and (args.image or args.annotation or args.reference):
+            raise CommandError("give either --ircad PATIENT_DIR, or --image and --annotation, not both.")
+        if demo_data is None and not args.slice:
+            raise CommandError("--slice is required with --ircad: the index of the slice whose mask starts it.")
+        image_dir, mask_dir = ircad_folders(_require(ircad, "IRCAD patient folder", folder=True), args.organ)
+        plan = Plan(f"{ircad.resolve().name}_{args.organ}", image_dir, reference=mask_dir, from_reference=True)
+        plan.inputs = {"CT series": image_dir, "reference mask": mask_dir}
+    else:
+        if not (args.image and args.annotation):
+            raise CommandError("give either --ircad PATIENT_DIR, or both --image and --annotation.")
+        image = _require(args.image, "--image path")
+        annotation = _require(args.annotation, "annotation path")
+        reference = _require(args.reference, "--reference path") if args.reference else None
+        plan = Plan(_stem(image), image, annotation=annotation, reference=reference, series_uid=args.series_uid)
+        plan.inputs = {"image": image, "annotation": annotation}
+        if reference is not None:
+            plan.inputs["reference"] = reference
+    plan.slices = args.slice
+    if args.clicks:
+        clicks_path = _require(args.clicks, "clicks file", folder=False)
+        plan.inputs["clicks file"] = clicks_path
+        plan.clicks = _read_clicks(clicks_path)
+    if plan.image.is_dir() and args.dicom_seg:
+        plan.dicom_series = []  # filled by the header scan below
+    _plan_outputs(args, plan, args.method)
+
+    # headers only: sizes, slice axis, DICOM gaps; then --slice and the clicks against the volume
+    size, axis = _volume_header(
+        plan.image, "image series" if plan.image.is_dir() else "--image", plan.series_uid, args.allow_gaps
+    )
+    for what, path in (("annotation", plan.annotation), ("reference mask", plan.reference)):
+        if path is not None:
+            other, _ = _volume_header(path, f"{what} {path}", None, args.allow_gaps)
+            if tuple(other) != tuple(size):
+                raise CommandError(f"{what} {path} has size {list(other)} but the image {plan.image} has {list(size)}.")
+    for index in plan.slices or ():
+        if index >= size[axis]:
+            raise CommandError(
+                f"--slice {index} lies outside the volume: it has {size[axis]} slices (0..{size[axis] - 1})."
+            )
+    if plan.clicks:
+        _check_clicks_inside(plan.clicks, size, Path(args.clicks))
+    if plan.dicom_series is not None:
+        from monai_refine.data.dicom import scan_dicom_series
+
+        plan.dicom_series = scan_dicom_series(plan.image, plan.series_uid, allow_gaps=args.allow_gaps).files
+    return plan
+
+
+def _propagation_method(method: str):
+    """The preset segmenter and its SlicePropagator arguments."""
+    from monai_refine.inferers import propagation_preset
+
+    return propagation_preset(method)
+
+
+def _save_overlay(image, mask, reference, path: Path, slices, axis: int) -> None:
+    """PNG of a few slices (across spatial ``axis``) with the result (and the reference) outlined."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
 
     fig, axes = plt.subplots(1, len(slices), figsize=(4 * len(slices), 4.3), squeeze=False)
+    def cut(volume, z):
+        return np.take(np.asarray(volume[0]), z, axis=axis).T
+
     for ax, z in zip(axes[0], slices):
-        ax.imshow(np.clip(image[0, :, :, z].numpy().T, -150, 250), cmap="gray", origin="upper")
-        ax.contour(mask[0, :, :, z].numpy().T, levels=[0.5], colors="lime", linewidths=1.0)
+        ax.imshow(np.clip(cut(image, z), -150, 250), cmap="gray", origin="upper")
+        ax.contour(cut(mask, z), levels=[0.5], colors="lime", linewidths=1.0)
         if reference is not None:
-            ax.contour(reference[0, :, :, z].numpy().T, levels=[0.5], colors="red", linewidths=0.8)
+            ax.contour(cut(reference, z), levels=[0.5], colors="red", linewidths=0.8)
         ax.set_title(f"slice {z}")
         ax.axis("off")
     fig.suptitle("green: propagated" + (", red: reference" if reference is not None else ""))
     fig.tight_layout()
-    with atomic_write(path) as tmp:
-        fig.savefig(tmp, dpi=80, format="png")
+    fig.savefig(path, dpi=80, format="png")
     plt.close(fig)
 
 
-def run_propagation(args: argparse.Namespace, image: MetaTensor, annotation: MetaTensor, reference, inputs, name):
-    """Propagate, report, and write the mask, history and overlay under ``args.output_dir``."""
-    segmenter, kwargs = propagation_preset(args.method)
+def run_propagation(args: argparse.Namespace, plan: Plan) -> int:
+    """Load, propagate, report, and write all outputs together (after :func:`plan_propagation`)."""
+    import numpy as np
+    import torch
+    from monai.data import MetaTensor
+
+    from monai_refine.data import load_image, load_mask, write_json, write_nifti
+    from monai_refine.data.paths import atomic_outputs
+    from monai_refine.inferers import SlicePropagator, annotate_slices, middle_slice, resolve_slice_axis
+    from monai_refine.metrics import overlap_scores
+    from monai_refine.transforms import seeds_from_points
+    from monai_refine.utils import check_same_geometry
+
+    image = load_image(plan.image, series_uid=plan.series_uid, allow_gaps=args.allow_gaps)
+    missing = list(image.meta.get("missing_slices", []))
+    axis = 2 if missing else resolve_slice_axis(image)  # across gaps: the series' stacking axis (the last)
+    reference = load_mask(plan.reference, allow_gaps=args.allow_gaps) if plan.reference is not None else None
+    if reference is not None:
+        check_same_geometry(image, reference, names=(f"image {plan.image}", f"reference mask {plan.reference}"))
+    if plan.from_reference:
+        plan.slices = plan.slices or [middle_slice(reference, slice_axis=axis)]
+        annotation = annotate_slices(reference, plan.slices, slice_axis=axis)
+    else:
+        annotation = load_mask(plan.annotation, allow_gaps=args.allow_gaps)
+        check_same_geometry(image, annotation, names=(f"image {plan.image}", f"annotation {plan.annotation}"))
+    depth = image.shape[-1]
+    keep = [z for z in range(depth) if z not in set(missing)]
+    if missing:  # --allow-gaps: propagate over the present slices only, then put the result back on the full grid
+        bad = sorted(set(plan.slices or []) & set(missing))
+        if bad:
+            raise CommandError(f"--slice {bad} is a missing slice of the series; annotate a present slice.")
+        print(f"slices {missing} are missing from the series (--allow-gaps): they stay empty")
+        compact = {z: k for k, z in enumerate(keep)}
+        image_in = MetaTensor(image.as_tensor()[..., keep], affine=image.affine)
+        annotation_in = MetaTensor(annotation.as_tensor()[..., keep], affine=image.affine)
+        slices = [compact[z] for z in plan.slices] if plan.slices else None
+    else:
+        image_in, annotation_in, slices = image, annotation, plan.slices
+    print(f"{plan.image}: {tuple(image.shape[1:])} voxels, spacing {[round(s, 3) for s in image.pixdim.tolist()]} mm")
+    seeds = None
+    if plan.clicks:
+        points = {k: [p for p in v if p[-1] not in set(missing)] for k, v in plan.clicks.items()}
+        seeds = seeds_from_points(image.shape[1:], points.get("foreground", ()), points.get("background", ()))
+        seeds = seeds[..., keep]
+    segmenter, kwargs = _propagation_method(args.method)
     if args.margin_mm is not None:
         kwargs["margin_mm"] = args.margin_mm
-    propagator = SlicePropagator(**kwargs, window=tuple(args.window), progress=not args.quiet)
-    seeds = read_clicks(args.clicks, image.shape[1:]) if args.clicks else None
-    mask, history = propagator(
-        image, segmenter, annotation=annotation, slices=args.slice, seeds=seeds, return_history=True
+    propagator = SlicePropagator(**kwargs, window=tuple(args.window), progress=not args.quiet, slice_axis=axis)
+    mask, records = propagator(
+        image_in, segmenter, annotation=annotation_in, slices=slices, seeds=seeds, return_history=True
     )
-    starts = [record.index for record in history if record.direction == 0]
-    output_dir = Path(args.output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    out_path = Path(args.output) if args.output else output_dir / f"{name}_{args.method}.nii.gz"
-    write_nifti(mask, out_path, inputs=inputs, overwrite=args.overwrite)
-    history_path = out_path.with_name(out_path.name.split(".")[0] + "_history.json")
-    write_json([r.to_dict() for r in history], history_path, overwrite=args.overwrite)
-    ms = [r.ms for r in history if r.direction]
-    print(f"segmented {len(history)} slices from slice(s) {starts}: {np.mean(ms):.0f} ms/slice")
+    history = [r.to_dict() for r in records]
+    if missing:
+        full = torch.zeros((1, *image.shape[1:]), dtype=torch.uint8)
+        full[..., keep] = torch.as_tensor(np.asarray(mask))
+        for record in history:
+            record["index"] = keep[record["index"]]
+        history += [{"index": z, "direction": 0, "area": 0, "stop_reason": "missing-slice"} for z in missing]
+        mask = full
+    mask = MetaTensor(torch.as_tensor(np.asarray(mask), dtype=torch.uint8), affine=image.affine)
+
+    starts = [r["index"] for r in history if r["direction"] == 0 and r.get("stop_reason") != "missing-slice"]
+    ms = [r["ms"] for r in history if r["direction"] and "ms" in r]
+    print(
+        f"segmented {len(history) - len(missing)} slices from slice(s) {starts} with {args.method}: "
+        f"{np.mean(ms) if ms else 0:.0f} ms/slice"
+    )
     for record in history:
-        if record.stop_reason:
-            print(f"  direction {record.direction:+d} stopped at slice {record.index}: {record.stop_reason}")
+        if record.get("stop_reason") and record["stop_reason"] != "missing-slice":
+            print(f"  direction {record['direction']:+d} stopped at slice {record['index']}: {record['stop_reason']}")
     if reference is not None:
         scores = overlap_scores(mask, reference)
         print("3D overlap with the reference mask: " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()))
-    print(f"mask written to {out_path}\nhistory written to {history_path}")
-    if not args.no_overlay:
-        present = np.flatnonzero(mask[0].numpy().any(axis=(0, 1)))
-        if present.size:
-            picks = sorted({int(present[0]), *starts, int(present[-1])})
-            overlay = out_path.with_name(out_path.name.split(".")[0] + "_overlay.png")
-            _save_overlay(image, mask, reference, overlay, picks)
-            print(f"overlay written to {overlay}")
-    return mask
 
+    outputs = plan.outputs
+    with atomic_outputs(*outputs.values()) as temps:
+        tmp = dict(zip(outputs, temps))
+        write_nifti(mask, tmp["mask"], overwrite=True)
+        write_json(history, tmp["history"], overwrite=True)
+        if "overlay" in outputs:
+            present = np.flatnonzero(np.asarray(mask[0]).any(axis=tuple(a for a in range(3) if a != axis)))
+            if present.size:
+                picks = sorted({int(present[0]), *starts, int(present[-1])})
+                _save_overlay(image, mask, reference, tmp["overlay"], picks, axis)
+        if "DICOM SEG" in outputs:
+            from monai_refine.data.dicom_seg import write_dicom_seg
 
-def read_clicks(path: str, spatial_shape: Sequence[int]) -> np.ndarray:
-    """User corrections from a JSON file ``{"foreground": [[x, y, z], ...], "background": [...]}`` (voxel indices).
-
-    Returns the ``(2, X, Y, Z)`` seed mask; a click outside the volume is a ``ValueError`` naming it.
-    """
-    try:
-        clicks = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        raise ValueError(f"cannot read clicks file {path}: {err}") from err
-    unknown = set(clicks) - {"foreground", "background"} if isinstance(clicks, dict) else {"<not an object>"}
-    if unknown:
-        raise ValueError(f"clicks file {path} may hold only 'foreground' and 'background' lists: {sorted(unknown)}.")
-    return seeds_from_points(spatial_shape, clicks.get("foreground", ()), clicks.get("background", ()))
+            write_dicom_seg(mask, plan.dicom_series, tmp["DICOM SEG"], label=args.organ)
+    for label, path in outputs.items():
+        if path.exists():
+            print(f"{label} written to {path}")
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     data = Path(args.data) if args.data else DEMO_SLAB
     if not data.is_dir():
         raise FileNotFoundError(f"demo data {data} not found: pass --data PATIENT_DIR (an IRCAD patient folder).")
-    image, reference = load_ircad_patient(data, organ=args.organ)
-    args.slice = args.slice or [middle_slice(reference)]
-    print(f"IRCAD {data}: {tuple(image.shape[1:])} voxels, spacing {[round(s, 3) for s in image.pixdim.tolist()]} mm")
-    print(f"propagating the {args.organ} from annotated slice(s) {args.slice} with {args.method}")
-    inputs = [data / "PATIENT_DICOM", data / "MASKS_DICOM" / args.organ]
-    annotation = annotate_slices(reference, args.slice)
-    run_propagation(args, image, annotation, reference, inputs, f"{data.name}_{args.organ}")
-    return 0
+    args.image = args.annotation = args.reference = args.series_uid = None
+    plan = plan_propagation(args, demo_data=data)
+    print(f"propagating the {args.organ} of IRCAD {data} with {args.method}")
+    return run_propagation(args, plan)
 
 
 def cmd_propagate(args: argparse.Namespace) -> int:
-    if args.ircad:
-        data = Path(args.ircad)
-        image, reference = load_ircad_patient(data, organ=args.organ)
-        if not args.slice:
-            raise ValueError("--slice is required with --ircad: the index of the slice whose mask starts propagation.")
-        annotation, inputs, name = annotate_slices(reference, args.slice), [data], f"{data.name}_{args.organ}"
-    else:
-        if not (args.image and args.annotation):
-            raise ValueError("give either --ircad PATIENT_DIR, or both --image and --annotation.")
-        image, annotation = load_image(args.image, series_uid=args.series_uid), load_mask(args.annotation)
-        check_same_geometry(image, annotation, names=(f"image {args.image}", f"annotation {args.annotation}"))
-        reference = load_mask(args.reference) if args.reference else None
-        inputs, name = [Path(args.image), Path(args.annotation)], Path(args.image).name.split(".")[0]
-    run_propagation(args, image, annotation, reference, inputs, name)
-    return 0
+    return run_propagation(args, plan_propagation(args))
 
 
 def cmd_datalist(args: argparse.Namespace) -> int:
+    from monai_refine.data import build_datalist, write_datalist
+
     datalist = build_datalist(
         args.images, args.masks, mask_suffix=args.mask_suffix, fov_dir=args.fov, fov_suffix=args.fov_suffix
     )
@@ -158,15 +378,18 @@ def cmd_datalist(args: argparse.Namespace) -> int:
 
 
 def _add_propagation_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--method", choices=PRESETS, default="graph-cut", help="per-slice segmenter")
+    methods = ", ".join(f"{k}: {v}" for k, v in METHODS.items())
+    parser.add_argument("--method", choices=list(METHODS), default="graph-cut", help=f"per-slice segmenter ({methods})")
     parser.add_argument("--organ", default="liver", help="IRCAD mask folder under MASKS_DICOM (default: liver)")
     parser.add_argument("--slice", type=int, action="append", help="annotated slice index (repeatable)")
     parser.add_argument("--margin-mm", type=float, help="background ring distance in mm (default: the preset's)")
     parser.add_argument("--clicks", help='user corrections: JSON {"foreground": [[x, y, z], ...], "background": [...]}')
     parser.add_argument("--window", type=float, nargs=2, default=(-100.0, 200.0), metavar=("LOW", "HIGH"))
+    parser.add_argument("--allow-gaps", action="store_true", help="propagate across missing DICOM slices (left empty)")
     parser.add_argument("--output-dir", default="outputs", help="folder for the results (default: outputs/)")
     parser.add_argument("-o", "--output", help="mask path (.nii.gz); default under --output-dir")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    parser.set_defaults(dicom_seg=None)
+    parser.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
     parser.add_argument("--no-overlay", action="store_true", help="skip the PNG overlay")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
@@ -209,9 +432,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError, PermissionError, ImportError) as err:
         print(f"monai-refine {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # disk full, I/O error while writing: nothing was left behind (atomic outputs)
+        print(f"monai-refine {args.command}: error: {err}; no output was written.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"monai-refine {args.command}: interrupted; no output was written.", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,17 +1,20 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 
 import nibabel as nib
 import numpy as np
 import pytest
 import torch
-from monai.data import MetaTensor
 from PIL import Image
 
 from monai_refine.cli import main
-from monai_refine.data import write_nifti
+from tests.utils import REPO_ROOT, SLAB_DIR
 
 AFFINE = torch.tensor([[-0.8, 0, 0, 10.0], [0, -0.8, 0, 20.0], [0, 0, 2.0, -30.0], [0, 0, 0, 1]], dtype=torch.float64)
 
@@ -34,15 +37,21 @@ def test_demo_on_the_shipped_slab(tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err
 
 
-def _nifti_pair(tmp_path):
+def _nifti_pair(tmp_path, blob=False):
+    """A 40x40x6 disc volume and its slice-3 annotation, written with nibabel (not the writer under test).
+
+    ``blob``: a separate bright 5x5 square on slice 5, away from the disc and its background ring.
+    """
     xx, yy = np.mgrid[:40, :40]
     disc = ((xx - 20) ** 2 + (yy - 20) ** 2 <= 100)[..., None].repeat(6, axis=-1)
-    volume = MetaTensor(torch.as_tensor(disc[None] * 100.0, dtype=torch.float32), affine=AFFINE)
-    annotation = np.zeros_like(disc)
+    volume = disc * 100.0
+    if blob:
+        volume[3:8, 3:8, 5] = 100.0
+    annotation = np.zeros(disc.shape, np.uint8)
     annotation[..., 3] = disc[..., 3]
     image_path, annotation_path = tmp_path / "ct.nii.gz", tmp_path / "slice3.nii.gz"
-    write_nifti(volume, image_path)
-    write_nifti(MetaTensor(torch.as_tensor(annotation[None], dtype=torch.uint8), affine=AFFINE), annotation_path)
+    nib.save(nib.Nifti1Image(volume.astype(np.float32), AFFINE.numpy()), image_path)
+    nib.save(nib.Nifti1Image(annotation, AFFINE.numpy()), annotation_path)
     return image_path, annotation_path, disc
 
 
@@ -52,7 +61,7 @@ def test_propagate_nifti_keeps_the_affine(tmp_path, capsys):
     argv = ["propagate", "--image", str(image_path), "--annotation", str(annotation_path), "-o", str(out), "-q"]
     assert main([*argv, "--no-overlay"]) == 0
     result = nib.load(out)
-    np.testing.assert_allclose(result.affine, nib.load(image_path).affine)
+    np.testing.assert_allclose(result.affine, AFFINE.numpy(), atol=1e-6)
     np.testing.assert_array_equal(result.get_fdata() > 0, disc)
     assert "mask written to" in capsys.readouterr().out
 
@@ -85,18 +94,226 @@ def test_datalist_command(tmp_path, capsys):
 
 
 def test_propagate_with_user_clicks_and_overlay(tmp_path, capsys):
-    image_path, annotation_path, disc = _nifti_pair(tmp_path)
+    image_path, annotation_path, disc = _nifti_pair(tmp_path, blob=True)
+    argv = ["propagate", "--image", str(image_path), "--annotation", str(annotation_path), "-q"]
+    plain, clicked = tmp_path / "plain.nii.gz", tmp_path / "clicked.nii.gz"
+    assert main([*argv, "-o", str(plain), "--no-overlay"]) == 0
+    np.testing.assert_array_equal(nib.load(plain).get_fdata() > 0, disc)  # the unseeded blob is left out
     clicks = tmp_path / "clicks.json"
-    clicks.write_text(json.dumps({"foreground": [[20, 20, 5]], "background": [[1, 1, 0]]}))
-    out = tmp_path / "mask.nii.gz"
-    argv = ["propagate", "--image", str(image_path), "--annotation", str(annotation_path), "-o", str(out), "-q"]
-    assert main([*argv, "--clicks", str(clicks)]) == 0
-    np.testing.assert_array_equal(nib.load(out).get_fdata() > 0, disc)
+    clicks.write_text(json.dumps({"foreground": [[5, 5, 5]], "background": [[1, 1, 0]]}))
+    assert main([*argv, "-o", str(clicked), "--clicks", str(clicks)]) == 0
     assert "from slice(s) [3]" in capsys.readouterr().out
-    assert (tmp_path / "mask_overlay.png").is_file()
+    result = nib.load(clicked).get_fdata() > 0
+    blob = np.zeros_like(disc)
+    blob[3:8, 3:8, 5] = True
+    np.testing.assert_array_equal(result[~blob], disc[~blob])  # nothing else changes
+    assert result[4:8, 4:8, 5].all() and result[blob].sum() >= 16  # the click adds the blob (graph cut trims its rim)
+    assert (tmp_path / "clicked_overlay.png").is_file()
     clicks.write_text(json.dumps({"foreground": [[20, 20, 9]]}))  # slice 9 of a 6-slice volume
-    assert main([*argv, "--clicks", str(clicks), "--overwrite"]) == 2
+    assert main([*argv, "-o", str(clicked), "--clicks", str(clicks), "--overwrite"]) == 2
     assert "lie outside the image" in capsys.readouterr().err
     clicks.write_text(json.dumps({"fg": [[1, 1, 1]]}))
-    assert main([*argv, "--clicks", str(clicks), "--overwrite"]) == 2
+    assert main([*argv, "-o", str(clicked), "--clicks", str(clicks), "--overwrite"]) == 2
     assert "'foreground' and 'background'" in capsys.readouterr().err
+
+
+# ---- issue 12.1: no input is ever overwritten, whatever the flags ---------------------------------------------------
+
+OUTPUT_NAMES = {"mask": "out.nii.gz", "history": "out_history.json", "overlay": "out_overlay.png"}
+
+
+@pytest.mark.parametrize("output", sorted(OUTPUT_NAMES))
+@pytest.mark.parametrize("role", ["image", "annotation", "reference", "clicks"])
+def test_no_output_replaces_an_input(tmp_path, capsys, role, output):
+    image_path, annotation_path, _ = _nifti_pair(tmp_path)
+    inputs = {"image": image_path, "annotation": annotation_path, "reference": annotation_path}
+    clash = tmp_path / OUTPUT_NAMES[output]  # the input of `role` sits where the `output` will be written
+    if role == "clicks":
+        clash.write_text(json.dumps({"foreground": [[20, 20, 3]]}))
+    else:
+        clash.write_bytes(inputs[role].read_bytes())
+        inputs[role] = clash
+    before = clash.read_bytes()
+    argv = ["propagate", "--image", str(inputs["image"]), "--annotation", str(inputs["annotation"])]
+    argv += ["--reference", str(inputs["reference"]), "-o", str(tmp_path / "out.nii.gz"), "--overwrite", "-q"]
+    argv += ["--clicks", str(clash)] if role == "clicks" else []
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"refusing to write the {output} to {clash}: it is the" in err and err.count("\n") == 1
+    assert clash.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted({"ct.nii.gz", "slice3.nii.gz", clash.name})
+
+
+def test_links_to_an_input_are_refused(tmp_path, capsys):
+    image_path, annotation_path, _ = _nifti_pair(tmp_path)
+    argv = ["propagate", "--image", str(image_path), "--annotation", str(annotation_path), "--overwrite", "-q"]
+    (tmp_path / "sym.nii.gz").symlink_to(annotation_path)
+    (tmp_path / "hard.nii.gz").hardlink_to(annotation_path)
+    (tmp_path / "dir").symlink_to(tmp_path, target_is_directory=True)
+    for out in ("sym.nii.gz", "hard.nii.gz", "dir/slice3.nii.gz"):
+        assert main([*argv, "-o", str(tmp_path / out)]) == 2
+        assert "refusing to write the mask" in capsys.readouterr().err
+    assert nib.load(annotation_path).get_fdata()[..., 3].sum() > 0
+
+
+def test_output_inside_an_input_series_folder_is_refused(tmp_path, capsys):
+    out = SLAB_DIR / "PATIENT_DICOM" / "mask.nii.gz"
+    assert main(["propagate", "--ircad", str(SLAB_DIR), "--slice", "12", "-o", str(out), "-q"]) == 2
+    assert "inside the CT series folder" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_existing_output_needs_overwrite_and_names_the_flag(tmp_path, capsys):
+    image_path, annotation_path, _ = _nifti_pair(tmp_path)
+    (tmp_path / "out_history.json").write_text("{}")
+    argv = ["propagate", "--image", str(image_path), "--annotation", str(annotation_path), "-q"]
+    assert main([*argv, "-o", str(tmp_path / "out.nii.gz")]) == 2
+    expected = f"history {tmp_path / 'out_history.json'} already exists; pass --overwrite"
+    assert expected in capsys.readouterr().err
+    assert not (tmp_path / "out.nii.gz").exists()  # nothing computed, nothing written
+    assert (tmp_path / "out_history.json").read_text() == "{}"
+
+
+# ---- issue 12.2: fail fast, before heavy work and heavy imports -----------------------------------------------------
+
+
+def _run_cli_in_subprocess(argv, cwd=None):
+    """Run ``main(argv)`` in a fresh interpreter; return (rc, stderr, heavy modules that were imported)."""
+    code = (
+        "import sys; from monai_refine.cli import main; rc = main(sys.argv[1:]); "
+        "print(sorted(m for m in ('torch', 'monai', 'itk', 'matplotlib', 'maxflow') if m in sys.modules)); "
+        "sys.exit(rc)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, cwd=cwd, env=env)
+    return proc.returncode, proc.stderr, proc.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--slice", "500"], "--slice 500 lies outside the volume: it has 24 slices (0..23)"),
+        (["--slice", "12", "-o", "/proc/monai-refine-test/mask.nii.gz"], "is not writable"),
+        (["--slice", "12", "-o", "mask.nrrd"], "must end with .nii.gz or .nii"),
+        (["--slice", "12", "--organ", "spleen"], "organs with a mask in"),
+        (["--slice", "12", "--margin-mm", "0"], "--margin-mm must be a positive distance"),
+    ],
+)
+def test_bad_arguments_fail_before_heavy_imports(tmp_path, argv, message):
+    rc, err, heavy = _run_cli_in_subprocess(["propagate", "--ircad", str(SLAB_DIR), *argv, "-q"], cwd=tmp_path)
+    assert rc == 2 and message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert heavy == "[]"  # refused before torch, monai, ITK, matplotlib or PyMaxflow were even imported
+    assert list(tmp_path.iterdir()) == []  # no stray ./outputs folder
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_read_only_output_folder(tmp_path, capsys):
+    image_path, annotation_path, _ = _nifti_pair(tmp_path)
+    (tmp_path / "ro").mkdir(mode=0o555)
+    argv = ["propagate", "--image", str(image_path), "--annotation", str(annotation_path)]
+    assert main([*argv, "-o", str(tmp_path / "ro" / "mask.nii.gz")]) == 2
+    assert "is not writable" in capsys.readouterr().err
+
+
+def test_help_loads_no_heavy_module():
+    code = (
+        "import sys, contextlib, io; from monai_refine.cli import build_parser\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    build_parser().parse_args(['propagate', '--help'])\n"
+        "print(sorted(m for m in ('torch', 'monai', 'itk', 'matplotlib', 'maxflow', 'pydicom') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    assert out.stdout.strip() == "[]"
+
+
+def test_missing_annotation_is_named_in_cli_words(tmp_path, capsys):
+    image_path, _, _ = _nifti_pair(tmp_path)
+    argv = ["propagate", "--image", str(image_path), "--annotation", str(tmp_path / "nope.nii.gz")]
+    assert main(argv) == 2
+    assert f"annotation path {tmp_path / 'nope.nii.gz'} does not exist" in capsys.readouterr().err
+
+
+def test_no_stray_outputs_folder_when_o_names_the_output(tmp_path, monkeypatch):
+    image_path, annotation_path, _ = _nifti_pair(tmp_path)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    argv = ["propagate", "--image", str(image_path), "--annotation", str(annotation_path), "-q", "--no-overlay"]
+    assert main([*argv, "-o", str(tmp_path / "res" / "m.nii.gz")]) == 0
+    assert list(work.iterdir()) == []
+    assert sorted(p.name for p in (tmp_path / "res").iterdir()) == ["m.nii.gz", "m_history.json"]
+
+
+# ---- issue 12.3: broken series are refused by name -----------------------------------------------------------------
+
+
+def _series(folder, numbers, source="PATIENT_DICOM"):
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in numbers:
+        shutil.copy(SLAB_DIR / source / f"image_{n}", folder / f"image_{n}")
+    return folder
+
+
+def _ircad_patient(root, numbers):
+    _series(root / "PATIENT_DICOM", numbers)
+    _series(root / "MASKS_DICOM" / "liver", numbers, source="MASKS_DICOM/liver")
+    return root
+
+
+def test_missing_slice_is_named_and_allow_gaps_propagates_across(tmp_path, capsys):
+    patient = _ircad_patient(tmp_path / "p", [66, 67, 68, 70, 71])  # image_69 (z=110.4 mm) is missing
+    argv = ["propagate", "--ircad", str(patient), "--slice", "1", "-q", "--no-overlay", "--method", "copy-previous"]
+    assert main([*argv, "-o", str(tmp_path / "m.nii.gz")]) == 2
+    err = capsys.readouterr().err
+    assert "1 slice(s) missing between z=108.80 mm (image_68) and z=112.00 mm (image_70)" in err
+    assert "--allow-gaps" in err and not (tmp_path / "m.nii.gz").exists()
+    assert main([*argv, "-o", str(tmp_path / "m.nii.gz"), "--allow-gaps"]) == 0
+    mask = nib.load(tmp_path / "m.nii.gz")
+    assert mask.shape == (512, 512, 6)
+    np.testing.assert_allclose(mask.header.get_zooms(), [0.743, 0.743, 1.6], atol=1e-3)
+    areas = mask.get_fdata().sum(axis=(0, 1))
+    assert areas[3] == 0 and (np.delete(areas, 3) > 0).all()  # the missing slice stays empty, propagation crosses it
+    history = json.loads((tmp_path / "m_history.json").read_text())
+    assert {"index": 3, "direction": 0, "area": 0, "stop_reason": "missing-slice"} in history
+    assert sorted(r["index"] for r in history) == list(range(6))
+
+
+def test_duplicated_slice_is_named(tmp_path, capsys):
+    folder = _series(tmp_path / "ct", [60, 61, 62])
+    shutil.copy(folder / "image_61", folder / "copy_of_61")
+    argv = ["propagate", "--image", str(folder), "--annotation", str(folder), "-o", str(tmp_path / "m.nii.gz")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "duplicated slices" in err and "copy_of_61 and image_61 both at z=97.60 mm" in err
+
+
+def test_damaged_preamble_is_named(tmp_path, capsys):
+    folder = _series(tmp_path / "ct", [60, 61, 62])
+    data = bytearray((folder / "image_61").read_bytes())
+    data[128:132] = b"XXXX"  # the 'DICM' marker
+    (folder / "image_61").write_bytes(bytes(data))
+    (folder / "notes.txt").write_text("not DICOM, ignored")
+    argv = ["propagate", "--image", str(folder), "--annotation", str(folder), "-o", str(tmp_path / "m.nii.gz")]
+    assert main(argv) == 2
+    expected = f"DICOM file {folder / 'image_61'} has a damaged preamble (bytes 128-131 are b'XXXX', not b'DICM')"
+    assert expected in capsys.readouterr().err
+
+
+# ---- issue 12.4: a refused or interrupted run leaves no partial outputs ---------------------------------------------
+
+
+@pytest.mark.parametrize("failure, rc", [(KeyboardInterrupt, 130), (OSError(28, "No space left on device"), 1)])
+def test_failure_while_writing_leaves_no_partial_outputs(tmp_path, capsys, monkeypatch, failure, rc):
+    import monai_refine.cli as cli
+
+    image_path, annotation_path, _ = _nifti_pair(tmp_path)
+    out_dir = tmp_path / "new" / "folder"
+
+    def broken_overlay(*args, **kwargs):  # the mask and history are already written to temporaries by now
+        raise failure
+
+    monkeypatch.setattr(cli, "_save_overlay", broken_overlay)
+    argv = ["propagate", "--image", str(image_path), "--annotation", str(annotation_path), "-q"]
+    assert main([*argv, "-o", str(out_dir / "m.nii.gz")]) == rc
+    assert "no output was written" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()  # neither files, temporaries, nor the folders made for them

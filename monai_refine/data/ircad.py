@@ -11,15 +11,16 @@ Layout of one unzipped patient of 3D-IRCADb-01 (IRCAD France), one DICOM file pe
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from monai.config import PathLike
-from monai.data import MetaTensor
+if TYPE_CHECKING:
+    from monai.data import MetaTensor
 
-from monai_refine.data.readers import load_image, load_mask
-from monai_refine.utils import check_same_geometry
+__all__ = ["ircad_folders", "list_ircad_organs", "load_ircad_patient"]
 
-__all__ = ["list_ircad_organs", "load_ircad_patient"]
+PathLike = str | os.PathLike
 
 logger = logging.getLogger(__name__)
 
@@ -60,12 +61,36 @@ def list_ircad_organs(patient_dir: PathLike) -> list[str]:
     return sorted(p.name for p in masks_dir.iterdir() if p.is_dir())
 
 
-def load_ircad_patient(patient_dir: PathLike, organ: str = "liver") -> tuple[MetaTensor, MetaTensor]:
+def ircad_folders(patient_dir: PathLike, organ: str = "liver") -> tuple[Path, Path]:
+    """The CT series folder and the ``organ`` mask folder of an IRCAD patient folder, checked to exist (no reading).
+
+    Raises:
+        FileNotFoundError: a missing patient, ``PATIENT_DICOM`` or organ folder (the message lists the organs).
+
+    Example:
+        >>> [p.name for p in ircad_folders("tests/testing_data/ircad_patient17_slab")]
+        ['PATIENT_DICOM', 'liver']
+    """
+    patient_dir = Path(patient_dir)
+    organs = list_ircad_organs(patient_dir)
+    image_dir = patient_dir / IMAGE_FOLDER
+    _require_folder(image_dir, patient_dir)
+    if organ not in organs:
+        raise FileNotFoundError(
+            f"no mask folder {patient_dir / MASKS_FOLDER / organ}; organs with a mask in {patient_dir}: {organs}."
+        )
+    return image_dir, patient_dir / MASKS_FOLDER / organ
+
+
+def load_ircad_patient(
+    patient_dir: PathLike, organ: str = "liver", *, allow_gaps: bool = False
+) -> tuple[MetaTensor, MetaTensor]:
     """Load the CT and one organ mask of an IRCAD patient folder, checked to share geometry.
 
     Args:
         patient_dir: the patient folder, holding ``PATIENT_DICOM/`` and ``MASKS_DICOM/<organ>/``.
         organ: the mask folder name under ``MASKS_DICOM`` (see :func:`list_ircad_organs`).
+        allow_gaps: accept series with missing slices (inserted empty), see :func:`~monai_refine.data.load_image`.
 
     Returns:
         ``(image, mask)``: the CT as float32 HU, shape ``(1, X, Y, Z)`` with slices in position order (axial axis
@@ -81,16 +106,12 @@ def load_ircad_patient(patient_dir: PathLike, organ: str = "liver") -> tuple[Met
         >>> image.shape, mask.shape, [round(s, 3) for s in image.pixdim.tolist()]
         (torch.Size([1, 512, 512, 24]), torch.Size([1, 512, 512, 24]), [0.743, 0.743, 1.6])
     """
-    patient_dir = Path(patient_dir)
-    organs = list_ircad_organs(patient_dir)
-    image_dir = patient_dir / IMAGE_FOLDER
-    _require_folder(image_dir, patient_dir)
-    if organ not in organs:
-        raise FileNotFoundError(
-            f"no mask folder {patient_dir / MASKS_FOLDER / organ}; organs with a mask in {patient_dir}: {organs}."
-        )
-    image = load_image(image_dir)
-    mask = load_mask(patient_dir / MASKS_FOLDER / organ)
+    from monai_refine.data.readers import load_image, load_mask
+    from monai_refine.utils import check_same_geometry
+
+    image_dir, mask_dir = ircad_folders(patient_dir, organ)
+    image = load_image(image_dir, allow_gaps=allow_gaps)
+    mask = load_mask(mask_dir, allow_gaps=allow_gaps)
     check_same_geometry(image, mask, names=("image", f"{organ} mask"))
     logger.info("loaded IRCAD %s with %s mask: shape %s", patient_dir, organ, tuple(image.shape))
     return image, mask

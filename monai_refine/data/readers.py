@@ -3,122 +3,76 @@
 Every reader returns what ``monai.transforms.LoadImage(reader="ITKReader", ensure_channel_first=True,
 image_only=True)`` returns: shape ``(1, X, Y, Z)`` (the axial slice axis last for axial series), the RAS affine in
 ``.affine`` (so ``.pixdim`` is the voxel spacing in mm) and the source path in ``.meta["filename_or_obj"]``.
-DICOM files are grouped into series and sorted by slice position (GDCM), never by file name.
+The pixels are read with SimpleITK (no ITK Python wrapping, which takes seconds to load). DICOM files are grouped into
+series and sorted by slice position from their headers (:mod:`monai_refine.data.dicom`), never by file name, and a
+series with a missing, duplicated or misplaced slice is refused by name.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import SimpleITK as sitk
 import torch
 from monai.config import DtypeLike, PathLike
-from monai.data import ITKReader, MetaTensor
-from monai.transforms import LoadImage
-from monai.utils import optional_import
+from monai.data import MetaTensor
 
-itk, _ = optional_import("itk")
-pydicom, _ = optional_import("pydicom")
+from monai_refine.data.dicom import DicomSeries, list_dicom_series, scan_dicom_series
 
 __all__ = ["list_dicom_series", "load_image", "load_mask"]
 
 logger = logging.getLogger(__name__)
 
-
-def _series_instance_uid(file: str, default: str) -> str:
-    """The SeriesInstanceUID (0020,000E) of a DICOM file, or ``default`` where the file has none."""
-    header = pydicom.dcmread(file, stop_before_pixels=True, specific_tags=["SeriesInstanceUID"])
-    return str(header.get("SeriesInstanceUID", default))
+_LPS_TO_RAS = (-1.0, -1.0)
 
 
-def _gdcm_series(folder: Path) -> dict[str, tuple[str, tuple[str, ...]]]:
-    """Group the DICOM files of ``folder`` into series, as ``monai.data.ITKReader`` does.
+def _to_meta_tensor(image: sitk.Image, path: Path, dtype: DtypeLike, series: DicomSeries | None = None) -> MetaTensor:
+    """Channel-first ``MetaTensor`` with the RAS affine of a SimpleITK image, as MONAI's ``ITKReader`` builds it.
 
-    Returns:
-        ``{key: (gdcm_identifier, files sorted by slice position)}``, ``key`` being the SeriesInstanceUID, or GDCM's
-        identifier (UID + geometry details) when one UID holds several sub-series of different geometry.
-
-    Raises:
-        FileNotFoundError: ``folder`` does not exist.
-        ValueError: ``folder`` is not a folder, holds no DICOM series, or holds a DICOM file that no series could use.
+    The missing slices of a ``series`` with gaps are inserted (last axis), filled with the image's minimum.
     """
-    if not folder.exists():
-        raise FileNotFoundError(f"DICOM folder {folder} does not exist; check the path.")
-    if not folder.is_dir():
-        raise ValueError(f"{folder} is not a folder; pass the folder that holds the DICOM files of one series.")
-    names = itk.GDCMSeriesFileNames.New()
-    names.SetUseSeriesDetails(True)  # split a UID holding several geometries, like ITKReader
-    names.AddSeriesRestriction("0008|0021")  # series date
-    names.SetDirectory(str(folder))
-    groups = {gdcm_id: tuple(names.GetFileNames(gdcm_id)) for gdcm_id in names.GetSeriesUIDs()}
-
-    # GDCM silently leaves out a file it cannot parse (e.g. truncated), which would read as a missing slice.
-    in_series = {os.path.realpath(f) for files in groups.values() for f in files}
-    stray = sorted(
-        e.path
-        for e in os.scandir(folder)
-        if e.is_file() and os.path.realpath(e.path) not in in_series and pydicom.misc.is_dicom(e.path)
-    )
-    if stray:
-        raise ValueError(
-            f"{len(stray)} DICOM file(s) in {folder} could not be read as part of any series (truncated or corrupt?): "
-            f"{stray}. Replace them with intact copies, or move them out of the folder."
-        )
-    if not groups:
-        raise ValueError(
-            f"no DICOM series found in {folder}; pass the folder that holds the DICOM files of one series."
-        )
-
-    uids = {gdcm_id: _series_instance_uid(files[0], default=gdcm_id) for gdcm_id, files in groups.items()}
-    counts = Counter(uids.values())
-    return {(uids[g] if counts[uids[g]] == 1 else g): (g, files) for g, files in groups.items()}
+    rank = image.GetDimension()
+    view = sitk.GetArrayViewFromImage(image)  # (Z, Y, X[, C]): reversed axes, a view on the image's buffer
+    if image.GetNumberOfComponentsPerPixel() == 1:
+        view = view.T[None]  # (1, X, Y, Z)
+    else:
+        view = np.moveaxis(view, -1, 0).transpose(0, *range(rank, 0, -1))  # (C, X, Y, Z)
+    array = view.astype(view.dtype if dtype is None else dtype)  # one copy, owned (the view dies with `image`)
+    spacing = np.asarray(image.GetSpacing(), dtype=np.float64)
+    direction = np.asarray(image.GetDirection(), dtype=np.float64).reshape(rank, rank)
+    if series is not None and series.gaps:
+        spacing[-1] = series.slice_spacing
+        full = np.full((*array.shape[:-1], series.depth), array.min(), dtype=array.dtype)
+        full[..., series.grid_index] = array
+        array = full
+    affine = np.eye(rank + 1)
+    affine[:rank, :rank] = direction * spacing
+    affine[:rank, rank] = image.GetOrigin()
+    affine[: min(rank, 2)] *= -1.0  # LPS -> RAS
+    meta = {
+        "filename_or_obj": str(path),
+        "original_affine": affine.copy(),
+        "spatial_shape": np.asarray(array.shape[1:]),
+        "original_channel_dim": "no_channel" if image.GetNumberOfComponentsPerPixel() == 1 else -1,
+        "space": "RAS",
+    }
+    return MetaTensor(torch.from_numpy(array), affine=torch.as_tensor(affine, dtype=torch.float64), meta=meta)
 
 
-def list_dicom_series(folder: PathLike) -> dict[str, list[str]]:
-    """List the DICOM series in ``folder``, each with its files sorted by slice position (not by file name).
-
-    Args:
-        folder: a folder of DICOM files (not searched recursively); non-DICOM files are ignored.
-
-    Returns:
-        ``{series_uid: [file, ...]}``. ``series_uid`` is the SeriesInstanceUID (0020,000E); where one UID holds several
-        sub-series of different geometry (orientation, spacing, size), each gets GDCM's longer identifier instead.
-        Pass a key as ``series_uid=`` to :func:`load_image`.
-
-    Raises:
-        FileNotFoundError: ``folder`` does not exist.
-        ValueError: ``folder`` holds no DICOM series, or a truncated/corrupt DICOM file.
-
-    Example:
-        >>> series = list_dicom_series("tests/testing_data/ircad_patient17_slab/PATIENT_DICOM")
-        >>> [[Path(f).name for f in files][:3] for files in series.values()]
-        [['image_60', 'image_61', 'image_62']]
-    """
-    return {key: list(files) for key, (_, files) in _gdcm_series(Path(folder)).items()}
+def _read_series(series: DicomSeries, path: Path) -> sitk.Image:
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames(series.files)
+    try:
+        return reader.Execute()
+    except RuntimeError as err:
+        raise ValueError(f"could not read the DICOM series in {path}: {str(err).strip()[-300:]}") from err
 
 
-def _select_series(folder: Path, series_uid: str | None) -> str:
-    """Return GDCM's identifier of the series to read in ``folder``, or raise naming the series to choose from."""
-    series = _gdcm_series(folder)
-    listing = "; ".join(
-        f"{key} ({len(files)} files: {Path(files[0]).name} ... {Path(files[-1]).name})"
-        for key, (_, files) in series.items()
-    )
-    if series_uid is None:
-        if len(series) > 1:
-            raise ValueError(
-                f"{folder} holds {len(series)} DICOM series; pass series_uid= (CLI: --series-uid) one of: {listing}."
-            )
-        return next(iter(series.values()))[0]
-    if series_uid not in series:
-        raise ValueError(f"series_uid={series_uid!r} is not in {folder}; it holds: {listing}.")
-    return series[series_uid][0]
-
-
-def load_image(path: PathLike, *, series_uid: str | None = None, dtype: DtypeLike = np.float32) -> MetaTensor:
+def load_image(
+    path: PathLike, *, series_uid: str | None = None, dtype: DtypeLike = np.float32, allow_gaps: bool = False
+) -> MetaTensor:
     """Load a DICOM series folder, or a NIfTI / NRRD / MetaImage file, as a channel-first ``MetaTensor``.
 
     The result equals ``LoadImage(reader="ITKReader", ensure_channel_first=True, image_only=True, dtype=dtype)`` on
@@ -128,14 +82,16 @@ def load_image(path: PathLike, *, series_uid: str | None = None, dtype: DtypeLik
         path: a folder holding one DICOM series, or an image file (``.nii``, ``.nii.gz``, ``.nrrd``, ``.mha``, ...).
         series_uid: which series to read when the folder holds several (a key of :func:`list_dicom_series`).
         dtype: data type of the returned tensor; ``None`` keeps the stored type.
+        allow_gaps: accept a DICOM series with missing slices: they are inserted (filled with the minimum value) so
+            the grid stays uniform, and listed in ``meta["missing_slices"]``.
 
     Returns:
         ``MetaTensor`` of shape ``(1, X, Y, Z)`` (``(C, X, Y)`` for a 2D file) with the RAS affine in ``.affine``.
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: no DICOM series, several series and no ``series_uid``, an unknown ``series_uid``, or a file that
-            cannot be read.
+        ValueError: no DICOM series, several series and no ``series_uid``, an unknown ``series_uid``, a file that
+            cannot be read, or a DICOM series with a missing, duplicated or misplaced slice (named).
 
     Example:
         >>> image = load_image("tests/testing_data/ircad_patient17_slab/PATIENT_DICOM")
@@ -143,24 +99,28 @@ def load_image(path: PathLike, *, series_uid: str | None = None, dtype: DtypeLik
         (torch.Size([1, 512, 512, 24]), torch.float32, [0.0, 0.0, 1.6, 96.0])
     """
     path = Path(path)
+    series = None
     if path.is_dir():
-        reader = ITKReader(series_name=_select_series(path, series_uid))
+        series = scan_dicom_series(path, series_uid, allow_gaps=allow_gaps)
+        image = _read_series(series, path)
     elif path.exists():
         if series_uid is not None:
             raise ValueError(f"series_uid={series_uid!r} only applies to a DICOM folder, but {path} is a file.")
-        reader = ITKReader()
+        try:
+            image = sitk.ReadImage(str(path))
+        except RuntimeError as err:
+            message = str(err).strip()[-300:]
+            raise ValueError(f"could not read {path} (corrupt or unsupported file?): {message}") from err
     else:
         raise FileNotFoundError(f"image path {path} does not exist; check the path.")
-    loader = LoadImage(ensure_channel_first=True, image_only=True, dtype=dtype)
-    try:  # a reader given at call time is the only one tried: no silent fallback to another reader
-        image = loader(str(path), reader=reader)
-    except RuntimeError as err:
-        raise ValueError(f"could not read {path} (corrupt or unsupported file?): {err}") from err
-    logger.debug("loaded %s: shape %s, spacing %s", path, tuple(image.shape), image.pixdim.tolist())
-    return image
+    result = _to_meta_tensor(image, path, dtype, series)
+    if series is not None:
+        result.meta["missing_slices"] = series.missing_slices
+    logger.debug("loaded %s: shape %s, spacing %s", path, tuple(result.shape), result.pixdim.tolist())
+    return result
 
 
-def load_mask(path: PathLike, *, series_uid: str | None = None) -> MetaTensor:
+def load_mask(path: PathLike, *, series_uid: str | None = None, allow_gaps: bool = False) -> MetaTensor:
     """Load a binary mask (DICOM series folder or file) as a channel-first ``uint8`` ``MetaTensor`` of {0, 1}.
 
     Any single non-zero value is foreground (IRCAD stores masks as {0, 255}).
@@ -168,6 +128,7 @@ def load_mask(path: PathLike, *, series_uid: str | None = None) -> MetaTensor:
     Args:
         path: a DICOM series folder or an image file, as for :func:`load_image`.
         series_uid: which series to read when the folder holds several.
+        allow_gaps: accept a DICOM series with missing slices (inserted empty), see :func:`load_image`.
 
     Returns:
         ``MetaTensor`` of shape ``(1, X, Y, Z)``, dtype ``uint8``, values {0, 1}, with the RAS affine.
@@ -182,16 +143,18 @@ def load_mask(path: PathLike, *, series_uid: str | None = None) -> MetaTensor:
         >>> mask.dtype, mask.unique().tolist()
         (torch.uint8, [0, 1])
     """
-    mask = load_image(path, series_uid=series_uid, dtype=None)
+    mask = load_image(path, series_uid=series_uid, dtype=None, allow_gaps=allow_gaps)
     if mask.shape[0] != 1:
         raise ValueError(f"mask {path} has {mask.shape[0]} channels; expected a single-channel mask.")
-    values = torch.unique(mask.as_tensor())
-    foreground = values[values != 0]
-    if len(foreground) == 0:
+    array = mask.as_tensor().numpy()
+    foreground = array != 0
+    values = array[foreground]  # the foreground voxels only: no sort of the whole volume
+    if values.size == 0:
         raise ValueError(f"mask {path} is empty (no non-zero voxel); check that it is the right mask or organ.")
-    if len(foreground) > 1:
+    if values.min() != values.max():
+        labels = np.unique(values)
         raise ValueError(
-            f"mask {path} has {len(foreground)} non-zero values ({foreground[:10].tolist()}...); expected a binary "
+            f"mask {path} has {len(labels)} non-zero values ({labels[:10].tolist()}...); expected a binary "
             "mask ({0, 1} or {0, 255}). Select one label or threshold it first."
         )
-    return (mask != 0).to(torch.uint8)
+    return MetaTensor(torch.from_numpy(foreground.view(np.uint8)), meta=mask.meta)  # meta holds the affine

@@ -146,7 +146,7 @@ def test_truncated_file(tmp_path):
     copy_slices(IMAGE_DIR, tmp_path, range(60, 64))
     broken = tmp_path / "image_62"
     broken.write_bytes(broken.read_bytes()[:300_000])
-    with pytest.raises(ValueError, match=r"could not be read as part of any series \(truncated or corrupt\?\)") as err:
+    with pytest.raises(ValueError, match=r"cannot be read: DICOM file .*image_62 is truncated") as err:
         load_image(tmp_path)
     assert str(broken) in str(err.value)
 
@@ -209,3 +209,23 @@ def test_same_geometry_ignores_channels_and_tolerates_rounding():
     a = MetaTensor(torch.zeros(3, 4, 4), affine=torch.eye(3))
     b = MetaTensor(torch.zeros(1, 4, 4), affine=torch.eye(3) + 1e-6)
     check_same_geometry(a, b)
+
+
+def test_missing_slice_is_refused_or_inserted(tmp_path):
+    copy_slices(IMAGE_DIR, tmp_path, [60, 61, 63, 64])  # image_62 (z=99.2 mm) is missing
+    with pytest.raises(ValueError, match=r"1 slice\(s\) missing between z=97.60 mm \(image_61\) and z=100.80 mm"):
+        load_image(tmp_path)
+    image = load_image(tmp_path, allow_gaps=True)
+    assert image.shape == (1, 512, 512, 5) and image.meta["missing_slices"] == [2]
+    np.testing.assert_allclose(image.pixdim.numpy(), [0.743, 0.743, 1.6], atol=1e-4)
+    np.testing.assert_array_equal(image[0, :, :, 3].numpy(), pydicom.dcmread(tmp_path / "image_63").pixel_array.T)
+    assert float(image[0, :, :, 2].max()) == float(image.min())  # the inserted slice holds the minimum
+
+
+def test_off_grid_slice_is_refused(tmp_path):
+    copy_slices(IMAGE_DIR, tmp_path, [60, 61, 62])
+    header = pydicom.dcmread(tmp_path / "image_62")
+    header.ImagePositionPatient = [*header.ImagePositionPatient[:2], 99.9]  # 2.3 mm after 97.6 instead of 1.6
+    header.save_as(tmp_path / "image_62")
+    with pytest.raises(ValueError, match=r"non-uniform slice positions .*image_61 z=97.60 mm -> image_62 z=99.90 mm"):
+        list_dicom_series(tmp_path) and load_image(tmp_path)
