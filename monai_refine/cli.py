@@ -242,6 +242,7 @@ def _save_overlay(image, mask, reference, path: Path, slices, axis: int) -> None
     import numpy as np
 
     fig, axes = plt.subplots(1, len(slices), figsize=(4 * len(slices), 4.3), squeeze=False)
+
     def cut(volume, z):
         return np.take(np.asarray(volume[0]), z, axis=axis).T
 
