@@ -35,10 +35,11 @@ class DeepSupervisionDictLoss(DeepSupervisionLoss):
     Example:
         >>> from monai.losses import DiceLoss
         >>> loss = DeepSupervisionDictLoss(DiceLoss(sigmoid=True))
-        >>> outputs = {"refined": torch.randn(1, 1, 32, 32), "side_1": torch.randn(1, 1, 32, 32),
-        ...            "side_2": torch.randn(1, 1, 16, 16), "side_4": torch.randn(1, 1, 8, 8)}
-        >>> loss(outputs, (torch.rand(1, 1, 32, 32) > 0.5).float()).shape
-        torch.Size([])
+        >>> outputs = {"refined": torch.zeros(1, 1, 8, 8), "side_1": torch.zeros(1, 1, 8, 8),
+        ...            "side_2": torch.zeros(1, 1, 4, 4), "side_4": torch.full((1, 1, 2, 2), 20.0)}
+        >>> # p = 0.5 on a full target: Dice loss 1/3 on the first three (weights 1, 1/2, 1/4); side_4 is right (0)
+        >>> round(float(loss(outputs, torch.ones(1, 1, 8, 8))), 4)
+        0.5833
     """
 
     def __init__(

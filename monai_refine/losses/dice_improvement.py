@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import torch
+from monai.networks import one_hot
 from monai.utils import LossReduction
 from torch.nn.modules.loss import _Loss
 
-from monai_refine.losses.utils import check_reduction, dice_loss_pair, reduce_loss
+from monai_refine.losses.utils import check_reduction, reduce_loss
 
 __all__ = ["DiceImprovementLoss"]
 
@@ -22,14 +25,26 @@ class DiceImprovementLoss(_Loss):
     where :math:`D_t` is the soft Dice of the current prediction and :math:`D_{t-1}` the Dice of the previous
     iteration's segmentation (the prior the network was given), both against the same ground truth, per sample
     and channel. :math:`D_{t-1}` is a constant (no gradient), so :math:`\\partial L_t / \\partial D_t =
-    -1 / (D_{t-1} + \\varepsilon)`: a poor previous segmentation pushes harder to increase :math:`D_t`, a good
-    one lets it converge, which is how the paper describes its objective. The equation itself is not legible in
-    the project's copy of the paper; this is the simplest form with the described dependence on :math:`D_t`,
-    :math:`D_{t-1}` and :math:`\\varepsilon`, and it reduces to a scaled Dice loss for a fixed prior.
+    -1 / (D_{t-1} + \\varepsilon)`.
 
-    The Dice is MONAI's :py:class:`monai.losses.DiceLoss`, so the flags mean the same; the activation
-    (``sigmoid`` / ``softmax``) is applied to ``input`` only, since ``previous`` is already a segmentation in
-    [0, 1] (at the first iteration, 0.5 everywhere).
+    **Assumption.** Paper 000's equation (3) is not legible in the project's copy of the paper; its text says only
+    that :math:`L_t` depends on :math:`D_t`, :math:`D_{t-1}` and the parameters, and that "if the dice coefficient
+    of the (t-1)-th iteration is low, the gradient of the objective function becomes large to increase
+    :math:`D_t`; if it is high, the gradient becomes small to converge :math:`D_t`". The form above is our reading,
+    the simplest with that property; it reduces to a scaled Dice loss for a fixed prior. ``epsilon`` is ours too.
+
+    **Empty target** (no foreground in a sample/channel, e.g. an organ-free slice). Dice is undefined there (0/0):
+    with the smooth terms it is ~0 whatever the prediction, so the loss would be a constant ``1 / epsilon`` with no
+    gradient against false positives. On an empty target both Dice values are replaced by the soft true-negative
+    rate :math:`D = 1 - \\frac{1}{P} \\sum_i \\hat y_i` (1 for an all-background prediction), so
+    :math:`L_t = \\overline{\\hat y_t} / (1 - \\overline{\\hat y_{t-1}} + \\varepsilon)`: it pushes every
+    predicted foreground probability down (gradient :math:`1 / (P (D_{t-1} + \\varepsilon))` per voxel), is 0 for a
+    clean prediction, and keeps the same weighting by the previous iteration. With ``batch=True`` "empty" means
+    empty over the whole batch.
+
+    The flags mean what they mean for MONAI's :py:class:`monai.losses.DiceLoss` (which gives the same value on
+    non-empty targets); the activation (``sigmoid`` / ``softmax``) is applied to ``input`` only, since ``previous``
+    is already a segmentation in [0, 1] (at the first iteration, 0.5 everywhere).
 
     Args:
         include_background: if False, channel 0 (background) is excluded from both Dice values.
@@ -41,17 +56,20 @@ class DiceImprovementLoss(_Loss):
         batch: compute each Dice over the whole batch instead of per sample.
         epsilon: :math:`\\varepsilon > 0`, bounds the weight by :math:`1 / \\varepsilon` when :math:`D_{t-1} = 0`
             (the paper gives no value).
-        reduction: ``"none"`` (shape ``(B, C, 1, ...)``), ``"mean"`` or ``"sum"`` over batch and channels.
+        reduction: ``"none"`` (shape ``(B, C, 1, ...)``, ``(1, C, 1, ...)`` with ``batch``), ``"mean"`` or
+            ``"sum"`` over batch and channels.
 
     Raises:
-        ValueError: when ``epsilon <= 0`` or ``reduction`` is unknown.
+        ValueError: when ``epsilon <= 0``, ``reduction`` is unknown or both ``sigmoid`` and ``softmax`` are set.
 
     Example:
-        >>> loss = DiceImprovementLoss(sigmoid=True)
-        >>> logits = torch.randn(2, 1, 32, 32, requires_grad=True)
-        >>> target = (torch.rand(2, 1, 32, 32) > 0.5).float()
-        >>> previous = torch.full_like(target, 0.5)
-        >>> loss(logits, target, previous).backward()
+        >>> loss = DiceImprovementLoss(sigmoid=True, smooth_nr=0.0, smooth_dr=0.0)
+        >>> target = torch.tensor([[[[1.0, 1.0], [0.0, 0.0]]]])
+        >>> logits = torch.tensor([[[[9.0, -9.0], [-9.0, -9.0]]]])  # covers 1 of 2 foreground pixels: D_t ~ 2/3
+        >>> round(float(loss(logits, target, torch.full_like(target, 0.5))), 3)  # D_{t-1} = 1/2: (1/3) / 0.6
+        0.556
+        >>> round(float(loss(logits, torch.zeros_like(target), torch.full_like(target, 0.5))), 3)  # empty target
+        0.417
     """
 
     def __init__(
@@ -69,10 +87,23 @@ class DiceImprovementLoss(_Loss):
         super().__init__(reduction=check_reduction(reduction))
         if epsilon <= 0:
             raise ValueError(f"epsilon must be positive, got {epsilon}.")
-        self.epsilon = epsilon
-        self.dice, self.previous_dice = dice_loss_pair(
-            include_background, to_onehot_y, sigmoid, softmax, smooth_nr, smooth_dr, batch
-        )
+        if sigmoid and softmax:
+            raise ValueError("sigmoid and softmax are mutually exclusive: set at most one of them.")
+        self.include_background, self.to_onehot_y = include_background, to_onehot_y
+        self.sigmoid, self.softmax, self.batch = sigmoid, softmax, batch
+        self.smooth_nr, self.smooth_dr, self.epsilon = float(smooth_nr), float(smooth_dr), float(epsilon)
+
+    def _score(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Soft Dice per (sample, channel), or the soft true-negative rate where the target is empty."""
+        axes = list(range(2, prediction.ndim))
+        if self.batch:
+            axes = [0] + axes
+        intersection = (prediction * target).sum(axes, keepdim=True)
+        target_sum, prediction_sum = target.sum(axes, keepdim=True), prediction.sum(axes, keepdim=True)
+        empty = target_sum == 0
+        denominator = torch.where(empty, torch.ones_like(target_sum), target_sum + prediction_sum + self.smooth_dr)
+        dice = (2.0 * intersection + self.smooth_nr) / denominator
+        return torch.where(empty, 1.0 - prediction.mean(axes, keepdim=True), dice)
 
     def forward(self, input: torch.Tensor, target: torch.Tensor, previous: torch.Tensor) -> torch.Tensor:
         """
@@ -85,10 +116,31 @@ class DiceImprovementLoss(_Loss):
             The loss, reduced according to ``reduction``.
 
         Raises:
-            ValueError: when ``previous`` and ``input`` have different shapes.
+            ValueError: when ``previous`` or ``target`` do not match ``input``'s shape.
         """
         if previous.shape != input.shape:
             raise ValueError(f"previous must have the shape of input {tuple(input.shape)}, got {tuple(previous.shape)}")
+        channels = input.shape[1]
+        if self.sigmoid:
+            input = torch.sigmoid(input)
+        elif self.softmax:
+            if channels == 1:
+                warnings.warn("single channel prediction, `softmax=True` ignored.", stacklevel=2)
+            else:
+                input = torch.softmax(input, 1)
+        if self.to_onehot_y:
+            if channels == 1:
+                warnings.warn("single channel prediction, `to_onehot_y=True` ignored.", stacklevel=2)
+            else:
+                target = one_hot(target, num_classes=channels)
+        if target.shape != input.shape:
+            raise ValueError(f"target must have the shape of input {tuple(input.shape)}, got {tuple(target.shape)}.")
+        if not self.include_background:
+            if channels == 1:
+                warnings.warn("single channel prediction, `include_background=False` ignored.", stacklevel=2)
+            else:
+                input, target, previous = input[:, 1:], target[:, 1:], previous[:, 1:]
+        target = target.to(input.dtype)
         with torch.no_grad():
-            previous_dice = 1.0 - self.previous_dice(previous, target)
-        return reduce_loss(self.dice(input, target) / (previous_dice + self.epsilon), self.reduction)
+            previous_dice = self._score(previous.to(input.dtype), target)
+        return reduce_loss((1.0 - self._score(input, target)) / (previous_dice + self.epsilon), self.reduction)

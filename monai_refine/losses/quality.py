@@ -46,11 +46,11 @@ class QualityRegularizedLoss(_Loss):
 
     Example:
         >>> loss = QualityRegularizedLoss(lambda_quality=0.5, sigmoid=True)
-        >>> out = {"mask": torch.randn(2, 1, 32, 32), "quality": torch.rand(2, 1)}
-        >>> target = (torch.rand(2, 1, 32, 32) > 0.5).float()
-        >>> prior = torch.rand(2, 1, 32, 32)
-        >>> loss(out, target, prior).shape
-        torch.Size([])
+        >>> out = {"mask": torch.zeros(1, 1, 4, 4), "quality": torch.full((1, 1), 0.5)}  # p = 0.5 everywhere
+        >>> target = torch.ones(1, 1, 4, 4)
+        >>> # Dice of p: 2 * 8 / (8 + 16) = 2/3; the prior is perfect (Dice 1) but rated 0.5: 1/3 + 0.5 * 0.25
+        >>> round(float(loss(out, target, prior=target)), 4)
+        0.4583
     """
 
     def __init__(

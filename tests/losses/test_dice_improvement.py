@@ -76,3 +76,72 @@ class TestDiceImprovementLoss:
     def test_bad_previous(self):
         with pytest.raises(ValueError, match="previous"):
             DiceImprovementLoss()(PRED, TARGET, torch.rand(1, 2, 2, 2))
+
+
+def test_gradient_grows_as_the_previous_dice_falls():
+    """Paper 000's stated property: the lower D_(t-1), the larger the gradient that increases D_t."""
+    torch.manual_seed(0)
+    logits = torch.randn(1, 1, 8, 8)
+    target = torch.zeros(1, 1, 8, 8)
+    target[..., 2:6, 2:6] = 1
+    norms, previous_dice = [], []
+    for alpha in (0.0, 0.25, 0.5, 0.75, 1.0):  # previous = alpha * target: D_(t-1) = 2 alpha / (1 + alpha)
+        pred = logits.clone().requires_grad_(True)
+        DiceImprovementLoss(sigmoid=True, **EXACT)(pred, target, alpha * target).backward()
+        norms.append(float(pred.grad.norm()))
+        previous_dice.append(2 * alpha / (1 + alpha))
+    assert all(a > b for a, b in zip(norms, norms[1:]))
+    # the gradient is the Dice-loss gradient scaled by 1 / (D_(t-1) + eps)
+    for norm, d in zip(norms, previous_dice):
+        assert norm * (d + 0.1) == pytest.approx(norms[0] * 0.1, rel=1e-5)
+
+
+def test_same_as_monai_dice_loss_on_non_empty_targets():
+    from monai.losses import DiceLoss
+
+    torch.manual_seed(1)
+    logits, labels = torch.randn(2, 3, 6, 6), torch.randint(0, 3, (2, 1, 6, 6))
+    labels[:, :, 0, :3] = torch.tensor([0, 1, 2])  # every class present in every sample
+    previous = torch.full((2, 3, 6, 6), 0.5)
+    for kwargs in ({}, {"include_background": False}, {"batch": True}):
+        ours = DiceImprovementLoss(softmax=True, to_onehot_y=True, reduction="none", **kwargs)(logits, labels, previous)
+        monai_dice = DiceLoss(softmax=True, to_onehot_y=True, reduction="none", **kwargs)
+        weight = 1 / (1 - DiceLoss(to_onehot_y=True, reduction="none", **kwargs)(previous, labels) + 0.1)
+        torch.testing.assert_close(ours.reshape(-1), (monai_dice(logits, labels) * weight).reshape(-1))
+
+
+class TestEmptyTarget:
+    """Issue 16.7: organ-free slices must push against false positives, not give a constant 1 / epsilon."""
+
+    def test_hand_value_and_gradient(self):
+        logits = torch.full((1, 1, 4, 4), 2.0, requires_grad=True)
+        empty, previous = torch.zeros(1, 1, 4, 4), torch.full((1, 1, 4, 4), 0.5)
+        loss = DiceImprovementLoss(sigmoid=True)(logits, empty, previous)
+        p = torch.sigmoid(torch.tensor(2.0))
+        # 1 - D_t = mean(p) = sigmoid(2); D_(t-1) = 1 - 0.5: L = sigmoid(2) / 0.6
+        torch.testing.assert_close(loss, p / 0.6)
+        loss.backward()
+        # dL/dlogit = p (1 - p) / (16 * 0.6) on every pixel, positive: gradient descent lowers the logits
+        torch.testing.assert_close(logits.grad, torch.full((1, 1, 4, 4), float(p * (1 - p) / (16 * 0.6))))
+
+    def test_clean_prediction_costs_nothing_and_worse_previous_pushes_harder(self):
+        empty = torch.zeros(1, 1, 4, 4)
+        clean = DiceImprovementLoss(**EXACT)(torch.zeros(1, 1, 4, 4), empty, torch.full_like(empty, 0.5))
+        assert float(clean) == 0.0
+        pred = torch.full((1, 1, 4, 4), 0.25)
+        bad = DiceImprovementLoss(**EXACT)(pred, empty, torch.ones_like(empty))  # previous all false positives
+        good = DiceImprovementLoss(**EXACT)(pred, empty, torch.zeros_like(empty))
+        torch.testing.assert_close(bad, torch.tensor(0.25 / 0.1))
+        torch.testing.assert_close(good, torch.tensor(0.25 / 1.1))
+
+    def test_only_the_empty_sample_changes(self):
+        target = torch.zeros(2, 1, 2, 2)
+        target[0] = TARGET[0]
+        pred = torch.cat([PRED, torch.full((1, 1, 2, 2), 0.5)])
+        previous = torch.full((2, 1, 2, 2), 0.5)
+        out = DiceImprovementLoss(reduction="none", **EXACT)(pred, target, previous)
+        torch.testing.assert_close(out.reshape(-1), torch.tensor([(1 / 3) / 0.6, 0.5 / 0.6]))
+        assert torch.isfinite(out).all()
+        grad_pred = torch.zeros(1, 1, 2, 2, requires_grad=True)
+        DiceImprovementLoss(**EXACT)(grad_pred, torch.zeros(1, 1, 2, 2), previous[:1]).backward()
+        assert torch.isfinite(grad_pred.grad).all()  # 0/0 never reaches the gradient with smooth terms 0

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn as nn
 from monai.networks.blocks import Convolution, UpSample
-from monai.networks.layers.factories import Conv, Dropout, Pad, Pool
+from monai.networks.layers.factories import Conv, Pad, Pool
 
 from monai_refine.networks.utils import check_positive, check_spatial_dims
 
@@ -51,7 +51,9 @@ class CDNN(nn.Module):
     4 max poolings (16-32, 64-64, 128-128, 256-256, 512 channels), 8 deconvolutions with 4 upsamplings
     (256 | 256-128 | 128-128 | 64-32 | 16 channels) and a 1x1 output layer, 3x3 kernels except the 4x4 conv-3-2
     and decv-3-1; every layer has batch normalisation and ReLU, and dropout (p = 0.5) precedes conv-4-1 and
-    decv-5-1. The paper's configuration is ``CDNN(2, 7, 1)`` on 192x256 inputs (5,042,589 trainable
+    decv-5-1. The dropout is element-wise (``torch.nn.Dropout``, each activation dropped on its own, as the
+    paper's Lasagne ``DropoutLayer``), not channel dropout, which before decv-5-1 would zero about half of 32 maps.
+    The paper's configuration is ``CDNN(2, 7, 1)`` on 192x256 inputs (5,042,589 trainable
     parameters; this implementation has 5,039,329, within 0.1 %). Train with MONAI's
     ``DiceLoss(sigmoid=True, jaccard=True, squared_pred=True)``, the paper's Jaccard distance.
 
@@ -78,7 +80,7 @@ class CDNN(nn.Module):
         features: the 17 widths of Table I's convolutions and deconvolutions, in order (conv-1-1 ... decv-5-1).
         act: activation type and arguments.
         norm: feature normalization type and arguments.
-        dropout: dropout probability of the two dropout layers.
+        dropout: probability of the two element-wise dropout layers.
         bias: whether the convolutions have a bias term.
 
     Example:
@@ -119,7 +121,7 @@ class CDNN(nn.Module):
             elif kind == "ups":
                 layers.append(UpSample(spatial_dims, scale_factor=size, mode="nontrainable", **_NEAREST))
             elif kind == "drop":
-                layers.append(Dropout[Dropout.DROPOUT, spatial_dims](dropout))
+                layers.append(nn.Dropout(dropout))  # element-wise, as the paper's layer (not Dropout2d/3d)
             else:
                 c_out = next(widths)
                 layers.append(_same_size_conv(spatial_dims, c_in, c_out, size, act, norm, bias))

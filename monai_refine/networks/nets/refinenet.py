@@ -92,8 +92,9 @@ class RefineNet(nn.Module):
         in_channels: total input channels: the image channels followed by ``seed_channels`` seed-map channels.
         out_channels: number of output channels of every segmentation (logits).
         seed_channels: channels of the seed maps (foreground, background).
-        features: ``L + 1`` widths of the built-in U-Net backbone, ``L >= 3``: the encoder levels, then the
-            width of the last decoder stage. Ignored when ``backbone`` is given.
+        features: ``L + 1`` widths of the built-in U-Net backbone, ``L >= 4``: the encoder levels, then the
+            width of the last decoder stage (the 1/4x side output needs a decoder stage at 1/4x, hence 4 levels).
+            Ignored when ``backbone`` is given.
         refine_features: channels of the refinement head.
         backbone: optional network mapping the image ``(B, in_channels - seed_channels, *spatial)`` to
             ``(B, out_channels, *spatial)`` logits, used instead of the built-in U-Net.
@@ -144,7 +145,7 @@ class RefineNet(nn.Module):
         image_channels = in_channels - seed_channels
         self.backbone: nn.Module
         if backbone is None:
-            f = check_features(features, levels=3)
+            f = check_features(features, levels=4)
             self.backbone = _SideOutputUNet(
                 spatial_dims, image_channels, out_channels, f, act, norm, bias, dropout, upsample
             )

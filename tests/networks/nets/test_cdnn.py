@@ -29,6 +29,18 @@ class TestCDNN:
         assert sum(isinstance(m, nn.BatchNorm2d) for m in net.modules()) == 17
         assert [m.p for m in net.modules() if isinstance(m, nn.Dropout2d | nn.Dropout)] == [0.5, 0.5]
 
+    @parameterized.expand([(2,), (3,)])
+    def test_dropout_is_element_wise(self, dims):
+        """Paper 003 drops activations, not whole feature maps: in training no channel goes entirely to zero."""
+        torch.manual_seed(0)
+        drops = [m for m in CDNN(dims, **TINY).train().modules() if isinstance(m, nn.modules.dropout._DropoutNd)]
+        assert len(drops) == 2
+        for drop in drops:
+            out = drop(torch.ones((1, 32) + (8,) * dims))
+            zero_fraction = float((out == 0).float().mean())
+            assert 0.45 < zero_fraction < 0.55  # p = 0.5 of the elements
+            assert int((out.flatten(2) == 0).all(-1).sum()) == 0  # Dropout2d/3d would zero ~16 of 32 maps
+
     @parameterized.expand([(2, 7, 1, (32, 48)), (2, 3, 2, (16, 16)), (3, 7, 1, (16, 16, 32)), (3, 1, 2, (16, 32, 16))])
     def test_shapes(self, dims, in_channels, out_channels, spatial):
         net = CDNN(dims, in_channels, out_channels, **TINY).eval()

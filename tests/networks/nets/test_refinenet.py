@@ -84,12 +84,20 @@ class TestRefineNet:
             ({"out_channels": 0}, "out_channels"),
             ({"refine_features": 0}, "refine_features"),
             ({"features": (4, 4, 4)}, "features"),
+            ({"features": (4, 4, 8, 4)}, "features must have at least 5"),  # accepted, then IndexError in forward
         ]
     )
     def test_bad_arguments(self, kwargs, name):
         args = {"spatial_dims": 2, **TINY, **kwargs}
         with pytest.raises(ValueError, match=name):
             RefineNet(**args)
+
+    @parameterized.expand([((4, 4, 8, 8, 4),), ((4, 4, 8, 8, 8, 4),), ((4, 4, 8, 8, 8, 8, 4),)])
+    def test_every_accepted_depth_runs(self, features):
+        net = RefineNet(2, features=features, refine_features=4).eval()
+        with torch.no_grad():
+            out = net(torch.rand(1, 3, 64, 64))
+        assert out[RefineOutputs.SIDE_4].shape == (1, 1, 16, 16) and out[RefineOutputs.REFINED].shape == (1, 1, 64, 64)
 
     def test_bad_input_channels(self):
         net = RefineNet(2, **TINY)
