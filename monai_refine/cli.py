@@ -31,8 +31,8 @@ from pathlib import Path
 
 logger = logging.getLogger("monai_refine")
 
-#: The verbatim 24-slice slab of IRCAD patient 17 shipped with the repository (see its README for the licence).
-DEMO_SLAB = Path(__file__).resolve().parents[1] / "tests" / "testing_data" / "ircad_patient17_slab"
+#: The verbatim 24-slice slab of IRCAD patient 17, package data (CC BY-NC-ND 3.0: see the LICENSE file beside it).
+DEMO_SLAB = Path(__file__).resolve().parent / "data" / "sample" / "ircad_patient17_slab"
 
 #: ``--method`` choices: name -> help. Each name is a preset of ``monai_refine.inferers.propagation_preset``; adding a
 #: method means adding it there and here (``tests/test_cli.py`` checks the two lists agree).

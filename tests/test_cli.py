@@ -317,3 +317,38 @@ def test_failure_while_writing_leaves_no_partial_outputs(tmp_path, capsys, monke
     assert main([*argv, "-o", str(out_dir / "m.nii.gz")]) == rc
     assert "no output was written" in capsys.readouterr().err
     assert not (tmp_path / "new").exists()  # neither files, temporaries, nor the folders made for them
+
+
+# ---- issue 8.6/8.7: optional heavy dependencies, the demo slab as package data --------------------------------------
+
+
+def test_sample_slab_is_package_data_with_its_licence():
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(REPO_ROOT / "setup.cfg")
+    patterns = config["options.package_data"]["monai_refine"].split()
+    packaged = {p for pattern in patterns for p in (REPO_ROOT / "monai_refine").glob(pattern) if p.is_file()}
+    slab = {p for p in SLAB_DIR.rglob("*") if p.is_file()}
+    assert len(slab) == 50 and slab <= packaged  # 24 CT + 24 mask slices, README.md, LICENSE
+    assert "CC BY-NC-ND 3.0" in (SLAB_DIR / "LICENSE").read_text()
+    assert main.__module__ == "monai_refine.cli"
+    from monai_refine.cli import DEMO_SLAB
+
+    assert DEMO_SLAB.resolve() == SLAB_DIR.resolve() and "tests" not in DEMO_SLAB.parts  # a wheel carries it
+    extras = config["options.extras_require"]
+    for extra, package in (
+        ("dicom", "pydicom"),
+        ("dicom", "highdicom"),
+        ("graphcut", "PyMaxflow"),
+        ("plot", "matplotlib"),
+    ):
+        assert package in extras[extra] and package not in config["options"]["install_requires"]
+
+
+def test_graph_cut_without_pymaxflow_names_the_extra(monkeypatch):
+    import monai_refine.inferers.segmenters as segmenters
+
+    monkeypatch.setattr(segmenters, "has_maxflow", False)
+    with pytest.raises(ImportError, match=r"pip install 'monai-refine\[graphcut\]'"):
+        segmenters.GraphCutSegmenter()

@@ -253,7 +253,7 @@ def scan_dicom_series(
         ImportError: pydicom is not installed.
 
     Example:
-        >>> series = scan_dicom_series("tests/testing_data/ircad_patient17_slab/PATIENT_DICOM")
+        >>> series = scan_dicom_series("monai_refine/data/sample/ircad_patient17_slab/PATIENT_DICOM")
         >>> series.depth, round(series.slice_spacing, 3), Path(series.files[0]).name, series.gaps
         (24, 1.6, 'image_60', [])
     """
@@ -293,7 +293,7 @@ def list_dicom_series(folder: os.PathLike | str) -> dict[str, list[str]]:
         ValueError: ``folder`` holds no DICOM series, or a truncated/corrupt DICOM file.
 
     Example:
-        >>> series = list_dicom_series("tests/testing_data/ircad_patient17_slab/PATIENT_DICOM")
+        >>> series = list_dicom_series("monai_refine/data/sample/ircad_patient17_slab/PATIENT_DICOM")
         >>> [[Path(f).name for f in files][:3] for files in series.values()]
         [['image_60', 'image_61', 'image_62']]
     """

@@ -50,7 +50,7 @@ def list_ircad_organs(patient_dir: PathLike) -> list[str]:
         FileNotFoundError: ``patient_dir`` or its ``MASKS_DICOM`` folder is missing.
 
     Example:
-        >>> list_ircad_organs("tests/testing_data/ircad_patient17_slab")
+        >>> list_ircad_organs("monai_refine/data/sample/ircad_patient17_slab")
         ['liver']
     """
     patient_dir = Path(patient_dir)
@@ -68,7 +68,7 @@ def ircad_folders(patient_dir: PathLike, organ: str = "liver") -> tuple[Path, Pa
         FileNotFoundError: a missing patient, ``PATIENT_DICOM`` or organ folder (the message lists the organs).
 
     Example:
-        >>> [p.name for p in ircad_folders("tests/testing_data/ircad_patient17_slab")]
+        >>> [p.name for p in ircad_folders("monai_refine/data/sample/ircad_patient17_slab")]
         ['PATIENT_DICOM', 'liver']
     """
     patient_dir = Path(patient_dir)
@@ -102,7 +102,7 @@ def load_ircad_patient(
             mask that do not share geometry.
 
     Example:
-        >>> image, mask = load_ircad_patient("tests/testing_data/ircad_patient17_slab", organ="liver")
+        >>> image, mask = load_ircad_patient("monai_refine/data/sample/ircad_patient17_slab", organ="liver")
         >>> image.shape, mask.shape, [round(s, 3) for s in image.pixdim.tolist()]
         (torch.Size([1, 512, 512, 24]), torch.Size([1, 512, 512, 24]), [0.743, 0.743, 1.6])
     """

@@ -94,7 +94,7 @@ def load_image(
             cannot be read, or a DICOM series with a missing, duplicated or misplaced slice (named).
 
     Example:
-        >>> image = load_image("tests/testing_data/ircad_patient17_slab/PATIENT_DICOM")
+        >>> image = load_image("monai_refine/data/sample/ircad_patient17_slab/PATIENT_DICOM")
         >>> image.shape, image.dtype, [round(v, 3) for v in image.affine[2].tolist()]  # slice axis last, +z
         (torch.Size([1, 512, 512, 24]), torch.float32, [0.0, 0.0, 1.6, 96.0])
     """
@@ -139,7 +139,7 @@ def load_mask(path: PathLike, *, series_uid: str | None = None, allow_gaps: bool
             map, not a mask), or a mask that is empty everywhere.
 
     Example:
-        >>> mask = load_mask("tests/testing_data/ircad_patient17_slab/MASKS_DICOM/liver")
+        >>> mask = load_mask("monai_refine/data/sample/ircad_patient17_slab/MASKS_DICOM/liver")
         >>> mask.dtype, mask.unique().tolist()
         (torch.uint8, [0, 1])
     """

@@ -152,9 +152,9 @@ def write_nifti(
 
     Example:
         >>> from monai_refine.data import load_mask
-        >>> mask = load_mask("tests/testing_data/ircad_patient17_slab/MASKS_DICOM/liver")
+        >>> mask = load_mask("monai_refine/data/sample/ircad_patient17_slab/MASKS_DICOM/liver")
         >>> import tempfile
-        >>> slab = "tests/testing_data/ircad_patient17_slab"
+        >>> slab = "monai_refine/data/sample/ircad_patient17_slab"
         >>> write_nifti(mask, f"{tempfile.mkdtemp()}/liver.nii.gz", inputs=[slab]).name
         'liver.nii.gz'
     """

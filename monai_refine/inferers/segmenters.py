@@ -23,15 +23,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import edt
-import maxflow
 import numpy as np
 import torch
 from monai.inferers import Inferer
-from monai.utils import convert_to_numpy
+from monai.utils import convert_to_numpy, optional_import
 from skimage.segmentation import random_walker
 
 from monai_refine.transforms.seeds.array import GaussianSeedMap
 from monai_refine.utils import RefineKeys, check_finite, split_network_output
+
+maxflow, has_maxflow = optional_import("maxflow")  # PyMaxflow: pip install 'monai-refine[graphcut]'
 
 __all__ = [
     "CopyPrevious",
@@ -137,6 +138,8 @@ class GraphCutSegmenter:
     local = True
 
     def __init__(self, lambda_: float = 1.0, sigma: float = 0.05, bins: int = 32, shape_weight: float = 0.0) -> None:
+        if not has_maxflow:
+            raise ImportError("GraphCutSegmenter needs PyMaxflow: pip install 'monai-refine[graphcut]'.")
         if not np.isfinite(lambda_) or lambda_ < 0:
             raise ValueError(f"lambda_ must be finite and >= 0, got {lambda_}.")
         if not np.isfinite(sigma) or sigma <= 0:
