@@ -96,6 +96,26 @@ def resolve_slice_axis(image: NdarrayOrTensor, slice_axis: int | None = None) ->
     return 2
 
 
+def _in_plane_frame(image: NdarrayOrTensor, slice_axis: int) -> tuple[bool, tuple[int, ...]]:
+    """How to turn slices of ``image`` into the canonical in-plane orientation, from a MetaTensor's affine.
+
+    The canonical slice has its first axis along the lower of the two world axes other than the slice axis's, its
+    second along the higher one, both increasing (for RAS world coordinates and axial slices: as MONAI's
+    ``Orientation(axcodes="RAS")`` lays them out). Returns whether to swap the two in-plane axes and which of the
+    (swapped) axes, ``-2`` and/or ``-1``, to flip. Plain arrays are taken as they are.
+    """
+    if not isinstance(image, MetaTensor):
+        return False, ()
+    linear = convert_to_numpy(image.affine)[:3, :3].astype(np.float64)
+    linear = linear / np.linalg.norm(linear, axis=0)
+    first, second = (a for a in range(3) if a != slice_axis)
+    low, high = (w for w in range(3) if w != int(np.argmax(np.abs(linear[:, slice_axis]))))
+    swap = abs(linear[low, second]) + abs(linear[high, first]) > abs(linear[low, first]) + abs(linear[high, second])
+    axes = (second, first) if swap else (first, second)
+    flips = tuple(position for position, axis, world in zip((-2, -1), axes, (low, high)) if linear[world, axis] < 0)
+    return bool(swap), flips
+
+
 class SlicePropagator(Inferer):
     """Propagate annotated slices through a volume, slice by slice, in both directions (paper 001).
 
@@ -116,7 +136,9 @@ class SlicePropagator(Inferer):
 
     Slices and spacing come from the geometry: the slice axis is, by default, the array axis closest to the
     patient's superior-inferior direction in the affine of a ``MetaTensor`` input (the last axis for plain arrays),
-    and the segmenter gets the in-plane spacing of the other two axes, in array order, on every call. Segmenters
+    and each slice is handed to the segmenter in one canonical in-plane orientation (its axes along the world's
+    x then y, increasing, as after MONAI's ``Orientation(axcodes="RAS")``), with the spacing of those two axes in
+    that order, so the same CT stored RAS, LPS or with permuted axes gives the same mask. Segmenters
     with ``local = True`` (the classical ones) get a crop around the neighbour's mask, its background ring and the
     slice's user seeds instead of the whole slice.
 
@@ -255,12 +277,17 @@ class SlicePropagator(Inferer):
             if index not in present:
                 raise ValueError(f"annotated slice {index} is empty in `annotation`.")
         spacing = tuple(float(s) for s in np.delete(resolve_spacing(volume_in, None, 3), slice_axis))
+        swap, flips = _in_plane_frame(volume_in, slice_axis)
+        spacing = spacing[::-1] if swap else spacing
+
+        def canonical(array: np.ndarray) -> np.ndarray:  # (..., depth, H, W) slices into the canonical orientation
+            return np.ascontiguousarray(np.flip(array.swapaxes(-1, -2) if swap else array, flips))
 
         image = np.clip((volume[0].astype(np.float32) - self.window[0]) / (self.window[1] - self.window[0]), 0, 1)
-        image = np.moveaxis(image, slice_axis, 0)
+        image = canonical(np.moveaxis(image, slice_axis, 0))
         result = np.zeros(image.shape, dtype=bool)
-        user_slices = None if user is None else np.moveaxis(user, axis, 1)
-        annotated = np.moveaxis(labels[0], slice_axis, 0)
+        user_slices = None if user is None else canonical(np.moveaxis(user, axis, 1))
+        annotated = canonical(np.moveaxis(labels[0], slice_axis, 0))
         run = _Run(self, network, image, result, user_slices, spacing)
         for position, start in enumerate(slices):
             result[start] = annotated[start]
@@ -271,7 +298,8 @@ class SlicePropagator(Inferer):
             for direction, stop in ((1, high), (-1, low)):
                 run.propagate(start, direction, stop)
         run.bar.close()
-        mask = np.moveaxis(result, 0, slice_axis)[None].astype(np.uint8)
+        result = np.flip(result, flips)
+        mask = np.moveaxis(result.swapaxes(-1, -2) if swap else result, 0, slice_axis)[None].astype(np.uint8)
         if batched:
             mask = mask[None]
         out = convert_to_dst_type(mask, inputs, dtype=torch.uint8 if isinstance(inputs, torch.Tensor) else np.uint8)[0]

@@ -85,3 +85,64 @@ def test_seed_bounding_box():
 def test_bad_parameters(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("make", [GraphCutSegmenter, RandomWalkerSegmenter])
+def test_non_finite_pixels_are_refused_before_any_work(monkeypatch, make, bad):
+    """A NaN capacity makes PyMaxflow loop forever: the check must come first (max-flow would raise here)."""
+    import monai_refine.inferers.segmenters as module
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the solver was reached with a non-finite image")
+
+    monkeypatch.setattr(module.maxflow, "Graph", {float: forbidden})
+    monkeypatch.setattr(module, "random_walker", forbidden)
+    image, prior, seeds, _ = _disc_scene()
+    image[0, 30, 30] = bad
+    with pytest.raises(ValueError, match="image contains NaN or Inf"):
+        make()(image, prior, seeds, (0.8, 0.8))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"image": np.zeros((48, 48), np.float32)}, "image must be one channel-first 2D slice"),
+        ({"prior": np.zeros((1, 40, 48), bool)}, "prior must have the shape of image"),
+        ({"seeds": np.zeros((1, 48, 48), bool)}, "seeds must have shape"),
+        ({"spacing": (0.8,)}, "spacing must be two finite positive"),
+        ({"spacing": (0.8, 0.0)}, "spacing must be two finite positive"),
+    ],
+)
+@pytest.mark.parametrize("make", [GraphCutSegmenter, RandomWalkerSegmenter])
+def test_bad_call_arguments(make, kwargs, match):
+    image, prior, seeds, _ = _disc_scene()
+    call = {"image": image, "prior": prior, "seeds": seeds, "spacing": (0.8, 0.8), **kwargs}
+    with pytest.raises(ValueError, match=match):
+        make()(**call)
+
+
+def test_spacing_is_used_in_mm():
+    """The shape term is in mm: the same prior on pixels twice as large pulls twice as hard against the contrast."""
+    image = np.zeros((1, 40, 40), np.float32)
+    image[0, 10:30, 10:24] = 0.6  # the object ends at column 24
+    prior = np.zeros((1, 40, 40), bool)
+    prior[0, 10:30, 10:28] = True  # the prior reaches 4 columns further
+    seeds = np.asarray(MaskSeeds(margin_mm=3.0, spacing=(1.0, 1.0))(prior)).astype(bool)
+    segmenter = GraphCutSegmenter(lambda_=0.0, sigma=0.1, shape_weight=0.5)
+    fine = segmenter(image, prior, seeds, (0.1, 0.1))  # 4 columns = 0.4 mm: the shape term hardly counts
+    coarse = segmenter(image, prior, seeds, (5.0, 5.0))  # 4 columns = 20 mm: the prior wins over the edge
+    assert fine[0, 20, 10:24].all() and not fine[0, 20, 24:28].any()
+    assert coarse[0, 20, 10:28].all()
+
+
+@pytest.mark.parametrize("make", [GraphCutSegmenter, RandomWalkerSegmenter, CopyPrevious])
+def test_classical_segmenters_are_local(make):
+    """``local``: zero outside the seeds' box (so the propagator may hand them a crop around the prior)."""
+    image, prior, seeds, _ = _disc_scene()
+    image[0, :3, :3] = 0.7  # a bright corner outside the seeds' bounding box
+    out = np.asarray(make()(image, prior, seeds, (1.0, 1.0)))
+    box = seed_bounding_box(seeds)
+    outside = np.ones(out.shape[1:], bool)
+    outside[box] = False
+    assert make.local is True and not out[0][outside].any()
