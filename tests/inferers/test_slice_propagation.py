@@ -309,9 +309,8 @@ def test_a_network_plugs_in_without_changing_the_engine():
 
 def test_refinenet_through_network_segmenter():
     from monai_refine.networks.nets import RefineNet
-    from monai_refine.utils import RefineOutputs
-
     from monai_refine.transforms import GaussianSeedMap, MaskSeeds
+    from monai_refine.utils import RefineOutputs
 
     volume, truth = _cone()
     torch.manual_seed(0)
