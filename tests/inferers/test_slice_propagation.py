@@ -460,7 +460,7 @@ def test_segmenters_get_the_in_plane_spacing_of_the_slice_axis():
     assert {call[1] for call in recorder.calls} == {(0.7, 0.9)}
     recorder = _Recorder()
     SlicePropagator(margin_mm=3.0, slice_axis=1)(moved, recorder, annotation=annotation, slices=[24])
-    assert {call[1] for call in recorder.calls} == {(2.5, 0.9)}  # slices across X: in-plane (Z, Y)
+    assert {call[1] for call in recorder.calls} == {(0.9, 2.5)}  # slices across X: canonical in-plane (Y, Z)
 
 
 def test_middle_and_annotated_slices_follow_the_affine():
