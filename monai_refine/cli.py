@@ -1,4 +1,4 @@
-"""``monai-refine`` command line: slice-by-slice propagation, the offline demo, and datalist building.
+"""``monai-refine`` command line: slice-by-slice propagation, the offline demo, evaluation and datalist building.
 
 Examples::
 
@@ -7,6 +7,8 @@ Examples::
     monai-refine propagate --ircad PATIENT_DIR --slice 57 -o outputs/p17_liver.nii.gz
     monai-refine propagate --image ct.nii.gz --annotation slice_mask.nii.gz -o outputs/liver.nii.gz
     monai-refine propagate --ircad PATIENT_DIR --slice 57 --clicks corrections.json   # user corrections
+    monai-refine propagate --ircad PATIENT_DIR --slice 57 --dicom-seg outputs/liver_seg.dcm   # for a DICOM viewer
+    monai-refine evaluate outputs/liver.nii.gz reference.nii.gz -o scores.csv --plot dice.png
     monai-refine datalist images/ masks/ --mask-suffix _segmentation -o datalist.json
 
 Every command checks its arguments and paths first (inputs exist, no output replaces an input or, without
@@ -346,7 +348,7 @@ def run_propagation(args: argparse.Namespace, plan: Plan) -> int:
         if "DICOM SEG" in outputs:
             from monai_refine.data.dicom_seg import write_dicom_seg
 
-            write_dicom_seg(mask, plan.dicom_series, tmp["DICOM SEG"], label=args.organ)
+            write_dicom_seg(mask[..., keep], plan.dicom_series, tmp["DICOM SEG"], label=args.organ)
     for label, path in outputs.items():
         if path.exists():
             print(f"{label} written to {path}")
@@ -365,6 +367,154 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_propagate(args: argparse.Namespace) -> int:
     return run_propagation(args, plan_propagation(args))
+
+
+SCORE_NAMES = ("dice", "sensitivity", "ppv", "hd95_mm", "asd_mm")
+
+
+def segmentation_scores(pred, ref, spacing: Sequence[float]) -> dict[str, float]:
+    """Dice, sensitivity, PPV, 95 % Hausdorff and average (symmetric) surface distance in mm of binary masks.
+
+    Computed with MONAI's ``DiceMetric``, ``ConfusionMatrixMetric``, ``HausdorffDistanceMetric`` and
+    ``SurfaceDistanceMetric`` on ``(1, *spatial)`` masks (2D slices or 3D volumes). A score that is undefined is NaN:
+    Dice, sensitivity and the distances when ``ref`` is empty, PPV when ``pred`` is empty, distances when either is.
+
+    Example:
+        >>> import torch
+        >>> ref = torch.zeros(1, 8, 8); ref[0, 2:6, 2:6] = 1
+        >>> pred = torch.zeros(1, 8, 8); pred[0, 2:6, 2:5] = 1
+        >>> {k: round(v, 3) for k, v in segmentation_scores(pred, ref, (0.5, 0.5)).items()}
+        {'dice': 0.857, 'sensitivity': 0.75, 'ppv': 1.0, 'hd95_mm': 0.5, 'asd_mm': 0.136}
+
+        Hand check: Dice 2*12/(12+16); the 4 border pixels of the missing column and the 2 of the shifted edge
+        are 1 pixel (0.5 mm) from the other surface, the other 16 of the 22 surface pixels 0: ASD = 6*0.5/22.
+    """
+    import torch
+    from monai.metrics import ConfusionMatrixMetric, DiceMetric, HausdorffDistanceMetric, SurfaceDistanceMetric
+
+    p, r = (torch.as_tensor(x != 0, dtype=torch.float32)[None] for x in (pred, ref))  # (B=1, C=1, *spatial)
+    nan = float("nan")
+    has_p, has_r = bool(p.any()), bool(r.any())
+    scores = {"dice": float(DiceMetric(include_background=True, ignore_empty=True)(p, r)[0, 0]) if has_r else nan}
+    confusion = ConfusionMatrixMetric(include_background=True, metric_name=["sensitivity", "precision"])
+    confusion(p, r)
+    sen, ppv = confusion.aggregate()
+    scores["sensitivity"] = float(sen.flatten()[0]) if has_r else nan
+    scores["ppv"] = float(ppv.flatten()[0]) if has_p else nan
+    if has_p and has_r:
+        spacing = [float(s) for s in spacing]
+        hd = HausdorffDistanceMetric(include_background=True, percentile=95)(p, r, spacing=spacing)
+        asd = SurfaceDistanceMetric(include_background=True, symmetric=True)(p, r, spacing=spacing)
+        scores["hd95_mm"], scores["asd_mm"] = float(hd[0, 0]), float(asd[0, 0])
+    else:
+        scores["hd95_mm"] = scores["asd_mm"] = nan
+    return scores
+
+
+def _load_binary(path: Path, what: str):
+    from monai_refine.data import load_image
+
+    image = load_image(path, dtype=None)
+    if image.shape[0] != 1:
+        raise CommandError(f"{what} {path} has {image.shape[0]} channels; expected a single-channel mask.")
+    return image
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Score a predicted mask against a reference: whole volume and per slice; print, and write CSV/JSON/PNG."""
+    from monai_refine.data.paths import atomic_outputs, check_outputs
+
+    pred_path, ref_path = _require(args.pred, "prediction path"), _require(args.ref, "reference path")
+    outputs = {}
+    if args.output:
+        out = Path(args.output)
+        if out.suffix not in (".csv", ".json"):
+            raise CommandError(f"-o/--output {out} must end with .csv or .json.")
+        outputs["scores"] = out
+    if args.plot:
+        if not args.plot.endswith(".png"):
+            raise CommandError(f"--plot {args.plot} must end with .png.")
+        outputs["plot"] = Path(args.plot)
+    check_outputs(outputs, {"prediction": pred_path, "reference": ref_path}, overwrite=args.overwrite)
+    for what, path in (("prediction", pred_path), ("reference", ref_path)):
+        if not path.is_dir() and not path.name.endswith((*NIFTI_SUFFIXES, ".nrrd", ".mha", ".mhd", ".dcm")):
+            raise CommandError(f"{what} path {path}: expected a NIfTI/NRRD/MetaImage file or a DICOM series folder.")
+
+    import numpy as np
+
+    from monai_refine.inferers import resolve_slice_axis
+    from monai_refine.utils import check_same_geometry
+
+    pred, ref = _load_binary(pred_path, "prediction"), _load_binary(ref_path, "reference")
+    check_same_geometry(pred, ref, names=(f"prediction {pred_path}", f"reference {ref_path}"))
+    spacing = pred.pixdim.tolist()
+    volume = segmentation_scores(pred, ref, spacing)
+    slices = []
+    if pred.ndim == 4:
+        axis = resolve_slice_axis(pred, args.slice_axis)
+        p, r = np.moveaxis(np.asarray(pred[0]) != 0, axis, 0), np.moveaxis(np.asarray(ref[0]) != 0, axis, 0)
+        in_plane = [s for k, s in enumerate(spacing) if k != axis]
+        for z in np.flatnonzero(p.any(axis=(1, 2)) | r.any(axis=(1, 2))):
+            row = {"slice": int(z), **segmentation_scores(p[z][None], r[z][None], in_plane)}
+            slices.append(row)
+    print(f"{pred_path} vs {ref_path}: " + ", ".join(f"{k} {v:.3f}" for k, v in volume.items()))
+    if slices:
+        dice = [s["dice"] for s in slices]
+        print(
+            f"{len(slices)} slices hold either mask; per-slice Dice: mean {np.nanmean(dice):.3f}, min "
+            f"{np.nanmin(dice):.3f} (slice {slices[int(np.nanargmin(dice))]['slice']})"
+        )
+
+    def clean(value):
+        return None if isinstance(value, float) and not np.isfinite(value) else value
+
+    with atomic_outputs(*outputs.values()) as temps:
+        tmp = dict(zip(outputs, temps))
+        if "scores" in outputs and outputs["scores"].suffix == ".json":
+            report = {
+                "prediction": str(pred_path),
+                "reference": str(ref_path),
+                "spacing_mm": spacing,
+                "volume": {k: clean(v) for k, v in volume.items()},
+                "slices": [{k: clean(v) for k, v in s.items()} for s in slices],
+            }
+            tmp["scores"].write_text(json.dumps(report, indent=2) + "\n")
+        elif "scores" in outputs:
+            import csv
+
+            with open(tmp["scores"], "w", newline="") as file:
+                writer = csv.writer(file)
+                writer.writerow(["slice", *SCORE_NAMES])
+                writer.writerow(["volume", *(_fmt(volume[k]) for k in SCORE_NAMES)])
+                for s in slices:
+                    writer.writerow([s["slice"], *(_fmt(s[k]) for k in SCORE_NAMES)])
+        if "plot" in outputs:
+            _plot_dice(slices, volume["dice"], tmp["plot"])
+    for label, path in outputs.items():
+        print(f"{label} written to {path}")
+    return 0
+
+
+def _fmt(value: float) -> str:
+    return "" if value != value or value in (float("inf"), float("-inf")) else f"{value:.6g}"
+
+
+def _plot_dice(slices: list[dict], volume_dice: float, path: Path) -> None:
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError("--plot needs matplotlib: pip install 'monai-refine[plot]'.") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    ax.plot([s["slice"] for s in slices], [s["dice"] for s in slices], marker=".", lw=1)
+    ax.axhline(volume_dice, color="gray", ls="--", lw=0.8, label=f"volume Dice {volume_dice:.3f}")
+    ax.set(xlabel="slice", ylabel="Dice", ylim=(0, 1.02), title="per-slice Dice")
+    ax.legend(loc="lower center")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90, format="png")
+    plt.close(fig)
 
 
 def cmd_datalist(args: argparse.Namespace) -> int:
@@ -389,7 +539,7 @@ def _add_propagation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-gaps", action="store_true", help="propagate across missing DICOM slices (left empty)")
     parser.add_argument("--output-dir", default="outputs", help="folder for the results (default: outputs/)")
     parser.add_argument("-o", "--output", help="mask path (.nii.gz); default under --output-dir")
-    parser.set_defaults(dicom_seg=None)
+    parser.add_argument("--dicom-seg", help="also write a DICOM Segmentation object (.dcm) referencing the series")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
     parser.add_argument("--no-overlay", action="store_true", help="skip the PNG overlay")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -415,6 +565,15 @@ def build_parser() -> argparse.ArgumentParser:
     propagate.add_argument("--reference", help="optional reference mask to score the result against")
     _add_propagation_options(propagate)
     propagate.set_defaults(func=cmd_propagate)
+
+    evaluate = sub.add_parser("evaluate", help="Dice, SEN, PPV, HD95, ASD (mm) of a mask vs a reference, per slice")
+    evaluate.add_argument("pred", help="predicted mask (NIfTI/NRRD file or DICOM folder)")
+    evaluate.add_argument("ref", help="reference mask, same geometry")
+    evaluate.add_argument("-o", "--output", help="scores file: .csv (one row per slice + 'volume') or .json")
+    evaluate.add_argument("--plot", help="PNG of the per-slice Dice")
+    evaluate.add_argument("--slice-axis", type=int, choices=(0, 1, 2), help="default: from the affine (axial)")
+    evaluate.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
+    evaluate.set_defaults(func=cmd_evaluate)
 
     datalist = sub.add_parser("datalist", help="pair 2D image and mask folders into a MONAI datalist JSON")
     datalist.add_argument("images", help="image folder")

@@ -352,3 +352,71 @@ def test_graph_cut_without_pymaxflow_names_the_extra(monkeypatch):
     monkeypatch.setattr(segmenters, "has_maxflow", False)
     with pytest.raises(ImportError, match=r"pip install 'monai-refine\[graphcut\]'"):
         segmenters.GraphCutSegmenter()
+
+
+# ---- issue 12.6: DICOM SEG output ----------------------------------------------------------------------------------
+
+
+def test_dicom_seg_output_references_the_series(tmp_path, capsys):
+    import highdicom as hd
+    import pydicom
+
+    out, seg_path = tmp_path / "m.nii.gz", tmp_path / "liver_seg.dcm"
+    argv = ["propagate", "--ircad", str(SLAB_DIR), "--slice", "12", "--method", "copy-previous", "-q", "--no-overlay"]
+    assert main([*argv, "-o", str(out), "--dicom-seg", str(seg_path)]) == 0
+    assert f"DICOM SEG written to {seg_path}" in capsys.readouterr().out
+    ct_files = [SLAB_DIR / "PATIENT_DICOM" / f"image_{n}" for n in range(60, 84)]
+    ct = [pydicom.dcmread(f, stop_before_pixels=True) for f in ct_files]
+    seg = pydicom.dcmread(seg_path)
+    assert seg.Modality == "SEG" and seg.SegmentSequence[0].SegmentLabel == "liver"
+    assert seg.ReferencedSeriesSequence[0].SeriesInstanceUID == ct[0].SeriesInstanceUID
+    frames = hd.seg.segread(seg_path).get_pixels_by_source_instance(
+        source_sop_instance_uids=[c.SOPInstanceUID for c in ct], segment_numbers=[1]
+    )
+    mask = nib.load(out).get_fdata() > 0  # (X, Y, Z) = (columns, rows, files)
+    assert mask.sum() > 0
+    np.testing.assert_array_equal(frames[..., 0], mask.transpose(2, 1, 0))
+
+
+def test_dicom_seg_needs_a_dicom_source(tmp_path, capsys):
+    image_path, annotation_path, _ = _nifti_pair(tmp_path)
+    argv = ["propagate", "--image", str(image_path), "--annotation", str(annotation_path), "-q"]
+    assert main([*argv, "--dicom-seg", str(tmp_path / "s.dcm")]) == 2
+    assert "--dicom-seg needs a DICOM source series" in capsys.readouterr().err
+    assert main([*argv, "--dicom-seg", str(tmp_path / "s.nii")]) == 2
+    assert "--dicom-seg" in capsys.readouterr().err and not list(tmp_path.glob("s.*"))
+
+
+# ---- issue 12.8: evaluate ------------------------------------------------------------------------------------------
+
+
+def test_evaluate_per_slice_and_volume(tmp_path, capsys):
+    ref = np.zeros((10, 10, 4), np.uint8)
+    ref[2:6, 2:6, 1:3] = 1  # a 4x4 square on slices 1 and 2
+    pred = ref.copy()
+    pred[2:6, 5, 2] = 0  # slice 2 misses one column
+    pred[7, 7, 3] = 1  # a false positive on slice 3
+    affine = np.diag([0.5, 0.5, 2.0, 1.0])
+    for name, data in (("pred.nii.gz", pred), ("ref.nii.gz", ref)):
+        nib.save(nib.Nifti1Image(data, affine), tmp_path / name)
+    argv = ["evaluate", str(tmp_path / "pred.nii.gz"), str(tmp_path / "ref.nii.gz")]
+    assert main([*argv, "-o", str(tmp_path / "s.json"), "--plot", str(tmp_path / "dice.png")]) == 0
+    report = json.loads((tmp_path / "s.json").read_text())
+    volume = report["volume"]
+    assert volume["dice"] == pytest.approx(2 * 28 / (29 + 32)) and volume["sensitivity"] == pytest.approx(28 / 32)
+    assert volume["ppv"] == pytest.approx(28 / 29)
+    rows = {s["slice"]: s for s in report["slices"]}
+    assert sorted(rows) == [1, 2, 3]
+    assert rows[1]["dice"] == 1.0 and rows[1]["hd95_mm"] == 0.0 and rows[1]["asd_mm"] == 0.0
+    assert rows[2]["dice"] == pytest.approx(24 / 28) and rows[2]["asd_mm"] == pytest.approx(3 / 22)
+    assert rows[3]["dice"] is None and rows[3]["ppv"] == 0.0 and rows[3]["hd95_mm"] is None  # no reference there
+    assert (tmp_path / "dice.png").stat().st_size > 5_000
+    assert "dice 0.918" in capsys.readouterr().out
+    assert main([*argv, "-o", str(tmp_path / "s.csv")]) == 0
+    lines = (tmp_path / "s.csv").read_text().splitlines()
+    assert lines[0] == "slice,dice,sensitivity,ppv,hd95_mm,asd_mm" and lines[1].startswith("volume,0.918")
+    assert lines[4].startswith("3,,")  # undefined Dice left empty
+    assert main([*argv, "-o", str(tmp_path / "ref.nii.gz")]) == 2  # never over an input
+    assert "must end with .csv or .json" in capsys.readouterr().err
+    assert main([*argv, "-o", str(tmp_path / "s.csv")]) == 2
+    assert "pass --overwrite" in capsys.readouterr().err
