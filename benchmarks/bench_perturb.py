@@ -95,9 +95,9 @@ def real_data(draws: int) -> None:
         for seed, mask in enumerate(masks.values()):
             perturb = RandMaskPerturb(dice_range=(0.6, 0.9), **ranges(mask)).set_random_state(seed)
             for _ in range(draws):
-                perturb(mask)
-                dice.append(perturb.dice)
-                tries.append(perturb.num_tries)
+                info = perturb.perturb(mask)[1]
+                dice.append(info["dice"])
+                tries.append(info["num_tries"])
         per_mask = (time.perf_counter() - start) / len(dice)
         counts = " | ".join(str(c) for c in np.histogram(dice, DICE_BINS)[0])
         print(
@@ -147,7 +147,9 @@ def main() -> None:
             "elastic": lambda e=elastic, m=float_mask: e(m),
             "lean": lambda e=elastic, m=float_mask: e(m, randomize=False),
         }
-        calls.update({name: lambda p=perturb, m=mask: p(m) for name, perturb in variants.items()})
+        calls.update(
+            {name: lambda p=perturb, m=mask: p.perturb(m)[1]["num_tries"] for name, perturb in variants.items()}
+        )
         for transform in (elastic, *variants.values()):
             transform.set_random_state(0)
         seconds = dict.fromkeys(calls, 0.0)
@@ -155,11 +157,11 @@ def main() -> None:
         for repeat in range(repeats[dims] + 1):  # round-robin, so load changes on the machine hit all rows alike
             for name, call in calls.items():
                 start = time.perf_counter()
-                call()
+                num_tries = call()
                 if repeat:  # the first round warms up
                     seconds[name] += time.perf_counter() - start
                     if name in variants:
-                        tries[name].append(variants[name].num_tries)
+                        tries[name].append(num_tries)
         reference, lean = repeats[dims] / seconds["elastic"], repeats[dims] / seconds["lean"]
         size = "x".join(map(str, shape))
         for name in variants:

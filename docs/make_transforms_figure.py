@@ -49,9 +49,10 @@ def mask_row(axes: np.ndarray, name: str, stem: str, crop: tuple[slice, ...], se
     axes[0].imshow(original[crop], cmap="gray", interpolation="nearest")
     axes[0].set_title(f"{name}\n{stem} (input)", fontsize=8)
     for ax in axes[1 : DRAWS + 1]:
-        perturbed = perturb(mask)[0].astype(bool)
+        perturbed, info = perturb.perturb(mask)
+        perturbed = perturbed[0].astype(bool)
         ax.imshow(overlay(original, perturbed)[crop], interpolation="nearest")
-        ax.set_title(f"Dice {perturb.dice:.3f} ({perturb.num_tries} tries)\n{'+'.join(perturb.operations)}", fontsize=7)
+        ax.set_title(f"Dice {info['dice']:.3f} ({info['num_tries']} tries)\n{'+'.join(info['operations'])}", fontsize=7)
 
 
 def main() -> None:

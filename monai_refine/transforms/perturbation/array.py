@@ -14,12 +14,13 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from monai.config import NdarrayOrTensor
+from monai.data import MetaTensor
 from monai.transforms import Affine, Rand2DElastic, Rand3DElastic, RandomizableTransform
 from monai.utils import TransformBackends, convert_to_dst_type
 from scipy import ndimage
 
 from monai_refine.metrics import dice_coefficient
-from monai_refine.utils import as_binary_mask, check_probability, check_range, resolve_spacing
+from monai_refine.utils import RefineKeys, as_binary_mask, check_probability, check_range, resolve_spacing
 
 __all__ = ["RandMaskPerturb"]
 
@@ -46,13 +47,15 @@ class RandMaskPerturb(RandomizableTransform):
     The image border counts as background for erosion; resampling pads with background (nearest neighbour).
 
     With ``dice_range=(lo, hi)`` the perturbation is redrawn until ``lo <= Dice(output, input) <= hi``, at most
-    ``max_tries`` times; if no try lands in the range a ``ValueError`` reports the Dice values reached. After each
-    call :attr:`dice` holds the achieved Dice, :attr:`num_tries` the number of tries and :attr:`operations` the names
-    of the operations applied (``"morph"``, ``"noise"``, ``"elastic"``, ``"rotate"``, ``"shift"``, ``"flip"``); the
-    dictionary form :class:`~monai_refine.transforms.RandMaskPerturbd` writes the Dice under its ``quality_key``.
+    ``max_tries`` times; if no try lands in the range a ``ValueError`` reports the Dice values reached.
+    :meth:`perturb` returns the output with the achieved Dice, the number of tries and the names of the operations
+    applied (``"morph"``, ``"noise"``, ``"elastic"``, ``"rotate"``, ``"shift"``, ``"flip"``); a MetaTensor output
+    carries the Dice in ``meta["quality"]``, and the dictionary form :class:`~monai_refine.transforms.RandMaskPerturbd`
+    writes it under its ``quality_key``. As in MONAI, :meth:`randomize` draws and ``randomize=False`` replays the
+    last draw (without the ``dice_range`` search), e.g. on a second mask.
 
     Args:
-        prob: probability of perturbing at all; otherwise the mask is returned unchanged with :attr:`dice` 1.
+        prob: probability of perturbing at all; otherwise the mask is returned unchanged (Dice 1).
         morph_prob: probability of erosion / dilation.
         radius_range: ``(lo, hi)`` signed radius in mm, negative erodes, positive dilates.
         noise_prob: probability of boundary noise.
@@ -81,12 +84,13 @@ class RandMaskPerturb(RandomizableTransform):
         >>> mask = np.zeros((1, 64, 64), dtype=np.uint8)
         >>> mask[:, 16:48, 16:48] = 1
         >>> perturb = RandMaskPerturb(dice_range=(0.6, 0.9)).set_random_state(0)
-        >>> out = perturb(mask)
-        >>> out.shape, 0.6 <= perturb.dice <= 0.9
-        ((1, 64, 64), True)
+        >>> out, info = perturb.perturb(mask)
+        >>> kept = int((out & mask).sum())  # Dice = 2 |out ∩ mask| / (|out| + |mask|), |mask| = 32²
+        >>> out.shape, abs(info["dice"] - 2 * kept / (int(out.sum()) + 32 * 32)) < 1e-6, 0.6 <= info["dice"] <= 0.9
+        ((1, 64, 64), True, True)
     """
 
-    backend = [TransformBackends.NUMPY, TransformBackends.TORCH]
+    backend = [TransformBackends.NUMPY]  # computed on a numpy array whatever the input type
 
     def __init__(
         self,
@@ -118,9 +122,7 @@ class RandMaskPerturb(RandomizableTransform):
         self.elastic_prob = check_probability("elastic_prob", elastic_prob)
         magnitudes = {2: (1.0, 4.0), 3: (100.0, 300.0)}
         if elastic_magnitude_range is not None:
-            magnitudes = dict.fromkeys(
-                magnitudes, check_range("elastic_magnitude_range", elastic_magnitude_range, 0.0)
-            )
+            magnitudes = dict.fromkeys(magnitudes, check_range("elastic_magnitude_range", elastic_magnitude_range, 0.0))
         if not (np.isfinite(elastic_spacing) and elastic_spacing >= 1):
             raise ValueError(f"elastic_spacing must be a finite number of voxels >= 1, got {elastic_spacing}.")
         sigma_range = check_range("elastic_sigma_range", elastic_sigma_range, low=0.0)
@@ -145,76 +147,94 @@ class RandMaskPerturb(RandomizableTransform):
             2: Rand2DElastic(spacing=(float(elastic_spacing),) * 2, magnitude_range=magnitudes[2], **common),
             3: Rand3DElastic(sigma_range=sigma_range, magnitude_range=magnitudes[3], **common),
         }
-        self.dice = 1.0
-        self.num_tries = 0
-        self._params: dict = {}
-        self.operations: tuple[str, ...] = ()
-        self.set_random_state(state=self.R)
+        self._params: dict | None = None  # the last draw: None before any, {} when ``prob`` said "unchanged"
+        self._shape: tuple[int, ...] = ()
 
-    def set_random_state(self, seed: int | None = None, state: np.random.RandomState | None = None) -> RandMaskPerturb:
-        """Seed this transform; the MONAI elastic transforms inside share its ``R`` so one seed fixes every draw."""
-        super().set_random_state(seed, state)
-        for elastic in self.elastic.values():
-            elastic.set_random_state(state=self.R)
-        return self
+    def randomize(self, data: Sequence[int]) -> None:
+        """Draw whether to perturb (``prob``) and one try's operations for a mask of spatial size ``data``.
 
-    def randomize(self, spatial_shape: Sequence[int]) -> None:
-        """Draw the operations and parameters of one try for a mask of spatial size ``spatial_shape``."""
-        dims = len(spatial_shape)
+        ``__call__(img, randomize=False)`` then applies exactly this draw.
+        """
+        super().randomize(None)
         self._params = {}
+        if self._do_transform:
+            self._draw(data)
+
+    def _draw(self, spatial_shape: Sequence[int]) -> None:
+        """Draw the operations and parameters of one try for spatial size ``spatial_shape`` into ``self._params``."""
+        dims = len(spatial_shape)
+        params: dict = {}
         if self.R.rand() < self.morph_prob:
-            self._params["morph"] = self.R.uniform(*self.radius_range)
+            params["morph"] = self.R.uniform(*self.radius_range)
         if self.R.rand() < self.noise_prob:
             band, fraction = self.R.uniform(*self.noise_band_range), self.R.uniform(*self.noise_fraction_range)
-            self._params["noise"] = (band, fraction, self.R.random_sample(tuple(spatial_shape)))
+            params["noise"] = (band, fraction, self.R.random_sample(tuple(spatial_shape)))
         if self.R.rand() < self.elastic_prob:
-            self._params["elastic"] = True
-            if dims == 3:  # Rand2DElastic draws its control-point offsets when called, Rand3DElastic here
-                self.elastic[3].randomize(spatial_shape)
+            params["elastic"] = int(self.R.randint(2**31))  # seeds MONAI's elastic transform, so a draw replays
         if self.R.rand() < self.rotate_prob:
-            self._params["rotate"] = self.R.uniform(-self.rotate_range, self.rotate_range, 1 if dims == 2 else 3)
+            params["rotate"] = self.R.uniform(-self.rotate_range, self.rotate_range, 1 if dims == 2 else 3)
         if self.R.rand() < self.shift_prob:
-            self._params["shift"] = self.R.uniform(-self.shift_range, self.shift_range, dims)
+            params["shift"] = self.R.uniform(-self.shift_range, self.shift_range, dims)
         if self.R.rand() < self.flip_prob:
-            self._params["flip"] = int(self.R.randint(dims))
+            params["flip"] = int(self.R.randint(dims))
+        self._params, self._shape = params, tuple(int(n) for n in spatial_shape)
 
-    def __call__(self, img: NdarrayOrTensor) -> NdarrayOrTensor:
-        """Perturb ``img`` of shape ``(1, *spatial)``; see the class docstring.
+    def __call__(self, img: NdarrayOrTensor, randomize: bool = True) -> NdarrayOrTensor:
+        """Perturb ``img`` of shape ``(1, *spatial)``; see the class docstring and :meth:`perturb`."""
+        return self.perturb(img, randomize)[0]
+
+    def perturb(self, img: NdarrayOrTensor, randomize: bool = True) -> tuple[NdarrayOrTensor, dict]:
+        """Perturb ``img`` ``(1, *spatial)`` and say how: ``(output, {"dice", "num_tries", "operations"})``.
+
+        The information is returned, not kept on the instance, so concurrent calls (``ThreadDataLoader``) cannot
+        mix them up; a MetaTensor output also carries the Dice in ``meta["quality"]``.
+
+        Args:
+            img: binary mask ``(1, *spatial)``.
+            randomize: draw a new perturbation (redrawn until ``dice_range`` is met); ``False`` applies the previous
+                draw (of :meth:`randomize` or of the last call) once, as it is, to a mask of the same spatial size.
 
         Raises:
-            ValueError: ``img`` not binary, not single-channel, not 2D/3D; an empty mask with ``dice_range``; or
-                ``dice_range`` not reached in ``max_tries`` tries.
+            ValueError: ``img`` not binary, not single-channel, not 2D/3D; an empty mask with ``dice_range``;
+                ``dice_range`` not reached in ``max_tries`` tries; ``randomize=False`` before any draw or on a
+                mask of another spatial size.
         """
         mask = as_binary_mask("img", img)[0]
         spacing = resolve_spacing(img, self.spacing, mask.ndim)
-        super().randomize(None)
-        self.dice, self.num_tries, self.operations = 1.0, 0, ()
+        if randomize:
+            self.randomize(mask.shape)
+        elif self._params is None:
+            raise ValueError("randomize=False applies the previous draw: call randomize(spatial_shape) first.")
         if not self._do_transform:
-            return img
+            return img, {"dice": 1.0, "num_tries": 0, "operations": ()}
         if self.dice_range is not None and not mask.any():
             raise ValueError(f"img is an empty mask: its Dice is undefined, dice_range={self.dice_range} needs a mask.")
+        if not randomize and self._shape != mask.shape:
+            raise ValueError(
+                f"randomize=False applies a draw made for spatial size {self._shape}, got img of size {mask.shape}."
+            )
         signed_distance = self._signed_distance(mask, spacing)
-        reached = []
-        while self.num_tries < self.max_tries:
-            self.num_tries += 1
-            self.randomize(mask.shape)
+        reached: list[float] = []
+        for num_tries in range(1, self.max_tries + 1):
+            if randomize and num_tries > 1:
+                self._draw(mask.shape)
             out = self._apply(mask, signed_distance, spacing)
-            self.dice = dice_coefficient(out, mask)
-            if self.dice_range is None or self.dice_range[0] <= self.dice <= self.dice_range[1]:
+            dice = dice_coefficient(out, mask)
+            if not randomize or self.dice_range is None or self.dice_range[0] <= dice <= self.dice_range[1]:
                 break
-            reached.append(self.dice)
-        if len(reached) == self.max_tries:
+            reached.append(dice)
+        else:
             raise ValueError(
                 f"dice_range={self.dice_range} was not reached in max_tries={self.max_tries} tries (Dice reached "
                 f"{min(reached):.3f}..{max(reached):.3f}); widen dice_range, raise max_tries or change the "
                 "perturbation ranges."
             )
-        self.operations = tuple(self._params)
-        logger.debug(
-            "RandMaskPerturb: Dice %.4f after %d tries, operations %s", self.dice, self.num_tries, self.operations
-        )
+        operations = tuple(self._params)
+        logger.debug("RandMaskPerturb: Dice %.4f after %d tries, operations %s", dice, num_tries, operations)
         result, *_ = convert_to_dst_type(out[None], img)
-        return result
+        if isinstance(result, MetaTensor):
+            result.meta = {**result.meta, RefineKeys.QUALITY: dice}
+        return result, {"dice": dice, "num_tries": num_tries, "operations": operations}
 
     def _signed_distance(self, mask: np.ndarray, spacing: np.ndarray) -> np.ndarray:
         """Signed Euclidean distance in mm (negative inside), exact within reach of the largest radius/band, else inf.
@@ -251,7 +271,8 @@ class RandMaskPerturb(RandomizableTransform):
         if {"elastic", "rotate", "shift"} & params.keys():
             moving = torch.from_numpy(out[None].astype(np.float32))
             if "elastic" in params:
-                moving = self.elastic[mask.ndim](moving, randomize=False)
+                elastic = self.elastic[mask.ndim].set_random_state(seed=params["elastic"])
+                moving = elastic(moving)
             if {"rotate", "shift"} & params.keys():
                 shift = (params["shift"] / spacing).tolist() if "shift" in params else None
                 affine = Affine(

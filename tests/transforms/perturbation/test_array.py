@@ -76,10 +76,11 @@ def test_dice_in_range_and_recomputed_independently(ndim):
     mask = _block(ndim, size=32)
     perturb = RandMaskPerturb(dice_range=(0.6, 0.9)).set_random_state(5)
     for _ in range(3):
-        out = perturb(mask)
-        assert 0.6 <= perturb.dice <= 0.9 and 1 <= perturb.num_tries <= perturb.max_tries
+        out, info = perturb.perturb(mask)
+        assert 0.6 <= info["dice"] <= 0.9 and 1 <= info["num_tries"] <= perturb.max_tries
         expected = compute_dice(torch.as_tensor(out[None]).float(), torch.as_tensor(mask[None]).float())
-        assert perturb.dice == pytest.approx(float(expected), abs=1e-6)
+        assert info["dice"] == pytest.approx(float(expected), abs=1e-6)
+        assert set(info["operations"]) <= set(OPS)
 
 
 @pytest.mark.parametrize("ndim", [2, 3])
@@ -129,10 +130,26 @@ def test_resampling_ops_move_the_mask_and_keep_its_size(op, ndim):
     assert 0.6 < out.sum() / mask.sum() < 1.4
 
 
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_shift_is_in_mm(ndim):
+    """shift_range is in mm: with spacing 2 mm along axis 0 and 0.5 mm elsewhere, a shift of s mm moves the mask by
+    s / 2 voxels along axis 0 and 2 s voxels along the others (nearest-neighbour resampling rounds to whole voxels)."""
+    mask = _block(ndim, size=40)
+    spacing = (2.0,) + (0.5,) * (ndim - 1)
+    perturb = _only("shift", shift_range=3.0, spacing=spacing).set_random_state(0)
+    out = perturb(mask)
+    shift_mm = perturb._params["shift"]  # the drawn shift, mm per axis
+    moved = np.array([np.argwhere(out[0])[:, a].mean() - np.argwhere(mask[0])[:, a].mean() for a in range(ndim)])
+    expected_voxels = shift_mm / np.asarray(spacing)
+    # MONAI's Affine translates the sampling grid, so the object moves by minus the drawn shift
+    np.testing.assert_allclose(moved, -expected_voxels, atol=0.51)
+    assert np.abs(expected_voxels[1:]).max() > 1.0  # the mm -> voxel conversion is visible in this draw
+
+
 def test_prob_zero_returns_input_with_dice_one():
     mask = _block(2)
-    perturb = RandMaskPerturb(prob=0.0)
-    assert perturb(mask) is mask and perturb.dice == 1.0
+    out, info = RandMaskPerturb(prob=0.0).perturb(mask)
+    assert out is mask and info == {"dice": 1.0, "num_tries": 0, "operations": ()}
 
 
 def test_unreachable_dice_range_is_a_clear_error():
@@ -190,3 +207,36 @@ def test_bad_inputs(img, match):
 def test_bad_spacing():
     with pytest.raises(ValueError, match="spacing"):
         RandMaskPerturb(spacing=(1.0, 1.0, 1.0))(_block(2))
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_randomize_false_replays_the_last_draw(ndim):
+    """Issue 8.4: MONAI semantics. ``randomize=False`` applies the previous draw (elastic included), ``randomize()``
+    makes a new one."""
+    mask = _block(ndim, size=24)
+    perturb = RandMaskPerturb(elastic_prob=1.0, noise_prob=1.0, rotate_prob=1.0, elastic_spacing=8.0)
+    perturb.set_random_state(1)
+    first = perturb(mask)
+    np.testing.assert_array_equal(perturb(mask, randomize=False), first)
+    np.testing.assert_array_equal(perturb(mask, randomize=False), first)
+    perturb.randomize(mask.shape[1:])
+    drawn = perturb(mask, randomize=False)
+    assert not np.array_equal(drawn, first)
+    np.testing.assert_array_equal(perturb(mask, randomize=False), drawn)
+
+
+def test_randomize_false_needs_a_draw_of_the_same_size():
+    with pytest.raises(ValueError, match="randomize=False .* randomize"):
+        RandMaskPerturb()(_block(2), randomize=False)
+    perturb = RandMaskPerturb(morph_prob=1.0)
+    perturb(_block(2, size=24))
+    with pytest.raises(ValueError, match=r"spatial size \(24, 24\)"):
+        perturb(_block(2, size=20), randomize=False)
+
+
+def test_metatensor_output_carries_the_dice():
+    mask = MetaTensor(torch.as_tensor(_block(2)))
+    out, info = _only("morph", radius_range=(1.0, 1.0)).perturb(mask)
+    # a 9 x 11 block dilated by 1 mm gains its 2 x (9 + 11) edge neighbours: Dice = 2 * 99 / (99 + 139)
+    assert int(out.sum()) == 139 and info["dice"] == pytest.approx(198 / 238)
+    assert out.meta["quality"] == pytest.approx(198 / 238) and "quality" not in mask.meta
