@@ -7,6 +7,7 @@ from monai.data import DataLoader, Dataset, MetaTensor
 from monai.engines import SupervisedTrainer
 
 from monai_refine.engines import SeedInteraction
+from monai_refine.inferers import NetworkSegmenter
 from monai_refine.transforms import DiscrepancySeeds, GaussianSeedMap
 
 
@@ -115,11 +116,14 @@ def test_seed_maps_are_in_mm(spacings, kwargs, expected):
         assert float(trained_on[b, 1, 8, 5]) == 1.0
         assert float(trained_on[b, 1, 8, 10]) == pytest.approx(value, abs=1e-4)
         assert float(trained_on[b, 1, 3, 5]) == pytest.approx(value, abs=1e-4)
-        # the inference path: NetworkSegmenter's GaussianSeedMap(sigma, spacing) of the same seeds and spacing
+        # the inference path: NetworkSegmenter given the same seeds and the same in-plane spacing
         seeds = np.zeros((2, 16, 16), dtype=bool)
         seeds[0, 8, 5] = True
-        spacing = kwargs.get("spacing", spacings[b] if spacings[b] is not None else 1.0)
-        np.testing.assert_allclose(trained_on[b, 1:].numpy(), GaussianSeedMap(5.0, spacing)(seeds), rtol=1e-6)
+        spacing = np.broadcast_to(kwargs.get("spacing", spacings[b] if spacings[b] is not None else 1.0), 2)
+        recorder = _Background()
+        segmenter = NetworkSegmenter(recorder, channels=("image", "seed_map"), sigma=5.0)
+        segmenter(np.zeros((1, 16, 16), np.float32), np.zeros((1, 16, 16), bool), seeds, tuple(spacing))
+        np.testing.assert_allclose(trained_on[b, 1:].numpy(), recorder.inputs[0][0, 1:].numpy(), rtol=1e-6)
 
 
 def test_sigma_is_checked():
