@@ -12,13 +12,14 @@ from collections.abc import Sequence
 import edt
 import numpy as np
 from monai.config import NdarrayOrTensor
+from monai.data import MetaTensor
 from monai.transforms import Randomizable, Transform
 from monai.transforms.utils import get_extreme_points
 from monai.utils import TransformBackends, convert_to_dst_type
 from scipy import ndimage
 from skimage.morphology import skeletonize
 
-from monai_refine.utils import SeedChannel, as_binary_mask, resolve_spacing
+from monai_refine.utils import SeedChannel, as_binary_mask, check_array, check_same_geometry, resolve_spacing
 
 __all__ = ["DiscrepancySeeds", "ExtremePointSeeds", "GaussianSeedMap", "MaskSeeds", "seeds_from_points"]
 
@@ -73,16 +74,18 @@ class DiscrepancySeeds(Randomizable, Transform):
     Args:
         min_component_size: error components with fewer voxels are ignored (no seeds), like a user who does not
             bother with tiny slivers. 0 keeps every component.
-        max_seeds_per_component: keep at most this many skeleton voxels per error component, drawn at random with
-            ``self.R`` (reproducible with ``set_random_state``). ``None`` keeps the whole skeleton.
+        max_seeds_per_component: keep at most this many skeleton voxels per error component, drawn at random
+            (reproducible with ``set_random_state``; ``randomize=False`` reuses the previous draw, as in MONAI).
+            ``None`` keeps the whole skeleton.
         per_slice: for 3D inputs, skeletonise and label components slice by slice along ``slice_axis`` (how a user
             annotates a volume) instead of with one 3D skeleton.
         slice_axis: spatial axis of the slices when ``per_slice`` is set (default: the last, axial in MONAI's
             ``(X, Y, Z)`` layout).
 
     Shapes:
-        ``pred`` and ``label``: ``(1, *spatial)`` binary; returns seeds ``(2, *spatial)`` float32 in {0, 1}, the type,
-        device and metadata of ``pred``.
+        ``pred`` and ``label``: ``(1, *spatial)`` binary, the same geometry when both are MetaTensors; returns seeds
+        ``(2, *spatial)`` float32 in {0, 1}, the type, device and metadata of ``pred``. The work is done inside the
+        bounding box of each error, so its cost follows the errors, not the image.
 
     Example:
         >>> import numpy as np
@@ -112,42 +115,59 @@ class DiscrepancySeeds(Randomizable, Transform):
         self.max_seeds_per_component = max_seeds_per_component
         self.per_slice = per_slice
         self.slice_axis = slice_axis
-        self._keys = np.empty(0)
+        self._draw: int | None = None
 
-    def randomize(self, data: int) -> None:
-        """Draw one random sort key per candidate seed voxel (``data`` of them)."""
-        self._keys = self.R.random(data)
+    def randomize(self, data: None = None) -> None:
+        """Draw this call's random choice of seeds (one integer from ``self.R``, seeding one stream per channel)."""
+        self._draw = int(self.R.randint(2**31))
 
-    def _error_seeds(self, error: np.ndarray, randomize: bool) -> np.ndarray:
-        labels = _components(error, self.per_slice, self.slice_axis)
+    def _error_seeds(self, error: np.ndarray, channel: int) -> np.ndarray:
+        out = np.zeros(error.shape, dtype=bool)
+        if not error.any():
+            return out
+        box = _bounding_box(error, np.ones(error.ndim, dtype=np.int64))  # one background voxel around the errors
+        labels = _components(error[box], self.per_slice, self.slice_axis)
         sizes = np.bincount(labels.ravel())
         kept = sizes >= self.min_component_size
         kept[0] = False
         labels[~kept[labels]] = 0
         skeleton = _skeleton(labels > 0, labels, self.per_slice, self.slice_axis)
-        if self.max_seeds_per_component is None:
-            return skeleton
-        flat = np.flatnonzero(skeleton)
-        if randomize:
-            self.randomize(flat.size)
-        if self._keys.size != flat.size:
-            raise ValueError("randomize=False needs a previous call on the same masks to reuse its random draw.")
-        component = labels.ravel()[flat]
-        order = np.lexsort((self._keys, component))
-        component = component[order]
-        rank = np.arange(component.size) - np.searchsorted(component, component)
-        out = np.zeros(skeleton.size, dtype=bool)
-        out[flat[order[rank < self.max_seeds_per_component]]] = True
-        return out.reshape(skeleton.shape)
+        if self.max_seeds_per_component is not None:
+            flat = np.flatnonzero(skeleton)
+            keys = np.random.default_rng((self._draw, channel)).random(flat.size)
+            component = labels.ravel()[flat]
+            order = np.lexsort((keys, component))
+            component = component[order]
+            rank = np.arange(component.size) - np.searchsorted(component, component)
+            skeleton = np.zeros(skeleton.shape, dtype=bool)
+            skeleton.ravel()[flat[order[rank < self.max_seeds_per_component]]] = True
+        out[box] = skeleton
+        return out
 
     def __call__(self, pred: NdarrayOrTensor, label: NdarrayOrTensor, randomize: bool = True) -> NdarrayOrTensor:
-        """Seeds ``(2, *spatial)`` from a binary ``pred`` and ``label``, both ``(1, *spatial)``."""
+        """Seeds ``(2, *spatial)`` from a binary ``pred`` and ``label``, both ``(1, *spatial)``.
+
+        Args:
+            pred: the prediction, ``(1, *spatial)`` binary.
+            label: the label, ``(1, *spatial)`` binary.
+            randomize: draw a new random choice of seeds; ``False`` reuses the previous draw (the first call draws).
+
+        Raises:
+            ValueError: inputs that are not arrays/tensors, not binary single-channel 2D/3D masks, of different
+                shapes, or MetaTensors of different geometry (spacing, origin, direction).
+        """
+        check_array("pred", pred)
+        check_array("label", label)
+        if isinstance(pred, MetaTensor) and isinstance(label, MetaTensor):
+            check_same_geometry(pred, label, names=("pred", "label"))
         pred_np = as_binary_mask("pred", pred)[0]
         label_np = as_binary_mask("label", label)[0]
         if pred_np.shape != label_np.shape:
             raise ValueError(f"pred and label must have the same shape, got {pred_np.shape} and {label_np.shape}.")
-        foreground = self._error_seeds(label_np & ~pred_np, randomize)
-        background = self._error_seeds(pred_np & ~label_np, randomize)
+        if randomize or self._draw is None:
+            self.randomize()
+        foreground = self._error_seeds(label_np & ~pred_np, SeedChannel.FOREGROUND)
+        background = self._error_seeds(pred_np & ~label_np, SeedChannel.BACKGROUND)
         return _stack_seeds(foreground, background, pred)
 
 
@@ -202,6 +222,7 @@ class MaskSeeds(Transform):
             ValueError: ``mask`` not binary / single-channel / 2D or 3D, or ``margin_mm`` smaller than the spacing
                 along some axis (the ring would then lie on the object's own faces along that axis).
         """
+        check_array("mask", mask)
         mask_np = as_binary_mask("mask", mask)[0]
         spacing = resolve_spacing(mask, self.spacing, mask_np.ndim)
         _check_margin(self.margin_mm, spacing)
@@ -312,10 +333,13 @@ class GaussianSeedMap(Transform):
 
     def __call__(self, seeds: NdarrayOrTensor) -> NdarrayOrTensor:
         """Maps ``(C, *spatial)`` from binary seeds ``(C, *spatial)``."""
+        check_array("seeds", seeds)
         seeds_np = as_binary_mask("seeds", seeds, channels=None)
         spacing = resolve_spacing(seeds, self.spacing, seeds_np.ndim - 1)
         cutoff = self.truncate * self.sigma
-        radius = np.floor(cutoff / spacing).astype(np.int64)
+        # no offset reaches further than the image: this bounds the kernel whatever sigma (1e9 mm included)
+        radius = np.minimum(np.floor(np.minimum(cutoff / spacing, 2**62)), np.asarray(seeds_np.shape[1:]) - 1)
+        radius = radius.astype(np.int64)
         kernel_box = int(np.prod(2 * radius + 1))  # bounds the kernel's voxel count
         padded_size = int(np.prod(np.asarray(seeds_np.shape[1:]) + 2 * radius))
         kernel = None
@@ -337,12 +361,15 @@ class GaussianSeedMap(Transform):
 class ExtremePointSeeds(Randomizable, Transform):
     """Foreground seeds at the extreme points of a label (the DEXTR-style clicks compared in paper 001).
 
-    MONAI's ``get_extreme_points`` picks the points (its ``pert`` jitter drawn from ``self.R``); this adds what MONAI's
-    ``ExtremePointsToImage`` lacks: the project's ``(2, *spatial)`` seed layout (no background seeds), so the
-    points go through the spacing-aware :class:`GaussianSeedMap` like every other seed source.
+    MONAI's ``get_extreme_points`` picks the points (a random one among ties, drawn from ``self.R``); this adds what
+    MONAI's ``ExtremePointsToImage`` lacks: the project's ``(2, *spatial)`` seed layout (no background seeds), so the
+    points go through the spacing-aware :class:`GaussianSeedMap` like every other seed source. The jitter is drawn
+    here, not by MONAI: ``get_extreme_points(pert=...)`` adds ``2 * pert * rand()`` (in ``[0, 2 pert)``, always
+    towards higher indices, then truncated), whereas a simulated click should scatter around the true point.
 
     Args:
-        pert: random perturbation of each point in voxels (MONAI's ``pert``), >= 0.
+        pert: each coordinate of each point moves by ``uniform(-pert, pert)`` voxels, rounded to the nearest voxel
+            and kept inside the image (symmetric around the extreme point), >= 0.
 
     Shapes:
         ``label``: ``(1, *spatial)`` binary, non-empty; returns seeds ``(2, *spatial)`` float32 with
@@ -363,14 +390,18 @@ class ExtremePointSeeds(Randomizable, Transform):
         self.pert = pert
 
     def randomize(self, data: None = None) -> None:
-        """Nothing to draw ahead: ``get_extreme_points`` draws from ``self.R`` itself."""
+        """Nothing to draw ahead: the points and their jitter are drawn from ``self.R`` when called."""
 
     def __call__(self, label: NdarrayOrTensor) -> NdarrayOrTensor:
         """Seeds ``(2, *spatial)`` at the extreme points of ``label`` ``(1, *spatial)``."""
+        check_array("label", label)
         label_np = as_binary_mask("label", label)[0]
         if not label_np.any():
             raise ValueError("label has no foreground voxel: extreme points need a non-empty label.")
-        points = get_extreme_points(label_np, rand_state=self.R, pert=self.pert)
+        points = np.asarray(get_extreme_points(label_np, rand_state=self.R, pert=0.0))
+        if self.pert > 0:
+            jitter = self.R.uniform(-self.pert, self.pert, points.shape)
+            points = np.clip(np.rint(points + jitter), 0, np.asarray(label_np.shape) - 1).astype(np.int64)
         foreground = seeds_from_points(label_np.shape, foreground=points)[SeedChannel.FOREGROUND]
         return _stack_seeds(foreground, np.zeros_like(foreground), label)
 

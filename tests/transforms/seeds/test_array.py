@@ -93,6 +93,67 @@ def test_discrepancy_max_seeds_per_component_is_reproducible(ndim):
     assert not np.array_equal(other(pred, label), a)
 
 
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_discrepancy_randomize_false_reuses_the_draw(ndim):
+    """Issue 8.4: randomize=False reuses the previous draw (it raised when the two error skeletons differed in size,
+    and reused the background draw for the foreground when they were equal); randomize=True draws anew."""
+    label = np.zeros((1,) + (24,) * ndim, dtype=np.float32)
+    label[(0,) + (slice(2, 5),) * (ndim - 1) + (slice(1, 23),)] = 1  # a missed rod: foreground seeds
+    pred = np.zeros_like(label)
+    pred[(0,) + (slice(12, 15),) * (ndim - 1) + (slice(1, 15),)] = 1  # a shorter false rod: background seeds
+    transform = DiscrepancySeeds(max_seeds_per_component=2).set_random_state(0)
+    first = transform(np.zeros_like(label), label)  # a first call on other masks
+    again = transform(pred, label, randomize=False)
+    np.testing.assert_array_equal(transform(pred, label, randomize=False), again)
+    assert again[FG].sum() == 2 and again[BG].sum() == 2
+    np.testing.assert_array_equal(again[FG], first[FG])  # same missed rod, same draw: same foreground seeds
+    draws = [transform(pred, label) for _ in range(4)]
+    assert any(not np.array_equal(draw, again) for draw in draws)
+    assert DiscrepancySeeds(max_seeds_per_component=2)(pred, label, randomize=False)[FG].sum() == 2  # first call
+
+
+def test_discrepancy_refuses_masks_of_different_geometry():
+    """Issue 8.8: a MetaTensor prediction and label with different affines are not compared voxel by voxel."""
+    label = MetaTensor(torch.as_tensor(_bar_2d()), affine=torch.diag(torch.tensor([0.7, 0.7, 1.0, 1.0])))
+    pred = MetaTensor(torch.zeros_like(label.as_tensor()), affine=torch.diag(torch.tensor([0.8, 0.7, 1.0, 1.0])))
+    with pytest.raises(ValueError, match=r"pred .* and label .* do not share geometry: spacing \[0.8, 0.7"):
+        DiscrepancySeeds()(pred, label)
+    assert DiscrepancySeeds()(MetaTensor(pred.as_tensor(), affine=label.affine), label)[FG].sum() > 0
+
+
+@pytest.mark.parametrize("bad", ["mask.nii.gz", None, [[[0, 1], [1, 0]]]], ids=["str", "None", "list"])
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda x: DiscrepancySeeds()(x, _bar_2d()), "pred"),
+        (lambda x: DiscrepancySeeds()(_bar_2d(), x), "label"),
+        (lambda x: MaskSeeds(margin_mm=2.0)(x), "mask"),
+        (lambda x: GaussianSeedMap()(x), "seeds"),
+        (lambda x: ExtremePointSeeds()(x), "label"),
+    ],
+)
+def test_non_arrays_are_named(bad, call, name):
+    """Issue 8.8: not AttributeError: 'str' object has no attribute 'ndim'."""
+    with pytest.raises(ValueError, match=f"{name} must be a numpy array or torch tensor"):
+        call(bad)
+
+
+@pytest.mark.parametrize(
+    "shape, sigma, spacing", [((2, 40, 30, 20), 1e6, (0.743, 0.743, 1.6)), ((2, 300, 200), 1e9, 1.0)], ids=["3d", "2d"]
+)
+def test_gaussian_map_absurd_sigma_is_bounded_by_the_image(shape, sigma, spacing):
+    """Issue 8.8: the kernel never reaches beyond the image (it crashed or asked for 75 GiB): the map is ~1 wherever
+    the image is, since every voxel is a negligible fraction of sigma from the seed."""
+    seeds = np.zeros(shape, dtype=bool)
+    seeds[(0,) + tuple(n // 2 for n in shape[1:])] = True
+    maps = GaussianSeedMap(sigma=sigma, spacing=spacing)(seeds)
+    assert maps.shape == shape and maps[1].max() == 0
+    np.testing.assert_allclose(maps[0], 1.0, atol=1e-6)
+    few = np.zeros(shape, dtype=bool)
+    few[(0,) + tuple(n // 2 for n in shape[1:])] = True
+    np.testing.assert_allclose(GaussianSeedMap(sigma, spacing, truncate=1e-9 / sigma)(few)[0][few[0]], 1.0)
+
+
 def test_discrepancy_per_slice_skeletonises_each_slice():
     label = np.zeros((1, 12, 12, 4), dtype=np.float32)
     label[0, 3:9, 3:9, :] = 1
@@ -208,12 +269,46 @@ def test_extreme_point_seeds(ndim):
 
 
 def test_extreme_point_seeds_reproducible_with_pert():
-    label = _block(2)
-    a = ExtremePointSeeds(pert=2.0)
-    a.set_random_state(3)
-    b = ExtremePointSeeds(pert=2.0)
-    b.set_random_state(3)
-    np.testing.assert_array_equal(a(label), b(label))
+    label = np.zeros((1, 24, 24), dtype=np.float32)
+    label[0, 8:16, 8:16] = 1
+    runs = {}
+    for name, seed in (("a", 3), ("b", 3), ("c", 4)):
+        transform = ExtremePointSeeds(pert=2.0).set_random_state(seed)
+        runs[name] = np.stack([transform(label) for _ in range(5)])
+    np.testing.assert_array_equal(runs["a"], runs["b"])
+    assert not np.array_equal(runs["a"], runs["c"])
+    # the jitter is applied: some seed lies off the label's own extreme rows/columns (8 and 15)
+    points = np.argwhere(runs["a"][:, FG] > 0)[:, 1:]
+    assert ((points < 8) | (points > 15)).any()
+
+
+def _diamond_tips(size: int = 25, radius: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """A diamond with a unique extreme point at each of its four tips; returns the label and the tips."""
+    centre = size // 2
+    rows, cols = np.mgrid[:size, :size]
+    label = (np.abs(rows - centre) + np.abs(cols - centre) <= radius)[None].astype(np.float32)
+    tips = np.array(
+        [[centre - radius, centre], [centre + radius, centre], [centre, centre - radius], [centre, centre + radius]]
+    )
+    return label, tips
+
+
+def test_extreme_point_jitter_is_symmetric():
+    """Issue 16.2: MONAI's get_extreme_points adds 2 * pert * rand() (all offsets in [0, 2 pert), mean +pert); the
+    jitter must scatter around the true extreme point: mean offset 0, offsets on both sides up to +-pert."""
+    label, tips = _diamond_tips()
+    transform = ExtremePointSeeds(pert=2.0).set_random_state(0)
+    offsets = []
+    for _ in range(2000):
+        points = np.argwhere(transform(label)[FG] > 0)
+        assert len(points) == 4  # the tips are 8 voxels apart or more: the jittered points never merge
+        nearest = np.abs(points[:, None] - tips[None]).sum(-1).argmin(1)
+        offsets.append(points - tips[nearest])
+    offsets = np.concatenate(offsets)  # 8000 points, 2 coordinates each
+    assert np.abs(offsets.mean(axis=0)).max() < 0.1
+    assert offsets.min() == -2 and offsets.max() == 2 and offsets.std() > 0.8
+    unperturbed = np.argwhere(ExtremePointSeeds(pert=0.0)(label)[FG] > 0)
+    np.testing.assert_array_equal(np.sort(unperturbed, axis=0), np.sort(tips, axis=0))
 
 
 def test_seeds_from_points():

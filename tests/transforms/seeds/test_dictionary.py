@@ -8,6 +8,7 @@ from monai.utils import set_determinism
 from monai_refine.transforms import (
     DiscrepancySeeds,
     DiscrepancySeedsd,
+    ExtremePointSeeds,
     ExtremePointSeedsd,
     GaussianSeedMap,
     GaussianSeedMapd,
@@ -26,7 +27,9 @@ def _pair() -> dict:
 @pytest.mark.parametrize("convert", TEST_NDARRAYS)
 def test_pipeline_matches_array_transforms(convert):
     data = {k: convert(v) for k, v in _pair().items()}
-    pipeline = Compose([DiscrepancySeedsd("pred"), GaussianSeedMapd("seeds", sigma=2.0), MaskSeedsd("label", "ring")])
+    pipeline = Compose(
+        [DiscrepancySeedsd("pred", "label"), GaussianSeedMapd("seeds", sigma=2.0), MaskSeedsd("label", "ring")]
+    )
     out = pipeline(data)
     seeds = DiscrepancySeeds()(data["pred"], data["label"])
     np.testing.assert_array_equal(np.asarray(out["seeds"]), np.asarray(seeds))
@@ -38,7 +41,10 @@ def test_pipeline_matches_array_transforms(convert):
 def test_random_dictionary_transforms_are_deterministic():
     def run(seed: int) -> np.ndarray:
         set_determinism(seed)
-        seeders = [DiscrepancySeedsd("pred", max_seeds_per_component=2), ExtremePointSeedsd("label", "x", pert=2)]
+        seeders = [
+            DiscrepancySeedsd("pred", "label", max_seeds_per_component=2),
+            ExtremePointSeedsd("label", "x", pert=2),
+        ]
         pipeline = Compose(seeders)
         out = pipeline(_pair())
         return np.concatenate([out["seeds"], out["x"]])
@@ -54,3 +60,45 @@ def test_missing_keys():
     with pytest.raises(KeyError):
         MaskSeedsd("prior")({"image": np.zeros((1, 4, 4))})
     assert "seeds" not in MaskSeedsd("prior", allow_missing_keys=True)({"image": np.zeros((1, 4, 4))})
+
+
+def test_discrepancy_one_draw_for_all_keys():
+    """Issue 8.4: the same prediction under two keys gets the same random choice of seeds in one call."""
+    data = _pair()
+    data["pred2"] = data["pred"].copy()
+    transform = DiscrepancySeedsd(("pred", "pred2"), "label", ("s1", "s2"), max_seeds_per_component=2)
+    for seed in range(3):
+        out = transform.set_random_state(seed)(data)
+        np.testing.assert_array_equal(out["s1"], out["s2"])
+    assert out["s1"][0].sum() == 2 and out["s1"][1].sum() == 2  # one component each way, 2 seeds each
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: DiscrepancySeedsd("pred"),
+        lambda: MaskSeedsd(),
+        lambda: GaussianSeedMapd(),
+        lambda: ExtremePointSeedsd(),
+        lambda: MaskSeedsd("prior", margin=3.0),  # a misspelt argument is not swallowed by **kwargs
+    ],
+)
+def test_dictionary_transforms_need_their_keys_and_list_their_arguments(make):
+    """Issue 8.5: no default keys, no **kwargs pass-through (as MONAI's dictionary transforms)."""
+    with pytest.raises(TypeError):
+        make()
+
+
+def test_dictionary_signatures_list_the_array_arguments():
+    import inspect
+
+    for wrapper, array in [
+        (DiscrepancySeedsd, DiscrepancySeeds),
+        (MaskSeedsd, MaskSeeds),
+        (GaussianSeedMapd, GaussianSeedMap),
+        (ExtremePointSeedsd, ExtremePointSeeds),
+    ]:
+        wrapped = inspect.signature(wrapper).parameters
+        assert not any(p.kind is p.VAR_KEYWORD for p in wrapped.values())
+        for name, parameter in inspect.signature(array).parameters.items():
+            assert wrapped[name].default == parameter.default, (wrapper.__name__, name)
