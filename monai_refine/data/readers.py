@@ -28,18 +28,32 @@ logger = logging.getLogger(__name__)
 _LPS_TO_RAS = (-1.0, -1.0)
 
 
+_SITK_TYPES = {
+    np.dtype(np.float32): sitk.sitkFloat32,
+    np.dtype(np.float64): sitk.sitkFloat64,
+    np.dtype(np.int16): sitk.sitkInt16,
+    np.dtype(np.int32): sitk.sitkInt32,
+    np.dtype(np.uint8): sitk.sitkUInt8,
+}
+
+
 def _to_meta_tensor(image: sitk.Image, path: Path, dtype: DtypeLike, series: DicomSeries | None = None) -> MetaTensor:
     """Channel-first ``MetaTensor`` with the RAS affine of a SimpleITK image, as MONAI's ``ITKReader`` builds it.
 
     The missing slices of a ``series`` with gaps are inserted (last axis), filled with the image's minimum.
     """
     rank = image.GetDimension()
-    view = sitk.GetArrayViewFromImage(image)  # (Z, Y, X[, C]): reversed axes, a view on the image's buffer
+    if dtype is not None and image.GetNumberOfComponentsPerPixel() == 1:
+        target = _SITK_TYPES.get(np.dtype(dtype))
+        if target is not None and target != image.GetPixelID():
+            image = sitk.Cast(image, target)  # in C++, no numpy temporary; other types: astype below
+    array = sitk.GetArrayFromImage(image)  # (Z, Y, X[, C]): reversed axes, one owned copy
     if image.GetNumberOfComponentsPerPixel() == 1:
-        view = view.T[None]  # (1, X, Y, Z)
+        array = array.T[None]  # (1, X, Y, Z): a transposed view (Fortran order), no copy
     else:
-        view = np.moveaxis(view, -1, 0).transpose(0, *range(rank, 0, -1))  # (C, X, Y, Z)
-    array = view.astype(view.dtype if dtype is None else dtype)  # one copy, owned (the view dies with `image`)
+        array = np.moveaxis(array, -1, 0).transpose(0, *range(rank, 0, -1))  # (C, X, Y, Z)
+    if dtype is not None:
+        array = array.astype(dtype, copy=False)
     spacing = np.asarray(image.GetSpacing(), dtype=np.float64)
     direction = np.asarray(image.GetDirection(), dtype=np.float64).reshape(rank, rank)
     if series is not None and series.gaps:
@@ -148,11 +162,13 @@ def load_mask(path: PathLike, *, series_uid: str | None = None, allow_gaps: bool
         raise ValueError(f"mask {path} has {mask.shape[0]} channels; expected a single-channel mask.")
     array = mask.as_tensor().numpy()
     foreground = array != 0
-    values = array[foreground]  # the foreground voxels only: no sort of the whole volume
-    if values.size == 0:
+    if not foreground.any():
         raise ValueError(f"mask {path} is empty (no non-zero voxel); check that it is the right mask or organ.")
-    if values.min() != values.max():
-        labels = np.unique(values)
+    # min and max of the non-zero values, without a sort (unique) or a gather of the whole volume
+    low = np.min(array, where=foreground, initial=array.max())
+    high = np.max(array, where=foreground, initial=array.min())
+    if low != high:
+        labels = np.unique(array[foreground])
         raise ValueError(
             f"mask {path} has {len(labels)} non-zero values ({labels[:10].tolist()}...); expected a binary "
             "mask ({0, 1} or {0, 255}). Select one label or threshold it first."

@@ -15,7 +15,7 @@ from monai.data import MetaTensor
 from monai.transforms import LoadImage
 from pydicom.uid import generate_uid
 
-from monai_refine.data import check_same_geometry, list_dicom_series, load_image, load_mask
+from monai_refine.data import check_same_geometry, list_dicom_series, load_image, load_mask, scan_dicom_series
 from tests.utils import SLAB_DIR
 
 IMAGE_DIR = SLAB_DIR / "PATIENT_DICOM"
@@ -229,3 +229,13 @@ def test_off_grid_slice_is_refused(tmp_path):
     header.save_as(tmp_path / "image_62")
     with pytest.raises(ValueError, match=r"non-uniform slice positions .*image_61 z=97.60 mm -> image_62 z=99.90 mm"):
         list_dicom_series(tmp_path) and load_image(tmp_path)
+
+
+def test_scan_cache_sees_a_changed_file(tmp_path):
+    copy_slices(IMAGE_DIR, tmp_path, [60, 61, 62])
+    assert scan_dicom_series(tmp_path).depth == 3  # cached now
+    header = pydicom.dcmread(tmp_path / "image_62")
+    header.ImagePositionPatient = [*header.ImagePositionPatient[:2], 99.9]
+    header.save_as(tmp_path / "image_62")
+    with pytest.raises(ValueError, match="non-uniform slice positions"):
+        scan_dicom_series(tmp_path)

@@ -1,0 +1,78 @@
+"""End-to-end speed of ``monai-refine propagate`` as a ratio to ``python -c "import monai"``, and its peak memory.
+
+Issue 12.5's measure: on the full IRCAD patient 17 (119 slices of 512²), the whole command
+``monai-refine propagate --ircad ../shared/data/ircad/patient17 --slice 57`` (fresh interpreter: imports, reading
+both series, propagation, writing the mask, history and overlay) against a fresh ``python -c "import monai"``,
+both measured in this run, alternating, so that the ratio does not depend on how loaded the machine is. Target:
+ratio <= 1.6 and peak RSS <= 1 GB. It also prints the graph cut's ms/slice from the CLI's own history and the Dice.
+
+Run (about a minute per repeat on 2 cores)::
+
+    python benchmarks/bench_cli.py [--data ../shared/data/ircad/patient17] [--slice 57] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "ircad" / "patient17"
+
+
+def run_child(argv: list[str], cwd: str) -> tuple[float, float, str]:
+    """Run ``argv``; return (wall s, peak RSS in MB of that child, stdout), reaped with ``wait4`` for its own RSS."""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        tic = time.perf_counter()
+        pid = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err).pid
+        _, status, usage = os.wait4(pid, 0)
+        wall = time.perf_counter() - tic
+        out.seek(0)
+        err.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"{' '.join(argv)} failed:\n{err.read()[-2000:]}")
+        return wall, usage.ru_maxrss / 1024, out.read()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default=str(DEFAULT_DATA), help="IRCAD patient folder")
+    parser.add_argument("--slice", type=int, default=57)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    if not Path(args.data).is_dir():
+        raise SystemExit(f"IRCAD patient folder {args.data} not found (pass --data).")
+    cli = [sys.executable, "-m", "monai_refine.cli", "propagate", "--ircad", str(Path(args.data).resolve())]
+    cli += ["--slice", str(args.slice), "-q"]
+    monai_times, cli_times, rss, ms_per_slice, dice = [], [], [], [], None
+    with tempfile.TemporaryDirectory() as work:
+        for k in range(args.repeats):
+            monai_times.append(run_child([sys.executable, "-c", "import monai"], work)[0])
+            out_dir = Path(work) / f"run{k}"
+            wall, peak, stdout = run_child([*cli, "--output-dir", str(out_dir)], work)
+            cli_times.append(wall)
+            rss.append(peak)
+            history = json.loads(next(out_dir.glob("*_history.json")).read_text())
+            ms_per_slice.append(statistics.mean(r["ms"] for r in history if r["direction"]))
+            found = re.search(r"dice (\d\.\d+)", stdout)
+            dice = float(found.group(1)) if found else None
+            print(f"repeat {k}: import monai {monai_times[-1]:.2f} s, propagate {wall:.2f} s, peak RSS {peak:.0f} MB")
+    t_monai, t_cli = statistics.median(monai_times), statistics.median(cli_times)
+    print(f"python -c 'import monai': {t_monai:.2f} s (median of {args.repeats})")
+    print(f"monai-refine propagate --ircad {args.data} --slice {args.slice}: {t_cli:.2f} s (median)")
+    print(f"ratio: {t_cli / t_monai:.2f} (target <= 1.6)")
+    print(f"peak RSS of the propagate process: {max(rss):.0f} MB (target <= 1024)")
+    print(f"graph cut ms/slice from the CLI history: {statistics.median(ms_per_slice):.0f}; Dice {dice}")
+
+
+if __name__ == "__main__":
+    main()
