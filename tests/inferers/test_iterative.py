@@ -61,7 +61,7 @@ def _target(ndim: int, batch: int = 2) -> torch.Tensor:
 
 
 def _expected(target: torch.Tensor, steps: int) -> torch.Tensor:
-    """The probability after ``steps`` halving steps from a zero prior."""
+    """The probability after ``steps`` halving steps from the default prior, 0.5 everywhere."""
     return target * (1 - 0.5 ** (steps + 1)) + (1 - target) * 0.5 ** (steps + 1)
 
 
@@ -206,3 +206,30 @@ def test_with_the_refinement_networks(ndim):
 def test_bad_input(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_multichannel_images_take_a_one_channel_prior():
+    target = _target(2)
+    image = torch.zeros(2, 3, 8, 8)
+    inferer = IterativeRefinementInferer(max_steps=2, tolerance=0.0)
+    out = inferer(image, _Halfway(target), prior=torch.zeros_like(target))
+    torch.testing.assert_close(torch.sigmoid(out), 0.75 * target, atol=1e-5, rtol=0)  # 0 -> t / 2 -> 3 t / 4
+    default = IterativeRefinementInferer(max_steps=1)(image, _Halfway(target))  # default prior: 0.5, one channel
+    torch.testing.assert_close(torch.sigmoid(default), (0.5 + target) / 2, atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="prior must have shape"):
+        IterativeRefinementInferer()(image, _Halfway(target), prior=torch.zeros(2, 3, 8, 8))
+
+
+def test_softmax_quality_drop_at_step_two_returns_the_given_prior():
+    target = _target(2)
+
+    class _RatedSoftmax(_RatedHalfway):
+        def forward(self, x):
+            out = super().forward(x)
+            return {"mask": torch.cat([torch.zeros_like(out["mask"]), out["mask"]], dim=1), "quality": out["quality"]}
+
+    inferer = IterativeRefinementInferer(max_steps=5, tolerance=0.0, output_key="mask", quality_key="quality")
+    prior = target * 0.75 + 0.125
+    out = inferer(torch.zeros_like(target), _RatedSoftmax(target, qualities=[0.9, 0.5]), prior=prior)
+    assert out.shape == (2, 2, 8, 8)
+    torch.testing.assert_close(torch.softmax(out, 1)[:, 1:], prior, atol=1e-5, rtol=0)

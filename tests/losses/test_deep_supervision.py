@@ -38,6 +38,13 @@ class TestDeepSupervisionDictLoss:
         )
         torch.testing.assert_close(value, expected)
 
+    @parameterized.expand([("same", [1.0, 1.0, 1.0, 1.0]), ("two", [1.0, 0.5, 0.5, 0.5])])
+    def test_weight_modes(self, weight_mode, expected_weights):
+        outputs = {k: torch.zeros_like(v) for k, v in refinenet_like_outputs().items()}  # p = 0.5 everywhere
+        target = torch.ones(2, 1, 16, 16)  # every output's Dice loss is 1 - 2 * 0.5 / 1.5 = 1/3
+        value = DeepSupervisionDictLoss(DiceLoss(sigmoid=True, smooth_nr=0, smooth_dr=0), weight_mode=weight_mode)
+        torch.testing.assert_close(value(outputs, target), torch.tensor(sum(expected_weights) / 3))
+
     def test_tensor_passes_through(self):
         logits = torch.randn(2, 1, 16, 16)
         torch.testing.assert_close(DeepSupervisionDictLoss(DiceLoss())(logits, TARGET), DiceLoss()(logits, TARGET))

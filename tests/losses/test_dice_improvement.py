@@ -145,3 +145,19 @@ class TestEmptyTarget:
         grad_pred = torch.zeros(1, 1, 2, 2, requires_grad=True)
         DiceImprovementLoss(**EXACT)(grad_pred, torch.zeros(1, 1, 2, 2), previous[:1]).backward()
         assert torch.isfinite(grad_pred.grad).all()  # 0/0 never reaches the gradient with smooth terms 0
+
+
+def test_include_background_false_drops_channel_zero_of_every_input():
+    # channel 1 (foreground) of the prediction is PRED (D_t = 2/3); the previous foreground is the target (D = 1),
+    # its background channel is empty of overlap: dropping the wrong channel of `previous` would change the weight
+    pred = torch.cat([1 - PRED, PRED], dim=1)
+    target = torch.cat([1 - TARGET, TARGET], dim=1)
+    previous = torch.cat([torch.zeros_like(TARGET), TARGET], dim=1)
+    loss = DiceImprovementLoss(include_background=False, epsilon=0.1, **EXACT)(pred, target, previous)
+    torch.testing.assert_close(loss, torch.tensor((1 / 3) / 1.1))
+
+
+def test_smooth_terms_hand_value():
+    # D_t = (2 * 1 + 1) / (1 + 2 + 1) = 3/4; previous 0.5: D = (2 * 1 + 1) / (2 + 2 + 1) = 3/5
+    loss = DiceImprovementLoss(smooth_nr=1.0, smooth_dr=1.0, epsilon=0.1)
+    torch.testing.assert_close(loss(PRED, TARGET, torch.full((1, 1, 2, 2), 0.5)), torch.tensor(0.25 / 0.7))

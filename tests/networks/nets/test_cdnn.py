@@ -29,6 +29,23 @@ class TestCDNN:
         assert sum(isinstance(m, nn.BatchNorm2d) for m in net.modules()) == 17
         assert [m.p for m in net.modules() if isinstance(m, nn.Dropout2d | nn.Dropout)] == [0.5, 0.5]
 
+    def test_dropout_argument_reaches_both_layers(self):
+        net = CDNN(2, dropout=0.2, **TINY)
+        assert [m.p for m in net.modules() if isinstance(m, nn.modules.dropout._DropoutNd)] == [0.2, 0.2]
+
+    @parameterized.expand([(2,), (3,)])
+    def test_even_kernels_pad_like_pytorch_same(self, dims):
+        """The 4x4 layers pad 1 before and 2 after, as ``padding="same"`` in PyTorch."""
+        from monai_refine.networks.nets.cdnn import _same_size_conv
+
+        torch.manual_seed(0)
+        layer = _same_size_conv(dims, 1, 1, 4, act=None, norm=None, bias=False)
+        conv = [m for m in layer.modules() if isinstance(m, nn.Conv2d | nn.Conv3d)][0]
+        reference = (nn.Conv2d if dims == 2 else nn.Conv3d)(1, 1, 4, padding="same", bias=False)
+        reference.weight.data.copy_(conv.weight.data)
+        x = torch.rand((1, 1) + (8,) * dims)
+        torch.testing.assert_close(layer(x), reference(x))
+
     @parameterized.expand([(2,), (3,)])
     def test_dropout_is_element_wise(self, dims):
         """Paper 003 drops activations, not whole feature maps: in training no channel goes entirely to zero."""

@@ -71,3 +71,15 @@ class TestIterativeUNet:
             net(torch.rand(1, 1, 16, 16), torch.rand(1, 1, 16, 16))
         with pytest.raises(ValueError, match="prior must have 1 channels"):
             net(torch.rand(1, 2, 16, 16), torch.rand(1, 2, 16, 16))
+        with pytest.raises(ValueError, match="in_channels=3"):
+            net(torch.rand(1, 4, 16, 16))  # too many channels too
+
+    def test_branch_widths_follow_the_docstring(self):
+        """Layer 1: f0 // 2 per branch; the mask branch's level-1 features: f1 // 2, concatenated to f1."""
+        net = IterativeUNet(2, features=(8, 16, 16, 16, 8))
+        widths = {}
+        for name in ("image_conv", "prior_conv", "copy_conv", "down_1", "prior_down_1"):
+            getattr(net, name).register_forward_hook(lambda m, i, o, name=name: widths.__setitem__(name, o.shape[1]))
+        with torch.no_grad():
+            net.eval()(torch.rand(1, 2, 16, 16))
+        assert widths == {"image_conv": 4, "prior_conv": 4, "copy_conv": 8, "down_1": 16, "prior_down_1": 8}

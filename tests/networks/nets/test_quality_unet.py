@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn as nn
 from parameterized import parameterized
 
 from monai_refine.networks.nets import QualityUNet
@@ -44,6 +45,13 @@ class TestQualityUNet:
         assert len(net.unet.encoder.levels) == 4
         first = net.unet.encoder.levels[0]
         assert len(first) == 2 and first.conv_0.conv.out_channels == 32
+
+    @parameterized.expand([(2,), (3,)])
+    def test_quality_head_is_global_average_pooling(self, dims):
+        """Paper 002: global average pooling, then two dense layers; ours end with a sigmoid."""
+        head = QualityUNet(dims, **TINY).quality_head
+        assert isinstance(head[0], nn.AdaptiveAvgPool2d if dims == 2 else nn.AdaptiveAvgPool3d)
+        assert [type(m) for m in head[2:]] == [nn.Linear, nn.ReLU, nn.Linear, nn.Sigmoid]
 
     def test_gradients(self):
         assert_gradients_reach_every_parameter(QualityUNet(2, **TINY), torch.rand(2, 2, 16, 16))

@@ -62,6 +62,16 @@ def test_hysteresis_alone_keeps_seeded_components_and_the_hole(ndim):
     np.testing.assert_array_equal(DualThreshold(select="all")(prob)[0], (a | c).astype(np.float32))
 
 
+def test_thresholds_are_strict():
+    """Seeds are ``prob > high`` and regions ``prob > low`` (as skimage's hysteresis): values at a threshold are out."""
+    prob = np.zeros((1, 8, 8), dtype=np.float32)
+    prob[0, 2:6, 2:6] = 0.625
+    prob[0, 3, 3] = 0.75
+    assert DualThreshold(high=0.75, low=0.5, select="all")(prob).sum() == 0
+    assert DualThreshold(high=0.625, low=0.5, select="all")(prob).sum() == 1 * 0 + 16  # 0.75 > 0.625 seeds all 16
+    assert DualThreshold(high=0.7, low=0.625, select="all")(prob).sum() == 1  # 0.625 is not > low
+
+
 def test_hysteresis_honours_connectivity():
     prob = np.zeros((1, 9, 9), dtype=np.float32)
     prob[0, 4, 4], prob[0, 5, 5], prob[0, 6, 6] = 0.9, 0.6, 0.6  # a diagonal chain from the seed
@@ -93,6 +103,15 @@ def test_paper_rule_prefers_mass_above_the_high_threshold_to_area():
     out = DualThreshold()(prob)
     assert out.sum() == 324 and out[0, 2:20, 2:20].all()
     assert DualThreshold(select="largest")(prob).sum() == 380  # area alone, documented as not the paper's
+
+
+def test_paper_rule_mass_is_probability_mass_not_area():
+    """10 px at 0.81 (mass 8.1) against 9 px at 1.0 (mass 9.0): the more confident, smaller region is the lesion."""
+    prob = np.zeros((1, 32, 32), dtype=np.float32)
+    prob[0, 2:4, 2:7] = 0.81  # 2 x 5 = 10 px
+    prob[0, 20:23, 20:23] = 1.0  # 3 x 3 = 9 px
+    out = DualThreshold()(prob)
+    assert out.sum() == 9 and out[0, 20:23, 20:23].all()
 
 
 def test_paper_rule_centroid_outside_a_c_shaped_region():

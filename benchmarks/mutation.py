@@ -1,0 +1,358 @@
+"""Mutation check of the core: plant realistic one-line bugs, one at a time, and count how many the tests catch.
+
+Run with ``make mutate`` (or ``python benchmarks/mutation.py``); it is not part of ``make test``'s time budget.
+
+Each mutant in :data:`MUTANTS` replaces one exact snippet of one file (it must occur exactly once) with a buggy
+version: a dropped term, a swapped channel, an ignored argument, an off-by-one, a wrong axis, a sign or comparison
+flip. The package and the tests are copied once to a temporary folder; for each mutant the file is patched there,
+the relevant tests (plus the mutated module's doctests) run with ``pytest -x`` in a child process forked after
+torch/MONAI are imported (so each run costs its tests, not the imports), and the file is restored.
+A mutant is *caught* when that run fails (or exceeds ``--timeout``), *survives* when it passes, and is
+*stale* when its snippet is no longer in the file (the code moved on: update the list; stale mutants are not counted).
+Before any mutant, the same test selections must pass on the unmodified copy.
+
+The set is hand-made, written before looking at which tests would catch what, mostly in the modules owned by the
+networks/losses/post/intensity/iterative work plus ``metrics``; see ``docs/results.md`` for the last score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    kind: str  # dropped term, swapped channel, ignored argument, off-by-one, wrong axis, sign flip, ...
+    path: str  # file inside the repository
+    old: str  # exact snippet, found once
+    new: str
+    tests: tuple[str, ...]  # pytest arguments, relative to the repository root
+    group: str = "A"  # "A": the first set; "B": an independent set written after A's survivors got their tests
+
+
+IT = "monai_refine/inferers/iterative.py"
+DI = "monai_refine/losses/dice_improvement.py"
+QL = "monai_refine/losses/quality.py"
+DS = "monai_refine/losses/deep_supervision.py"
+PA = "monai_refine/transforms/post/array.py"
+IA = "monai_refine/transforms/intensity/array.py"
+ID = "monai_refine/transforms/intensity/dictionary.py"
+PD = "monai_refine/transforms/post/dictionary.py"
+MO = "monai_refine/metrics/overlap.py"
+NU = "monai_refine/networks/utils.py"
+IU = "monai_refine/networks/nets/iterative_unet.py"
+QU = "monai_refine/networks/nets/quality_unet.py"
+CD = "monai_refine/networks/nets/cdnn.py"
+RN = "monai_refine/networks/nets/refinenet.py"
+T_IT = ("tests/inferers/test_iterative.py",)
+T_DI = ("tests/losses/test_dice_improvement.py",)
+T_QL = ("tests/losses/test_quality.py",)
+T_DS = ("tests/losses/test_deep_supervision.py",)
+T_POST = ("tests/transforms/post",)
+T_INT = ("tests/transforms/intensity",)
+T_MET = ("tests/metrics",)
+T_IU, T_QU = ("tests/networks/nets/test_iterative_unet.py",), ("tests/networks/nets/test_quality_unet.py",)
+T_CD, T_RN = ("tests/networks/nets/test_cdnn.py",), ("tests/networks/nets/test_refinenet.py",)
+
+MUTANTS: tuple[Mutant, ...] = (
+    # --- inferers/iterative.py
+    Mutant("iterative: batch-mean change decides for every sample", "wrong axis", IT,
+           "deltas = (current - prior[index]).abs().flatten(1).mean(1).tolist()",
+           "deltas = [float((current - prior[index]).abs().mean())] * len(active)", T_IT),
+    Mutant("iterative: quality-drop comparison flipped", "sign flip", IT,
+           "q < older_quality[i]", "q > older_quality[i]", T_IT),
+    Mutant("iterative: quality drop returns the worse prior", "swapped term", IT,
+           "result[i] = older_logits[i]", "result[i] = prior_logits[i]", T_IT),
+    Mutant("iterative: softmax foreground channel swapped", "swapped channel", IT,
+           "return torch.softmax(logits, dim=1)[:, 1:2]", "return torch.softmax(logits, dim=1)[:, 0:1]", T_IT),
+    Mutant("iterative: one step too few", "off-by-one", IT,
+           "for step in range(1, self.max_steps + 1):", "for step in range(1, self.max_steps):", T_IT),
+    Mutant("iterative: return_probability ignored", "ignored argument", IT,
+           "if self.return_probability:", "if False:", T_IT),
+    Mutant("iterative: prior not updated", "dropped term", IT,
+           "prior[i] = current[j]", "pass", T_IT),
+    Mutant("iterative: tolerance ignored", "ignored argument", IT,
+           "deltas[j] < self.tolerance", "deltas[j] < 1e-3", T_IT),
+    # --- losses/dice_improvement.py
+    Mutant("dice improvement: factor 2 of the Dice dropped", "dropped term", DI,
+           "dice = (2.0 * intersection + self.smooth_nr) / denominator",
+           "dice = (intersection + self.smooth_nr) / denominator", T_DI),
+    Mutant("dice improvement: epsilon ignored", "ignored argument", DI,
+           "/ (previous_dice + self.epsilon)", "/ (previous_dice + 0.1)", T_DI),
+    Mutant("dice improvement: empty-target score sign flipped", "sign flip", DI,
+           "torch.where(empty, 1.0 - prediction.mean(axes, keepdim=True), dice)",
+           "torch.where(empty, prediction.mean(axes, keepdim=True), dice)", T_DI),
+    Mutant("dice improvement: batch ignored", "ignored argument", DI,
+           "        if self.batch:\n            axes = [0] + axes", "        if False:\n            axes = [0] + axes",
+           T_DI),
+    Mutant("dice improvement: previous keeps the background channel", "swapped channel", DI,
+           "input[:, 1:], target[:, 1:], previous[:, 1:]", "input[:, 1:], target[:, 1:], previous[:, :-1]", T_DI),
+    Mutant("dice improvement: gradient flows into the previous Dice", "dropped term", DI,
+           "        with torch.no_grad():\n            previous_dice",
+           "        with torch.enable_grad():\n            previous_dice", T_DI),
+    Mutant("dice improvement: softmax over the wrong axis", "wrong axis", DI,
+           "input = torch.softmax(input, 1)", "input = torch.softmax(input, 0)", T_DI),
+    # --- losses/quality.py and deep_supervision.py
+    Mutant("quality loss: lambda ignored", "ignored argument", QL,
+           "self.lambda_quality * squared_error", "squared_error", T_QL),
+    Mutant("quality loss: true quality is the Dice loss", "dropped term", QL,
+           "true_quality = 1.0 - self.prior_dice(prior, target)", "true_quality = self.prior_dice(prior, target)",
+           T_QL),
+    Mutant("quality loss: channel mean over the batch axis", "wrong axis", QL,
+           ".mean(dim=1, keepdim=True)", ".mean(dim=0, keepdim=True)", T_QL),
+    Mutant("deep supervision: explicit weights ignored", "ignored argument", DS,
+           "weights=None if weights is None else list(weights)", "weights=None", T_DS),
+    Mutant("deep supervision: keys in reverse order", "swapped term", DS,
+           "input = [input[k] for k in self.keys]", "input = [input[k] for k in reversed(self.keys)]", T_DS),
+    # --- transforms/post
+    Mutant("dual threshold: hysteresis dropped (every low component kept)", "dropped term", PA,
+           "seeded = np.unique(labels[high & (labels > 0)])", "seeded = np.unique(labels[labels > 0])", T_POST),
+    Mutant("dual threshold: connectivity ignored", "ignored argument", PA,
+           "generate_binary_structure(dims, self.connectivity or dims)", "generate_binary_structure(dims, 1)",
+           T_POST),
+    Mutant("dual threshold: mass counted as area", "dropped term", PA,
+           "masses = ndimage.sum_labels(prob, seeds,", "masses = ndimage.sum_labels(high, seeds,", T_POST),
+    Mutant("dual threshold: smallest-mass region chosen", "sign flip", PA,
+           "region = seeds == np.argmax(masses) + 1", "region = seeds == np.argmin(masses) + 1", T_POST),
+    Mutant("dual threshold: no fallback when the centroid is outside", "dropped term", PA,
+           "keep = labels[centre] or labels[region][0]", "keep = labels[centre]", T_POST),
+    Mutant("dual threshold: fill_holes ignored", "ignored argument", PA,
+           "if self.fill_holes is not None:", "if False:", T_POST),
+    Mutant("dual threshold: spacing ignored for the centre distance", "ignored argument", PA,
+           "distance_transform_edt(away, sampling=spacing)", "distance_transform_edt(away)", T_POST),
+    Mutant("dual threshold: low and high swapped for the regions", "swapped term", PA,
+           "labels, _ = ndimage.label(prob[0] > self.low,", "labels, _ = ndimage.label(prob[0] > self.high,", T_POST),
+    Mutant("dual threshold dict: select not passed on", "ignored argument", PD,
+           "DualThreshold(high, low, select, fill_holes, connectivity, spacing)",
+           "DualThreshold(high, low, fill_holes=fill_holes, connectivity=connectivity, spacing=spacing)", T_POST),
+    # --- transforms/intensity
+    Mutant("percentile: interpolation term dropped", "dropped term", IA,
+           "return low + (high - low) * fraction", "return low", T_INT),
+    Mutant("percentile: position off by one", "off-by-one", IA,
+           "position = q * (ordered.shape[1] - 1)", "position = q * ordered.shape[1]", T_INT),
+    Mutant("percentile contrast: clip ignored", "ignored argument", IA,
+           "        if self.clip:\n", "        if False:\n", T_INT),
+    Mutant("percentile contrast: b_min offset dropped", "dropped term", IA,
+           "* scale + self.b_min)", "* scale)", T_INT),
+    Mutant("percentile contrast: channel_wise ignored", "ignored argument", IA,
+           "groups = image.reshape(image.shape[0], -1) if self.channel_wise else image.reshape(1, -1)",
+           "groups = image.reshape(image.shape[0], -1)", T_INT),
+    Mutant("colour: CIELAB L takes the a* channel", "swapped channel", IA,
+           '"lab_l": lambda rgb: color.rgb2lab(rgb)[..., :1] / 100.0',
+           '"lab_l": lambda rgb: color.rgb2lab(rgb)[..., 1:2] / 100.0', T_INT),
+    Mutant("colour: max_value ignored", "ignored argument", IA,
+           "rgb = np.moveaxis(rgb / self.max_value, 0, -1)", "rgb = np.moveaxis(rgb / 255.0, 0, -1)", T_INT),
+    Mutant("colour: CIELAB a*/b* offset dropped", "dropped term", IA,
+           "(lab + np.array([0.0, 128.0, 128.0]))", "(lab + np.array([0.0, 128.0, 0.0]))", T_INT),
+    Mutant("percentile contrast dict: channel_wise not passed on", "ignored argument", ID,
+           "RandPercentileContrast(prob, lower_range, upper_range, b_min, b_max, clip, channel_wise)",
+           "RandPercentileContrast(prob, lower_range, upper_range, b_min, b_max, clip)", T_INT),
+    # --- networks
+    Mutant("iterative unet: prior branch fed the image", "swapped channel", IU,
+           "prior_features = self.prior_conv(prior)", "prior_features = self.prior_conv(image)", T_IU),
+    Mutant("networks: image and extra channels swapped", "swapped channel", NU,
+           "return x[:, :image_channels], x[:, image_channels:]",
+           "return x[:, -image_channels:], x[:, :-image_channels]", T_IU + T_RN),
+    Mutant("quality unet: quality head without sigmoid", "dropped term", QU,
+           "            nn.Sigmoid(),\n", "", T_QU),
+    Mutant("cdnn: dropout argument ignored", "ignored argument", CD,
+           "layers.append(nn.Dropout(dropout))", "layers.append(nn.Dropout(0.5))", T_CD),
+    Mutant("cdnn: even-kernel padding on the wrong side", "off-by-one", CD,
+           "((kernel // 2 - 1, kernel // 2) * spatial_dims, 0.0)",
+           "((kernel // 2, kernel // 2 - 1) * spatial_dims, 0.0)", T_CD),
+    Mutant("refinenet: 1/4x side pooled once", "off-by-one", RN,
+           "return [side_1, side_2, self.pool(side_2)]", "return [side_1, side_2, self.pool(side_1)]", T_RN),
+    # --- metrics
+    Mutant("dice coefficient: factor 2 dropped", "dropped term", MO,
+           "else 2.0 * int(np.logical_and(a, b).sum()) / total", "else int(np.logical_and(a, b).sum()) / total",
+           T_MET),
+    Mutant("overlap scores: PPV computed as recall", "swapped term", MO,
+           '("ppv", "precision")', '("ppv", "recall")', T_MET),
+    # --- set B: written after set A's survivors were given tests, and run once before any test was added for it
+    Mutant("iterative: prior shape check uses the image channels", "wrong axis", IT,
+           "expected = (inputs.shape[0], 1, *inputs.shape[2:])",
+           "expected = (inputs.shape[0], inputs.shape[1], *inputs.shape[2:])", T_IT, "B"),
+    Mutant("iterative: softmax prior logits channels swapped", "swapped channel", IT,
+           "torch.cat([torch.zeros_like(logit), logit], dim=1)", "torch.cat([logit, torch.zeros_like(logit)], dim=1)",
+           T_IT, "B"),
+    Mutant("iterative: previous quality forgotten", "dropped term", IT,
+           "older_quality[i] = q", "older_quality[i] = None", T_IT, "B"),
+    Mutant("iterative: prior logits unclamped", "dropped term", IT,
+           "torch.logit(prior, eps=_LOGIT_EPS)", "torch.logit(prior)", T_IT, "B"),
+    Mutant("iterative: record step numbered from 0", "off-by-one", IT,
+           "record = IterationRecord(step, deltas[j], q)", "record = IterationRecord(step - 1, deltas[j], q)",
+           T_IT, "B"),
+    Mutant("dice improvement: smooth_dr dropped", "dropped term", DI,
+           "target_sum + prediction_sum + self.smooth_dr", "target_sum + prediction_sum", T_DI, "B"),
+    Mutant("dice improvement: emptiness judged on the prediction", "swapped term", DI,
+           "empty = target_sum == 0", "empty = prediction_sum == 0", T_DI, "B"),
+    Mutant("dice improvement: sigmoid ignored", "ignored argument", DI,
+           "        if self.sigmoid:\n", "        if False:\n", T_DI, "B"),
+    Mutant("dice improvement: one-hot with one class too many", "off-by-one", DI,
+           "one_hot(target, num_classes=channels)", "one_hot(target, num_classes=channels + 1)", T_DI, "B"),
+    Mutant("quality loss: absolute instead of squared error", "dropped term", QL,
+           "squared_error = (quality.view(true_quality.shape) - true_quality) ** 2",
+           "squared_error = (quality.view(true_quality.shape) - true_quality).abs()", T_QL, "B"),
+    Mutant("deep supervision: weight_mode ignored", "ignored argument", DS,
+           "weight_mode=weight_mode,", 'weight_mode="exp",', T_DS, "B"),
+    Mutant("dual threshold: image centre off by one", "off-by-one", PA,
+           "away[tuple(s // 2 for s in mask.shape)] = False", "away[tuple(s // 2 - 1 for s in mask.shape)] = False",
+           T_POST, "B"),
+    Mutant("dual threshold: seeds include the high threshold itself", "off-by-one", PA,
+           "high = prob[0] > self.high", "high = prob[0] >= self.high", T_POST, "B"),
+    Mutant("dual threshold: centroid floored", "off-by-one", PA,
+           "np.round(ndimage.center_of_mass(region))", "np.floor(ndimage.center_of_mass(region))", T_POST, "B"),
+    Mutant("dual threshold dict: high and low swapped", "swapped term", PD,
+           "DualThreshold(high, low, select", "DualThreshold(low, high, select", T_POST, "B"),
+    Mutant("percentile contrast: upper percentile drawn from the lower range", "swapped term", IA,
+           "self.R.uniform(*self.upper_range, rows)", "self.R.uniform(*self.lower_range, rows)", T_INT, "B"),
+    Mutant("percentile contrast: output range sign flipped", "sign flip", IA,
+           "(self.b_max - self.b_min) /", "(self.b_max + self.b_min) /", T_INT, "B"),
+    Mutant("colour: [0, 1] input check dropped", "dropped term", IA,
+           "if self.max_value > 1 and 0 < rgb.max() <= 1 and (rgb != np.round(rgb)).any():", "if False:", T_INT, "B"),
+    Mutant("iterative unet: mask branch width from level 0", "off-by-one", IU,
+           "max(1, f[0] // 2), max(1, f[1] // 2)", "max(1, f[0] // 2), max(1, f[0] // 2)", T_IU, "B"),
+    Mutant("quality unet: max instead of average pooling in the quality head", "swapped term", QU,
+           "Pool[Pool.ADAPTIVEAVG, spatial_dims](1)", "Pool[Pool.ADAPTIVEMAX, spatial_dims](1)", T_QU, "B"),
+    Mutant("cdnn: divisor one level short", "off-by-one", CD,
+           'self.divisor = 2 ** sum(kind == "pool" for kind, _ in _LAYERS)',
+           'self.divisor = 2 ** (sum(kind == "pool" for kind, _ in _LAYERS) - 1)', T_CD, "B"),
+    Mutant("networks: channel check only catches too few channels", "sign flip", NU,
+           "if x.shape[1] != in_channels:", "if x.shape[1] < in_channels:", T_IU + T_RN, "B"),
+    Mutant("dice coefficient: one mask counted twice", "swapped term", MO,
+           "total = int(a.sum()) + int(b.sum())", "total = int(a.sum()) + int(a.sum())", T_MET, "B"),
+)  # fmt: skip
+
+
+def _copy_tree(destination: Path) -> None:
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
+    for name in ("monai_refine", "tests"):
+        shutil.copytree(REPO / name, destination / name, ignore=ignore, symlinks=True)
+    for name in ("pyproject.toml", "setup.cfg"):
+        shutil.copy2(REPO / name, destination / name)
+
+
+def _preload() -> None:
+    """Import the heavy dependencies once in this process, so that every forked test run starts in milliseconds."""
+    import monai.data  # noqa: F401
+    import monai.inferers  # noqa: F401
+    import monai.losses  # noqa: F401
+    import monai.metrics  # noqa: F401
+    import monai.networks.nets  # noqa: F401
+    import monai.transforms  # noqa: F401
+    import pytest  # noqa: F401
+    import scipy.ndimage  # noqa: F401
+    import skimage.color  # noqa: F401
+    import skimage.filters  # noqa: F401
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _run(copy: Path, args: list[str], timeout: float) -> tuple[str, float]:
+    """Run pytest on ``args`` in a forked child whose ``monai_refine`` is imported from ``copy``."""
+    # TorchScript/export round trips check compatibility, not behaviour, and take most of the networks' test time
+    command = ["-q", "-x", "-p", "no:cacheprovider", "--no-header", "-k", "not script_and_export", *args]
+    start = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:  # child: nothing of monai_refine or tests is imported yet in the parent
+        code = 3
+        try:
+            os.chdir(copy)
+            sys.path.insert(0, str(copy))
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            import pytest
+
+            code = int(pytest.main(command))
+        finally:
+            os._exit(code)
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        seconds = time.perf_counter() - start
+        if done:
+            break
+        if seconds > timeout:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return "timeout", seconds
+        time.sleep(0.05)
+    code = os.waitstatus_to_exitcode(status)
+    if code == 0:
+        return "passed", seconds
+    if code == 5:  # no tests collected
+        return "no tests", seconds
+    return "failed", seconds
+
+
+def _selection(mutant: Mutant, copy: Path) -> list[str]:
+    tests = [t for t in mutant.tests if (copy / t).exists()]
+    return [*tests, mutant.path]  # the mutated module's doctests run too (addopts has --doctest-modules)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-k", "--match", default="", help="only mutants whose name contains this text")
+    parser.add_argument("--group", default="", help="only the mutants of this group (A or B)")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (a timeout is caught)")
+    parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the caught fraction is lower")
+    args = parser.parse_args()
+    mutants = [m for m in MUTANTS if args.match in m.name and args.group in m.group]
+    os.environ.setdefault("MONAI_REFINE_SHARED_DATA", str(REPO.parent / "shared" / "data"))
+    os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+    sys.dont_write_bytecode = True
+    if any(name == "monai_refine" or name.startswith(("monai_refine.", "tests.")) for name in sys.modules):
+        raise RuntimeError("monai_refine must not be imported before the forks: run this file as a script.")
+    _preload()
+    with tempfile.TemporaryDirectory(prefix="monai_refine_mutation_") as tmp:
+        copy = Path(tmp)
+        _copy_tree(copy)
+        selections = sorted({tuple(_selection(m, copy)) for m in mutants})
+        for selection in selections:  # the baseline: every selection passes on the unmodified copy
+            status, seconds = _run(copy, list(selection), args.timeout)
+            if status != "passed":
+                print(f"baseline {status} ({seconds:.1f} s): {' '.join(selection)}", file=sys.stderr)
+                return 2
+        caught, counted, rows = 0, 0, []
+        for mutant in mutants:
+            target = copy / mutant.path
+            original = target.read_text()
+            if original.count(mutant.old) != 1:
+                rows.append(("stale", 0.0, mutant))
+                print(f"stale    {mutant.name}: snippet found {original.count(mutant.old)} times", flush=True)
+                continue
+            target.write_text(original.replace(mutant.old, mutant.new))
+            try:
+                status, seconds = _run(copy, _selection(mutant, copy), args.timeout)
+            finally:
+                target.write_text(original)
+            verdict = "caught" if status in ("failed", "timeout") else "SURVIVED"
+            counted += 1
+            caught += verdict == "caught"
+            rows.append((verdict, seconds, mutant))
+            print(f"{verdict:8s} {seconds:5.1f} s  [{mutant.kind}] {mutant.name} ({mutant.path})", flush=True)
+    score = caught / counted if counted else 0.0
+    stale = sum(row[0] == "stale" for row in rows)
+    print()
+    for group in sorted({m.group for m in mutants}):
+        mine = [row for row in rows if row[2].group == group and row[0] != "stale"]
+        hits = sum(row[0] == "caught" for row in mine)
+        print(f"set {group}: caught {hits}/{len(mine)}")
+    print(f"caught {caught}/{counted} mutants ({100 * score:.1f} %), {stale} stale")
+    return 1 if score < args.min_score else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
