@@ -536,3 +536,34 @@ def test_every_preset_runs(method, kind, kwargs, floor):
 def test_unknown_preset():
     with pytest.raises(ValueError, match="method must be one of"):
         propagation_preset("watershed")
+
+
+def test_in_a_bundle_config():
+    """The ``inference.json`` wiring of the class docstring, parsed by MONAI's ConfigParser, gives the direct result."""
+    from monai.bundle import ConfigParser
+
+    volume, truth = _cone()
+    annotation = MetaTensor(torch.as_tensor(_annotate(truth, [5])), affine=AFFINE)
+    config = {
+        "data": [
+            {"image": volume, "label": MetaTensor(torch.as_tensor(truth), affine=AFFINE), "annotation": annotation}
+        ],
+        "network_def": {"_target_": "monai_refine.inferers.GraphCutSegmenter"},
+        "inferer": {"_target_": "monai_refine.inferers.SlicePropagator", "margin_mm": 3.0, "min_area_fraction": 0.3},
+        "prepare_batch": {"_target_": "PrepareBatchExtraInput", "extra_keys": {"annotation": "annotation"}},
+        "dataloader": {"_target_": "DataLoader", "dataset": {"_target_": "Dataset", "data": "@data"}, "batch_size": 1},
+        "evaluator": {
+            "_target_": "SupervisedEvaluator",
+            "device": "$torch.device('cpu')",
+            "val_data_loader": "@dataloader",
+            "network": "@network_def",
+            "inferer": "@inferer",
+            "prepare_batch": "@prepare_batch",
+        },
+    }
+    evaluator = ConfigParser(config).get_parsed_content("evaluator")
+    evaluator.run()
+    pred = evaluator.state.output[0]["pred"]
+    direct = SlicePropagator(margin_mm=3.0, min_area_fraction=0.3)(volume, GraphCutSegmenter(), annotation=annotation)
+    np.testing.assert_array_equal(pred.numpy(), direct.numpy())
+    assert overlap_scores(pred, truth)["dice"] > 0.95
