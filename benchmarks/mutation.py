@@ -178,7 +178,7 @@ MUTANTS: tuple[Mutant, ...] = (
            "else 2.0 * int(np.logical_and(a, b).sum()) / total", "else int(np.logical_and(a, b).sum()) / total",
            T_MET),
     Mutant("overlap scores: PPV computed as recall", "swapped term", MO,
-           '("ppv", "precision")', '("ppv", "recall")', T_MET),
+           '"ppv": _ratio(overlap, n_pred, n_label == 0)', '"ppv": _ratio(overlap, n_label, n_pred == 0)', T_MET),
     # --- set B: written after set A's survivors were given tests, and run once before any test was added for it
     Mutant("iterative: prior shape check uses the image channels", "wrong axis", IT,
            "expected = (inputs.shape[0], 1, *inputs.shape[2:])",
