@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 from .iterative import IterationRecord, IterativeRefinementInferer
+from .network_segmenter import NetworkSegmenter
 from .presets import PRESETS, propagation_preset
 from .segmenters import (
     CopyPrevious,
     GraphCutSegmenter,
-    NetworkSegmenter,
     RandomWalkerSegmenter,
     check_slice_inputs,
     seed_bounding_box,
 )
+from .slice_grid import SliceFrame, SliceGrid, network_input
 from .slice_propagation import (
     Segmenter,
     SlicePropagator,

@@ -24,20 +24,16 @@ from collections.abc import Sequence
 
 import edt
 import numpy as np
-import torch
-from monai.inferers import Inferer
 from monai.utils import convert_to_numpy, optional_import
 from skimage.segmentation import random_walker
 
-from monai_refine.transforms.seeds.array import GaussianSeedMap
-from monai_refine.utils import RefineKeys, check_finite, split_network_output
+from monai_refine.utils import check_finite
 
 maxflow, has_maxflow = optional_import("maxflow")  # PyMaxflow: pip install 'monai-refine[graphcut]'
 
 __all__ = [
     "CopyPrevious",
     "GraphCutSegmenter",
-    "NetworkSegmenter",
     "RandomWalkerSegmenter",
     "check_slice_inputs",
     "seed_bounding_box",
@@ -236,81 +232,3 @@ class RandomWalkerSegmenter:
         out = np.zeros_like(prior, dtype=bool)
         out[(0, *box)] = result == 1
         return out
-
-
-class NetworkSegmenter:
-    """Any MONAI network as a per-slice segmenter: the slice, the prior and the seed maps in, a probability out.
-
-    The network gets ONE channel-concatenated input, ``(1, C, H, W)``, of the parts named in ``channels`` in that
-    order: ``"image"`` (1 channel, windowed to [0, 1]), ``"prior"`` (1 channel, the previous slice's mask) and
-    ``"seed_map"`` (2 channels, :class:`~monai_refine.transforms.GaussianSeedMap` of the foreground and background
-    seeds). Its output (logits, or a dict of them read at ``output_key``) goes through a sigmoid.
-
-    Args:
-        network: a 2D network (``spatial_dims=2``) with as many input channels as ``channels`` make.
-        channels: which inputs to concatenate, in order; e.g. ``("image", "seed_map")`` for ``RefineNet`` or
-            ``("image", "prior")`` for ``IterativeUNet`` / ``QualityUNet``.
-        sigma: Gaussian seed-map width in mm.
-        spacing: in-plane spacing (mm) of the slice axes; isotropic when ``None``.
-        output_key: the key of the segmentation when the network returns a dict (e.g. ``RefineOutputs.REFINED``).
-        quality_key: the key of a predicted quality (Dice, shape ``(1, 1)``) in that dict (e.g.
-            ``RefineOutputs.QUALITY`` of ``QualityUNet``); the segmenter then returns ``(probability, quality)``,
-            which :class:`~monai_refine.inferers.SlicePropagator` records and can stop on (``min_quality``).
-        inferer: optional MONAI inferer (e.g. ``SlidingWindowInferer``) to run the network with.
-        device: where to run the network; default the device of its parameters.
-
-    Example:
-        >>> import numpy as np, torch
-        >>> class Prior(torch.nn.Module):  # a "network" that returns the prior's logits
-        ...     def forward(self, x):
-        ...         return 20 * (x[:, 1:2] - 0.5)
-        >>> prior = np.zeros((1, 8, 8), bool); prior[0, 2:6, 2:6] = True
-        >>> out = NetworkSegmenter(Prior())(np.zeros((1, 8, 8), np.float32), prior, np.zeros((2, 8, 8), bool))
-        >>> out.shape, bool(((out > 0.5) == prior).all())
-        ((1, 8, 8), True)
-    """
-
-    parts = {RefineKeys.IMAGE: 1, RefineKeys.PRIOR: 1, RefineKeys.SEED_MAP: 2}
-
-    def __init__(
-        self,
-        network: torch.nn.Module,
-        channels: Sequence[str] = (RefineKeys.IMAGE, RefineKeys.PRIOR, RefineKeys.SEED_MAP),
-        sigma: float = 5.0,
-        spacing: tuple[float, float] | None = None,
-        output_key: str | None = None,
-        quality_key: str | None = None,
-        inferer: Inferer | None = None,
-        device: str | torch.device | None = None,
-    ) -> None:
-        unknown = [c for c in channels if c not in self.parts]
-        if not channels or unknown:
-            raise ValueError(f"channels must name some of {list(map(str, self.parts))}, got {list(channels)}.")
-        self.network = network.eval()
-        self.channels = tuple(channels)
-        self.seed_map = GaussianSeedMap(sigma=sigma, spacing=spacing)
-        self.output_key = output_key
-        self.quality_key = quality_key
-        self.inferer = inferer
-        if device is None:
-            parameter = next(network.parameters(), None)
-            device = "cpu" if parameter is None else parameter.device
-        self.device = torch.device(device)
-
-    def __call__(
-        self, image: np.ndarray, prior: np.ndarray, seeds: np.ndarray, spacing: Sequence[float] | None = None
-    ) -> np.ndarray | tuple[np.ndarray, float]:
-        inputs = {RefineKeys.IMAGE: image, RefineKeys.PRIOR: prior, RefineKeys.SEED_MAP: None}
-        if RefineKeys.SEED_MAP in self.channels:
-            # the call's in-plane spacing (from the propagator) makes sigma mm on this slice's grid
-            seed_map = self.seed_map
-            if spacing is not None:
-                seed_map = GaussianSeedMap(self.seed_map.sigma, spacing=spacing, truncate=self.seed_map.truncate)
-            inputs[RefineKeys.SEED_MAP] = seed_map(seeds)
-        x = np.concatenate([np.asarray(inputs[c], dtype=np.float32) for c in self.channels])
-        x = torch.as_tensor(x, device=self.device)[None]
-        with torch.no_grad():
-            logits = self.inferer(x, self.network) if self.inferer is not None else self.network(x)
-        logits, quality = split_network_output(logits, self.output_key, self.quality_key)
-        probability = torch.sigmoid(logits[0]).cpu().numpy()
-        return probability if quality is None else (probability, float(quality.reshape(-1)[0]))

@@ -4,4 +4,5 @@ from __future__ import annotations
 
 from .deep_supervision import DeepSupervisionDictLoss
 from .dice_improvement import DiceImprovementLoss
+from .output_quality import OutputQualityLoss
 from .quality import QualityRegularizedLoss

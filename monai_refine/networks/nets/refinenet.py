@@ -103,6 +103,10 @@ class RefineNet(nn.Module):
         bias: whether the convolutions have a bias term.
         dropout: dropout ratio.
         upsample: ``"deconv"``, ``"pixelshuffle"`` or ``"nontrainable"``, as in BasicUNet.
+        quality_head: add a head that predicts the Dice of the refined segmentation (output ``QUALITY``, a logit of
+            shape ``(B, 1)``): global average and max pooling of the refinement features, then two linear layers.
+            Slice propagation stops on it where an organ ends (train it with
+            :py:class:`monai_refine.losses.OutputQualityLoss`).
 
     Input channel order: ``x = cat([image, seed_maps], dim=1)`` of shape ``(B, in_channels, *spatial)``, or ``x``
     the image alone and ``seed_maps`` given separately, ``(B, seed_channels, *spatial)``.
@@ -136,6 +140,7 @@ class RefineNet(nn.Module):
         bias: bool = True,
         dropout: float | tuple = 0.0,
         upsample: str = "deconv",
+        quality_head: bool = False,
     ) -> None:
         super().__init__()
         check_split_arguments(spatial_dims, in_channels, out_channels, seed_channels, "seed_channels")
@@ -160,6 +165,9 @@ class RefineNet(nn.Module):
             spatial_dims, rf, guide + image_channels, rf, act, norm, bias, dropout, upsample, halves=False
         )
         self.final_conv = Conv[Conv.CONV, spatial_dims](rf, out_channels, kernel_size=1)
+        self.quality: nn.Module | None = None
+        if quality_head:
+            self.quality = nn.Sequential(nn.Linear(2 * rf, rf), nn.ReLU(), nn.Linear(rf, 1))
 
     def forward(self, x: torch.Tensor, seed_maps: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """
@@ -170,7 +178,8 @@ class RefineNet(nn.Module):
 
         Returns:
             A dict of logits: ``REFINED`` and ``SIDE_1`` ``(B, out_channels, *spatial)``, ``SIDE_2`` and ``SIDE_4``
-            ``(B, out_channels, *(s // 2 for s in spatial))`` and ``(B, out_channels, *(s // 4 for s in spatial))``.
+            ``(B, out_channels, *(s // 2 for s in spatial))`` and ``(B, out_channels, *(s // 4 for s in spatial))``;
+            with ``quality_head``, also ``QUALITY`` ``(B, 1)``, the logit of the refined segmentation's predicted Dice.
 
         Raises:
             ValueError: when the channels of ``x`` / ``seed_maps`` do not match ``in_channels`` / ``seed_channels``.
@@ -182,9 +191,13 @@ class RefineNet(nn.Module):
         h = self.refine_4(torch.cat([side_4, seeds_4], dim=1))
         h = self.refine_2(h, torch.cat([side_2, seeds_2], dim=1))
         h = self.refine_1(h, torch.cat([side_1, seeds_1, image], dim=1))
-        return {
+        out = {
             RefineOutputs.REFINED.value: self.final_conv(h),
             RefineOutputs.SIDE_1.value: side_1,
             RefineOutputs.SIDE_2.value: side_2,
             RefineOutputs.SIDE_4.value: side_4,
         }
+        if self.quality is not None:
+            pooled = torch.cat([h.flatten(2).mean(2), h.flatten(2).amax(2)], dim=1)
+            out[RefineOutputs.QUALITY.value] = self.quality(pooled)
+        return out

@@ -1,0 +1,229 @@
+"""Per-slice training samples for slice propagation, drawn on the fly from CT volumes and their masks (paper 001).
+
+Propagation segments slice ``z`` from the result on its neighbour ``z ∓ 1``: the network's input is the slice, that
+neighbour's mask (the *prior*) and the seed maps made from the prior by :class:`~monai_refine.transforms.MaskSeeds`.
+:class:`PropagationSliceDataset` makes exactly such inputs from a labelled volume, with the errors propagation
+brings: the prior is the label of a neighbour one (sometimes two) slices away, degraded by
+:class:`~monai_refine.transforms.RandMaskPerturb`, and some samples lie just past the organ's ends (the label is
+empty while the prior is not), so the network learns where an organ stops. Samples go through
+:func:`~monai_refine.inferers.network_input`, the crop that :class:`~monai_refine.inferers.NetworkSegmenter` uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from monai.config import NdarrayOrTensor
+from monai.data import MetaTensor
+from monai.transforms import Randomizable
+from monai.utils import convert_to_numpy
+from torch.utils.data import Dataset
+
+from monai_refine.data.ircad import load_ircad_patient
+from monai_refine.inferers.slice_grid import SliceGrid, network_input
+from monai_refine.transforms.perturbation.array import RandMaskPerturb
+from monai_refine.transforms.seeds.array import MaskSeeds
+from monai_refine.utils import RefineKeys, as_binary_mask, check_probability, resolve_spacing
+
+__all__ = ["PropagationSliceDataset", "load_ircad_volumes", "window_intensity"]
+
+
+def load_ircad_volumes(
+    dataset_dir: str | Path, patients: Sequence[str], organ: str = "liver"
+) -> list[tuple[MetaTensor, MetaTensor]]:
+    """``(image, mask)`` of each IRCAD patient folder ``dataset_dir/<patient>`` (:func:`load_ircad_patient`), e.g.
+    the ``volumes`` of :class:`PropagationSliceDataset` in a bundle config.
+
+    Example:
+        >>> [tuple(v.shape) for v in load_ircad_volumes("tests/testing_data", ["ircad_patient17_slab"])[0]]
+        [(1, 512, 512, 24), (1, 512, 512, 24)]
+    """
+    return [load_ircad_patient(Path(dataset_dir) / patient, organ=organ) for patient in patients]
+
+
+def window_intensity(volume: np.ndarray, window: Sequence[float]) -> np.ndarray:
+    """Map intensities linearly from ``window = (low, high)`` to [0, 1], clipping outside (as SlicePropagator does).
+
+    Example:
+        >>> window_intensity(np.array([-200.0, -100.0, 50.0, 500.0]), (-100, 200)).tolist()
+        [0.0, 0.0, 0.5, 1.0]
+    """
+    low, high = float(window[0]), float(window[1])
+    if not (np.isfinite(low) and np.isfinite(high)) or high <= low:
+        raise ValueError(f"window must be (low, high) with low < high, got {window}.")
+    return np.clip((np.asarray(volume, dtype=np.float32) - low) / (high - low), 0, 1)
+
+
+class PropagationSliceDataset(Randomizable, Dataset):
+    """Random ``(image slice, prior, seed maps) → label`` samples from labelled volumes, as propagation sees them.
+
+    Each sample picks a volume (in proportion to its labelled slices), then either (probability ``end_prob``) a
+    slice 1 to ``beyond`` slices past one end of the organ, with the organ's last slice on that side (or the one
+    before, for a two-slice step) as prior, or a labelled slice ``z`` and a neighbour ``z ∓ 1`` (``z ∓ 2`` with
+    probability ``skip_prob``) whose non-empty label is the prior. With probability ``perturb_prob`` the prior is
+    degraded by ``perturb`` (on the prior's bounding box, so the cost follows the organ). Seeds come from
+    :class:`~monai_refine.transforms.MaskSeeds` on the prior at the slice's own resolution, as in
+    :class:`~monai_refine.inferers.SlicePropagator`; then :func:`~monai_refine.inferers.network_input` crops and
+    resamples image, prior and seed maps to ``grid``, and the label is resampled to the same grid (nearest).
+
+    Volumes are windowed once and kept in memory, slice axis first (an IRCAD patient of 512² × 129 is 135 MB).
+
+    Args:
+        volumes: ``(image, label)`` pairs, each ``(1, X, Y, Z)``; a MetaTensor's spacing is used (else 1 mm).
+        num_samples: samples per epoch (the dataset's length); every item is a fresh random draw.
+        grid: the crop and grid (default 96² pixels of 2.5 mm).
+        channels: the network input parts, in order (see :func:`~monai_refine.inferers.network_input`).
+        window: intensity window (HU) mapped to [0, 1].
+        margin_mm: MaskSeeds' background ring radius in mm.
+        sigma: seed-map Gaussian width in mm.
+        perturb: the prior's degradation; default a mild :class:`RandMaskPerturb` (±2 mm erosion/dilation, boundary
+            noise, small elastic, rotation and shift, no flip).
+        perturb_prob: probability of degrading the prior.
+        skip_prob: probability that the prior is two slices away instead of one.
+        end_prob: probability of a sample past an end of the organ (empty label).
+        beyond: how many slices past each end such samples reach.
+        slice_axis: the spatial axis of the slices (0..2, or negative).
+
+    Items are dicts: ``"image"`` ``(C, size, size)`` float32 network input and ``"label"`` ``(1, size, size)``.
+
+    Example:
+        >>> import numpy as np
+        >>> image = np.zeros((1, 64, 64, 8), np.float32); label = np.zeros_like(image)
+        >>> image[0, 16:48, 16:48, 1:7] = 100.0; label[0, 16:48, 16:48, 1:7] = 1
+        >>> data = PropagationSliceDataset([(image, label)], num_samples=4, grid=SliceGrid(32, 2.0)).set_random_state(0)
+        >>> item = data[0]
+        >>> tuple(item["image"].shape), tuple(item["label"].shape)
+        ((4, 32, 32), (1, 32, 32))
+    """
+
+    def __init__(
+        self,
+        volumes: Sequence[tuple[NdarrayOrTensor, NdarrayOrTensor]],
+        num_samples: int = 1000,
+        grid: SliceGrid | None = None,
+        channels: Sequence[str] = (RefineKeys.IMAGE, RefineKeys.PRIOR, RefineKeys.SEED_MAP),
+        window: Sequence[float] = (-100.0, 200.0),
+        margin_mm: float = 5.0,
+        sigma: float = 5.0,
+        perturb: RandMaskPerturb | None = None,
+        perturb_prob: float = 0.5,
+        skip_prob: float = 0.25,
+        end_prob: float = 0.1,
+        beyond: int = 3,
+        slice_axis: int = -1,
+    ) -> None:
+        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
+            raise ValueError(f"num_samples must be an integer >= 1, got {num_samples!r}.")
+        if not volumes:
+            raise ValueError("volumes must hold at least one (image, label) pair.")
+        if slice_axis not in (-3, -2, -1, 0, 1, 2):
+            raise ValueError(f"slice_axis must be a spatial axis in [-3, 2], got {slice_axis}.")
+        if isinstance(beyond, bool) or not isinstance(beyond, (int, np.integer)) or beyond < 1:
+            raise ValueError(f"beyond must be an integer >= 1 (slices), got {beyond!r}.")
+        self.num_samples = int(num_samples)
+        self.grid = SliceGrid(96, 2.5) if grid is None else grid
+        self.channels = tuple(channels)
+        self.margin_mm = float(margin_mm)
+        self.sigma = float(sigma)
+        self.perturb = (
+            RandMaskPerturb(
+                radius_range=(-2.0, 2.0),
+                noise_band_range=(0.5, 2.0),
+                noise_fraction_range=(0.1, 0.3),
+                elastic_magnitude_range=(0.5, 2.0),
+                rotate_range=0.05,
+                shift_range=3.0,
+                flip_prob=0.0,
+            )
+            if perturb is None
+            else perturb
+        )
+        self.perturb_prob = check_probability("perturb_prob", perturb_prob)
+        self.skip_prob = check_probability("skip_prob", skip_prob)
+        self.end_prob = check_probability("end_prob", end_prob)
+        self.beyond = int(beyond)
+        axis = slice_axis % 3
+        self.images, self.labels, self.spacings, self.present = [], [], [], []
+        for index, (image, label) in enumerate(volumes):
+            array = convert_to_numpy(image)
+            mask = as_binary_mask(f"volumes[{index}] label", label)
+            if array.ndim != 4 or array.shape[0] != 1 or mask.shape != array.shape:
+                raise ValueError(
+                    f"volumes[{index}] must be an image and a label of one shape (1, X, Y, Z), got {array.shape} "
+                    f"and {mask.shape}."
+                )
+            present = np.flatnonzero(mask[0].any(axis=tuple(a for a in range(3) if a != axis)))
+            if present.size < 2:
+                raise ValueError(f"volumes[{index}] label must cover at least two slices, got {present.size}.")
+            self.images.append(np.ascontiguousarray(np.moveaxis(window_intensity(array[0], window), axis, 0)))
+            self.labels.append(np.ascontiguousarray(np.moveaxis(mask[0], axis, 0)))
+            self.spacings.append(tuple(np.delete(resolve_spacing(image, None, 3), axis).tolist()))
+            self.present.append(present)
+        weights = np.asarray([p.size for p in self.present], dtype=np.float64)
+        self.volume_weights = weights / weights.sum()
+        self.seeder = MaskSeeds(margin_mm=self.margin_mm)
+
+    def set_random_state(
+        self, seed: int | None = None, state: np.random.RandomState | None = None
+    ) -> PropagationSliceDataset:
+        super().set_random_state(seed, state)
+        self.perturb.set_random_state(state=self.R)
+        return self
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def randomize(self, data: None = None) -> tuple[int, int, int]:
+        """Draw ``(volume, slice, neighbour)`` indices: the slice to segment and the slice whose label is the prior."""
+        volume = int(self.R.choice(len(self.images), p=self.volume_weights))
+        present, depth = self.present[volume], len(self.labels[volume])
+        step = 2 if self.R.rand() < self.skip_prob else 1
+        if self.R.rand() < self.end_prob:
+            direction = 1 if self.R.rand() < 0.5 else -1
+            end = present[-1] if direction == 1 else present[0]
+            index = int(np.clip(end + direction * self.R.randint(1, self.beyond + 1), 0, depth - 1))
+            neighbour = end - direction * (step - 1)
+            return volume, index, int(neighbour if self.labels[volume][neighbour].any() else end)
+        index = int(self.R.choice(present))
+        for direction in (1, -1) if self.R.rand() < 0.5 else (-1, 1):
+            for offset in (step, 1):
+                neighbour = index - direction * offset
+                if 0 <= neighbour < depth and self.labels[volume][neighbour].any():
+                    return volume, index, neighbour
+        raise ValueError(f"slice {index} of volume {volume} has no labelled neighbour.")
+
+    def _prior(self, label: np.ndarray, spacing: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray | None]:
+        """The (maybe degraded) prior ``(1, H, W)`` and its MaskSeeds ``(2, H, W)`` (``None`` without seed-map
+        channels), computed on the prior's bounding box grown by the ring and perturbation margins (the result equals
+        the full-slice computation)."""
+        pad = int(np.ceil((self.margin_mm + 6.0) / min(spacing))) + 2
+        rows, cols = np.flatnonzero(label.any(1)), np.flatnonzero(label.any(0))
+        box = (
+            slice(max(rows[0] - pad, 0), min(rows[-1] + pad + 1, label.shape[0])),
+            slice(max(cols[0] - pad, 0), min(cols[-1] + pad + 1, label.shape[1])),
+        )
+        crop = label[box][None]
+        if self.R.rand() < self.perturb_prob:
+            self.perturb.spacing = spacing
+            degraded = np.asarray(self.perturb(crop.astype(np.uint8))) > 0
+            crop = degraded if degraded.any() else crop
+        prior = np.zeros((1, *label.shape), dtype=bool)
+        prior[(0, *box)] = crop[0]
+        if RefineKeys.SEED_MAP not in self.channels:
+            return prior, None
+        self.seeder.spacing = spacing
+        seeds = np.zeros((2, *label.shape), dtype=bool)
+        seeds[(slice(None), *box)] = np.asarray(self.seeder(crop)) > 0
+        return prior, seeds
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        volume, z, neighbour = self.randomize()
+        spacing = self.spacings[volume]
+        prior, seeds = self._prior(self.labels[volume][neighbour], spacing)
+        image = self.images[volume][z][None]
+        x, frame = network_input(self.grid, image, prior, seeds, spacing, self.channels, self.sigma)
+        label = self.grid.sample(self.labels[volume][z][None].astype(np.float32), frame, mode="nearest")
+        return {RefineKeys.IMAGE.value: torch.as_tensor(x), RefineKeys.LABEL.value: torch.as_tensor(label)}

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from monai_refine.inferers import NetworkSegmenter, SliceGrid
+from monai_refine.networks.nets import RefineNet
+from monai_refine.utils import RefineOutputs
+
+
+class _PriorLogits(torch.nn.Module):
+    """Returns the prior channel as logits and records what it was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.tensor(20.0))
+        self.shapes: list[tuple[int, ...]] = []
+        self.modes: list[bool] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.shapes.append(tuple(x.shape))
+        self.modes.append(self.training)
+        return self.scale * (x[:, 1:2] - 0.5)
+
+
+def _slice(shape=(100, 120)):
+    prior = np.zeros((1, *shape), bool)
+    prior[0, 30:70, 40:90] = True
+    return np.zeros((1, *shape), np.float32), prior, np.zeros((2, *shape), bool)
+
+
+def test_grid_crop_and_back():
+    network = _PriorLogits()
+    image, prior, seeds = _slice()
+    out = NetworkSegmenter(network, grid=SliceGrid(size=32, spacing=2.5))(image, prior, seeds, (0.5, 0.5))
+    assert network.shapes == [(1, 4, 32, 32)]  # image, prior and two seed maps on the 32² grid
+    assert out.shape == (1, 100, 120) and out.dtype == np.float32
+    # 20 mm × 25 mm prior through 2.5 mm pixels and back: its area survives within one grid pixel's rim
+    assert abs(int((out > 0.5).sum()) - int(prior.sum())) < 0.1 * prior.sum()
+    assert not (out[0, :25] > 0.5).any() and not (out[0, :, :35] > 0.5).any()
+
+
+def test_restores_the_callers_mode_and_builds_without_side_effects():
+    network = _PriorLogits()
+    network.train()
+    segmenter = NetworkSegmenter(network, channels=("image", "prior"))
+    assert network.training  # no .eval() at construction
+    segmenter(*_slice(), (1.0, 1.0))
+    assert network.modes == [False] and network.training  # evaluated in eval mode, then restored
+    network.eval()
+    segmenter(*_slice(), (1.0, 1.0))
+    assert not network.training
+
+
+def test_quality_is_returned_as_a_probability():
+    torch.manual_seed(0)
+    net = RefineNet(2, in_channels=4, features=(4, 4, 8, 8, 8, 4), refine_features=4, quality_head=True)
+    segmenter = NetworkSegmenter(
+        net,
+        grid=SliceGrid(32, 2.0),
+        output_key=RefineOutputs.REFINED,
+        quality_key=RefineOutputs.QUALITY,
+        quality_logits=True,
+    )
+    probability, quality = segmenter(*_slice(), (1.0, 1.0))
+    assert probability.shape == (1, 100, 120) and 0.0 < quality < 1.0
+    with torch.no_grad():
+        x = torch.rand(1, 4, 32, 32)
+        net.eval()
+        logit = float(net(x)[RefineOutputs.QUALITY][0, 0])
+    assert isinstance(logit, float)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_runs_on_cuda():
+    network = _PriorLogits()
+    out = NetworkSegmenter(network, grid=SliceGrid(32, 2.5), device="cuda")(*_slice(), (0.5, 0.5))
+    assert isinstance(out, np.ndarray) and next(network.parameters()).device.type == "cuda"
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="channels must name"):
+        NetworkSegmenter(_PriorLogits(), channels=("image", "label"))
+    with pytest.raises(ValueError, match="sigma must be"):
+        NetworkSegmenter(_PriorLogits(), sigma=0.0)
+    with pytest.raises(ValueError, match="output_key"):
+        net = RefineNet(2, in_channels=4, features=(4, 4, 8, 8, 8, 4), refine_features=4)
+        NetworkSegmenter(net)(*_slice((32, 32)), (1.0, 1.0))
