@@ -64,12 +64,12 @@ class IterativeUNet(nn.Module):
 
     Example:
         >>> net = IterativeUNet(spatial_dims=2, in_channels=2, out_channels=1, features=(8, 8, 16, 32, 8))
-        >>> image = torch.rand(2, 1, 64, 64)
+        >>> image = torch.rand(2, 1, 32, 32)
         >>> prior = torch.full_like(image, 0.5)  # first iteration
         >>> for _ in range(3):
         ...     prior = torch.sigmoid(net(image, prior))
         >>> prior.shape
-        torch.Size([2, 1, 64, 64])
+        torch.Size([2, 1, 32, 32])
     """
 
     def __init__(

@@ -64,9 +64,9 @@ class QualityUNet(nn.Module):
 
     Example:
         >>> net = QualityUNet(spatial_dims=2, in_channels=4, out_channels=1, features=(8, 16, 32, 64, 8))
-        >>> out = net(torch.rand(2, 3, 128, 128), mask=torch.rand(2, 1, 128, 128))
+        >>> out = net(torch.rand(2, 3, 32, 32), mask=torch.rand(2, 1, 32, 32))
         >>> out[RefineOutputs.MASK].shape, out[RefineOutputs.QUALITY].shape
-        (torch.Size([2, 1, 128, 128]), torch.Size([2, 1]))
+        (torch.Size([2, 1, 32, 32]), torch.Size([2, 1]))
     """
 
     def __init__(

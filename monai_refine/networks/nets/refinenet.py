@@ -120,10 +120,10 @@ class RefineNet(nn.Module):
 
     Example:
         >>> net = RefineNet(spatial_dims=2, in_channels=3, out_channels=1, features=(8, 8, 16, 32, 8))
-        >>> image, seed_maps = torch.rand(2, 1, 64, 64), torch.rand(2, 2, 64, 64)
+        >>> image, seed_maps = torch.rand(2, 1, 32, 32), torch.rand(2, 2, 32, 32)
         >>> out = net(torch.cat([image, seed_maps], dim=1))
         >>> [tuple(out[k].shape) for k in (RefineOutputs.REFINED, RefineOutputs.SIDE_2, RefineOutputs.SIDE_4)]
-        [(2, 1, 64, 64), (2, 1, 32, 32), (2, 1, 16, 16)]
+        [(2, 1, 32, 32), (2, 1, 16, 16), (2, 1, 8, 8)]
     """
 
     def __init__(
