@@ -420,3 +420,15 @@ def test_evaluate_per_slice_and_volume(tmp_path, capsys):
     assert "must end with .csv or .json" in capsys.readouterr().err
     assert main([*argv, "-o", str(tmp_path / "s.csv")]) == 2
     assert "pass --overwrite" in capsys.readouterr().err
+
+
+def test_scores_on_the_union_box_equal_the_whole_volume():
+    from monai_refine.cli import _union_box
+    from monai_refine.metrics import overlap_scores
+
+    a, b = np.zeros((1, 30, 30, 10)), np.zeros((1, 30, 30, 10))
+    a[0, 3:9, 4:12, 2:5], b[0, 5:14, 6:10, 3:8] = 1, 1
+    cropped = _union_box(a, b)
+    assert cropped[0].shape == (1, 11, 8, 6)
+    assert overlap_scores(*cropped) == overlap_scores(a, b)
+    assert overlap_scores(*cropped)["dice"] == pytest.approx(2 * 32 / (144 + 180))

@@ -47,11 +47,13 @@ def _to_meta_tensor(image: sitk.Image, path: Path, dtype: DtypeLike, series: Dic
         target = _SITK_TYPES.get(np.dtype(dtype))
         if target is not None and target != image.GetPixelID():
             image = sitk.Cast(image, target)  # in C++, no numpy temporary; other types: astype below
-    array = sitk.GetArrayFromImage(image)  # (Z, Y, X[, C]): reversed axes, one owned copy
+    array = sitk.GetArrayViewFromImage(image)  # (Z, Y, X[, C]): reversed axes, a view on the image's buffer
     if image.GetNumberOfComponentsPerPixel() == 1:
-        array = array.T[None]  # (1, X, Y, Z): a transposed view (Fortran order), no copy
+        # (1, X, Y, Z) in C order: one copy, owned. (A Fortran-order view would be copied again by every
+        # convert_to_numpy / .contiguous() downstream, e.g. in SlicePropagator: one more volume in RAM.)
+        array = np.array(array.T, order="C")[None]  # always a copy: the view dies with `image`
     else:
-        array = np.moveaxis(array, -1, 0).transpose(0, *range(rank, 0, -1))  # (C, X, Y, Z)
+        array = np.array(np.moveaxis(array, -1, 0).transpose(0, *range(rank, 0, -1)), order="C")  # (C, X, Y, Z)
     if dtype is not None:
         array = array.astype(dtype, copy=False)
     spacing = np.asarray(image.GetSpacing(), dtype=np.float64)

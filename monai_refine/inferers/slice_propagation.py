@@ -283,8 +283,12 @@ class SlicePropagator(Inferer):
         def canonical(array: np.ndarray) -> np.ndarray:  # (..., depth, H, W) slices into the canonical orientation
             return np.ascontiguousarray(np.flip(array.swapaxes(-1, -2) if swap else array, flips))
 
-        image = np.clip((volume[0].astype(np.float32) - self.window[0]) / (self.window[1] - self.window[0]), 0, 1)
-        image = canonical(np.moveaxis(image, slice_axis, 0))
+        image = canonical(np.moveaxis(volume[0], slice_axis, 0)).astype(np.float32, copy=False)
+        if np.shares_memory(image, volume):  # window in place below, but never the caller's array
+            image = image.copy()
+        image -= self.window[0]  # one float32 copy of the volume, no full-size temporaries (issue 12.5: peak RSS)
+        image /= self.window[1] - self.window[0]
+        np.clip(image, 0, 1, out=image)
         result = np.zeros(image.shape, dtype=bool)
         user_slices = None if user is None else canonical(np.moveaxis(user, axis, 1))
         annotated = canonical(np.moveaxis(labels[0], slice_axis, 0))
