@@ -9,6 +9,7 @@ import torch
 from monai.data import MetaTensor
 from monai.engines import SupervisedEvaluator, SupervisedTrainer
 from monai.transforms import Randomizable
+from monai.utils import convert_to_numpy
 
 from monai_refine.transforms.seeds.array import DiscrepancySeeds, GaussianSeedMap
 from monai_refine.utils import RefineKeys, check_probability, resolve_spacing, split_network_output
@@ -44,10 +45,24 @@ class SeedInteraction(Randomizable):
         seeds_key: where the accumulated seeds ``(B, 2, *spatial)`` are stored in the batch.
 
     Example:
+        >>> import torch
         >>> from monai.engines import SupervisedTrainer
-        >>> trainer = SupervisedTrainer(  # doctest: +SKIP
-        ...     device, max_epochs, train_loader, network, optimizer, loss_function,
-        ...     iteration_update=SeedInteraction(probability=0.5, max_interactions=2))
+        >>> class Background(torch.nn.Module):  # predicts background everywhere: every object is missed
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.bias = torch.nn.Parameter(torch.tensor(-10.0))
+        ...     def forward(self, x):
+        ...         return x[:, :1] * 0 + self.bias
+        >>> label = torch.zeros(1, 1, 16, 16); label[0, 0, 8, 5] = 1  # a missed one-pixel object
+        >>> batch = {"image": torch.cat([label, torch.zeros(1, 2, 16, 16)], 1), "label": label}
+        >>> net = Background()
+        >>> trainer = SupervisedTrainer(
+        ...     torch.device("cpu"), 1, [batch], net, torch.optim.SGD(net.parameters(), lr=0.0),
+        ...     torch.nn.BCEWithLogitsLoss(), iteration_update=SeedInteraction(probability=1.0, spacing=0.74))
+        >>> trainer.run()
+        >>> maps = batch["image"][0, 1:]  # filled in place: a foreground seed on the object, no background seed
+        >>> float(maps[0, 8, 5]), round(float(maps[0, 8, 10]), 3), float(maps[1].max())  # exp(-3.7² / 50) 3.7 mm away
+        (1.0, 0.76, 0.0)
     """
 
     def __init__(
@@ -83,21 +98,22 @@ class SeedInteraction(Randomizable):
         self._interact = self.R.rand() < self.probability
 
     def _predict(self, engine: SupervisedTrainer | SupervisedEvaluator, batchdata: dict) -> torch.Tensor:
-        """The network's binary prediction ``(B, 1, *spatial)`` on the current batch, on the CPU."""
+        """The network's binary prediction ``(B, 1, *spatial)`` (bool) on the current batch, on the engine's device."""
         batch = engine.prepare_batch(batchdata, engine.state.device, engine.non_blocking, **engine.to_kwargs)
         engine.network.eval()
         with torch.no_grad():
             logits, _ = split_network_output(engine.inferer(batch[0], engine.network), self.output_key)
-        return (logits.detach().float().cpu() > 0).float()
+        return logits.detach() > 0
 
-    def _spacings(self, image: torch.Tensor) -> list[np.ndarray]:
+    def _spacings(self, image: torch.Tensor) -> list[tuple[float, ...]]:
         """The spacing (mm) of each sample of the batch image ``(B, C, *spatial)``: given, from its affine, or 1."""
         dims = image.ndim - 2
         if self.spacing is not None or not isinstance(image, MetaTensor):
-            return [resolve_spacing(image, self.spacing if self.spacing is not None else 1.0, dims)] * len(image)
+            spacing = resolve_spacing(image, self.spacing if self.spacing is not None else 1.0, dims)
+            return [tuple(spacing)] * len(image)
         pixdim = image.pixdim  # one spacing per sample for a collated batch, one for all otherwise
         per_sample = pixdim if image.is_batch else [pixdim] * len(image)
-        return [resolve_spacing(image, np.asarray(p, dtype=np.float64)[:dims], dims) for p in per_sample]
+        return [tuple(resolve_spacing(image, np.asarray(p, dtype=np.float64)[:dims], dims)) for p in per_sample]
 
     def __call__(self, engine: SupervisedTrainer | SupervisedEvaluator, batchdata: dict) -> dict:
         if batchdata is None:
@@ -108,17 +124,41 @@ class SeedInteraction(Randomizable):
                 f"{self.image_key} must be (B, C >= 3, *spatial) with the two seed-map channels last, got "
                 f"{tuple(image.shape)}."
             )
-        seeds = torch.zeros((image.shape[0], 2, *image.shape[2:]))
+        seeds = np.zeros((image.shape[0], 2, *image.shape[2:]), dtype=bool)
         image[:, -2:] = 0
         self.randomize()
         if self._interact:
-            binary_label = (label.detach().cpu() > 0).float()
-            seed_maps = [GaussianSeedMap(self.sigma, spacing) for spacing in self._spacings(image)]
-            for _ in range(self.max_interactions):
-                prediction = self._predict(engine, batchdata)
-                for b in range(image.shape[0]):  # samples of the batch, each with its own errors
-                    seeds[b] = torch.maximum(seeds[b], self.seeder(prediction[b], binary_label[b]))
-                    image[b, -2:] = torch.as_tensor(seed_maps[b](seeds[b]), device=image.device)
-        batchdata[self.seeds_key] = seeds
+            self._interact_rounds(engine, batchdata, image, label, seeds)
+        batchdata[self.seeds_key] = torch.as_tensor(seeds, dtype=torch.float32, device=image.device)
         engine.state.batch = batchdata
         return engine._iteration(engine, batchdata)
+
+    def _interact_rounds(self, engine, batchdata: dict, image: torch.Tensor, label: torch.Tensor, seeds: np.ndarray):
+        """Run the prediction / seeding rounds, accumulating into ``seeds`` and writing the maps into ``image``.
+
+        The prediction stays on the engine's device; only the samples with errors are copied to the host (as
+        bool) for the skeletons, each error handled in its bounding box, and the maps of all samples go back to the
+        image's device in one copy per round. A sample whose seeds did not change keeps its maps.
+        """
+        spacings = self._spacings(image)
+        seed_maps = {spacing: GaussianSeedMap(self.sigma, spacing) for spacing in set(spacings)}
+        maps = np.zeros(seeds.shape, dtype=np.float32)
+        target = None
+        for _ in range(self.max_interactions):
+            prediction = self._predict(engine, batchdata)
+            if target is None:
+                target = label.detach().to(prediction.device) > 0
+            wrong = torch.nonzero((prediction != target).flatten(1).any(1)).flatten().cpu().tolist()
+            if not wrong:
+                break
+            host_prediction = prediction[wrong].cpu().numpy()
+            host_target = target[wrong].cpu().numpy()
+            changed = False
+            for b, pred_b, target_b in zip(wrong, host_prediction, host_target):  # samples with errors only
+                new = convert_to_numpy(self.seeder(pred_b, target_b)) > 0
+                if (new & ~seeds[b]).any():
+                    seeds[b] |= new
+                    maps[b] = seed_maps[spacings[b]](seeds[b])
+                    changed = True
+            if changed:
+                image[:, -2:] = torch.as_tensor(maps, device=image.device, dtype=image.dtype)

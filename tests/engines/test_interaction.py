@@ -148,3 +148,21 @@ def test_image_without_seed_channels_is_refused():
     trainer = _trainer(network, SeedInteraction(probability=1.0))
     with pytest.raises(ValueError, match="two seed-map channels"):
         SeedInteraction()(trainer, {"image": torch.zeros(2, 1, 16, 16), "label": torch.zeros(2, 1, 16, 16)})
+
+
+class _Perfect(_Background):
+    """Predicts the label exactly (the image's first channel is the label in ``_data``)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.inputs.append(x.detach().clone())
+        return 20 * (x[:, :1] - 0.5) + 0 * self.bias
+
+
+def test_no_error_no_more_rounds():
+    """Issue 16.6: a batch without errors needs no seeds; further rounds (network passes) are skipped."""
+    network = _Perfect()
+    trainer = _trainer(network, SeedInteraction(probability=1.0, max_interactions=3))
+    trainer.run()
+    assert len(network.inputs) == 2  # one prediction round, then the training forward
+    assert network.inputs[-1][:, 1:].abs().max() == 0
+    assert all(item["seeds"].sum() == 0 for item in trainer.state.batch)

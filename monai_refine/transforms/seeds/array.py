@@ -7,6 +7,7 @@ extreme points, user clicks) flow through the same :class:`GaussianSeedMap` and 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import edt
@@ -37,7 +38,9 @@ def _skeleton(mask: np.ndarray, labels: np.ndarray, per_slice: bool, slice_axis:
         skeleton = np.moveaxis(np.stack([skeletonize(s) for s in np.moveaxis(mask, slice_axis, 0)]), 0, slice_axis)
     else:
         skeleton = skeletonize(mask)
-    missing = np.setdiff1d(np.unique(labels[mask]), labels[skeleton])
+    count = int(labels.max())
+    missing = np.flatnonzero(np.bincount(labels[skeleton], minlength=count + 1)[1:] == 0) + 1
+    missing = missing[np.bincount(labels[mask], minlength=count + 1)[missing] > 0]
     if missing.size:
         depth = edt.edt(mask, black_border=False)
         deepest = np.asarray(ndimage.maximum_position(depth, labels, missing)).reshape(missing.size, mask.ndim)
@@ -266,15 +269,17 @@ def _bounding_box(mask: np.ndarray, margin: np.ndarray) -> tuple[slice, ...]:
     return tuple(box)
 
 
-def _truncated_kernel(
-    sigma: float, spacing: np.ndarray, cutoff: float, radius: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Voxel offsets within ``cutoff`` mm (``radius`` voxels per axis) and their Gaussian values ``exp(-d² / 2σ²)``."""
-    grids = np.meshgrid(*(np.arange(-r, r + 1) for r in radius), indexing="ij")
-    offsets = np.stack([g.ravel() for g in grids], axis=1)
-    squared = ((offsets * spacing) ** 2).sum(axis=1)
-    inside = squared <= cutoff**2
-    return offsets[inside], np.exp(squared[inside] * (-0.5 / sigma**2)).astype(np.float32)
+@functools.lru_cache(maxsize=16)
+def _truncated_kernel(sigma: float, spacing: tuple[float, ...], cutoff: float, radius: tuple[int, ...]) -> np.ndarray:
+    """Dense Gaussian kernel ``exp(-d² / 2σ²)`` over ``2 · radius + 1`` voxels per axis, 0 beyond ``cutoff`` mm.
+
+    Cached (read-only): a training loop asks for the same kernel for every sample of every batch.
+    """
+    grids = np.meshgrid(*(np.arange(-r, r + 1) * h for r, h in zip(radius, spacing)), indexing="ij", sparse=True)
+    squared = sum(g**2 for g in grids)
+    kernel = np.where(squared <= cutoff**2, np.exp(squared * (-0.5 / sigma**2)), 0.0).astype(np.float32)
+    kernel.flags.writeable = False
+    return kernel
 
 
 class GaussianSeedMap(Transform):
@@ -282,10 +287,10 @@ class GaussianSeedMap(Transform):
 
     The map is 1 on a seed, ``exp(-0.5)`` exactly σ mm away, exactly 0 beyond ``truncate · σ`` (default 5σ, where
     the value would be below 4e-6), and 0 everywhere for a channel without seeds. Each channel takes the cheaper of
-    two exact paths, neither with a Python loop over voxels or seeds:
+    two exact paths, neither with a Python loop over voxels:
 
-    - few seeds for the image: the truncated kernel is scattered around every seed at once, keeping the maximum
-      (the value of the nearest seed), in time proportional to ``seeds × kernel voxels``;
+    - few seeds for the image: the truncated kernel is placed around every seed with one vectorised maximum per
+      seed (the value of the nearest seed), in time proportional to ``seeds × kernel voxels``;
     - otherwise one anisotropic squared Euclidean distance transform (the ``edt`` package, O(N) whatever the number
       of seeds or σ), so the cost never exceeds one EDT, unlike blurring a point image, whose cost grows with σ.
 
@@ -318,18 +323,17 @@ class GaussianSeedMap(Transform):
         self.truncate = float(truncate)
 
     @staticmethod
-    def _scatter(seed: np.ndarray, offsets: np.ndarray, values: np.ndarray, radius: np.ndarray, out: np.ndarray):
-        """Write into ``out`` the maximum over seeds of the kernel (``offsets``, ``values``) placed at every seed.
+    def _scatter(seed: np.ndarray, kernel: np.ndarray, radius: np.ndarray, out: np.ndarray) -> None:
+        """Write into ``out`` the maximum over seeds of the dense ``kernel`` centred on every seed.
 
-        The kernel is scattered into a copy of the image padded by ``radius`` voxels, so no index needs clipping.
+        The kernels go into a copy of the image padded by ``radius`` voxels, so no box needs clipping; one vectorised
+        maximum per seed (few seeds take this path) is far cheaper than an unbuffered ``np.maximum.at`` scatter.
         """
-        padded = np.asarray(seed.shape) + 2 * radius
-        strides = np.append(np.cumprod(padded[:0:-1])[::-1], 1)  # C-order element strides of the padded array
-        starts = (np.argwhere(seed) + radius) @ strides
-        flat = (starts[:, None] + offsets @ strides).ravel()
-        canvas = np.zeros(int(np.prod(padded)), dtype=np.float32)
-        np.maximum.at(canvas, flat, np.broadcast_to(values, (len(starts), len(values))).ravel())
-        out[...] = canvas.reshape(padded)[tuple(slice(r, r + n) for r, n in zip(radius, seed.shape))]
+        canvas = np.zeros(np.asarray(seed.shape) + 2 * radius, dtype=np.float32)
+        for start in np.argwhere(seed):
+            box = canvas[tuple(slice(p, p + n) for p, n in zip(start, kernel.shape))]
+            np.maximum(box, kernel, out=box)
+        out[...] = canvas[tuple(slice(r, r + n) for r, n in zip(radius, seed.shape))]
 
     def __call__(self, seeds: NdarrayOrTensor) -> NdarrayOrTensor:
         """Maps ``(C, *spatial)`` from binary seeds ``(C, *spatial)``."""
@@ -346,11 +350,12 @@ class GaussianSeedMap(Transform):
         maps = np.zeros(seeds_np.shape, dtype=np.float32)
         for channel, seed in enumerate(seeds_np):  # one class channel at a time, never one seed at a time
             count = np.count_nonzero(seed)
-            # measured cost model: scattering one kernel voxel (or clearing one canvas voxel) costs about a quarter of
-            # what the EDT spends per image voxel
-            if count and count * kernel_box + padded_size <= 4 * seed.size:
-                kernel = kernel or _truncated_kernel(self.sigma, spacing, cutoff, radius)
-                self._scatter(seed, *kernel, radius, maps[channel])
+            # measured cost model: placing one kernel voxel (or clearing one canvas voxel) costs under a tenth of what
+            # the EDT and exp spend per image voxel (96³, 50 seeds, sigma 5 mm at 1.5 mm: 39 ms vs 308 ms)
+            if count and count * kernel_box + padded_size <= 8 * seed.size:
+                if kernel is None:
+                    kernel = _truncated_kernel(self.sigma, tuple(spacing), cutoff, tuple(radius.tolist()))
+                self._scatter(seed, kernel, radius, maps[channel])
             elif count:
                 squared = edt.edtsq(~seed, anisotropy=tuple(spacing), black_border=False)
                 squared *= np.float32(-0.5 / self.sigma**2)
