@@ -132,13 +132,15 @@ def main() -> None:
                 ms = infer([cfg(q)], roots / q, images, out, args.threads, mask_dir=str(mask_dir), **override)
                 row(f"quality refinement (paper 002) of the {base}, {label}", out, ms, "83.2 -> 90.4 (PH2)")
     if (roots / cd / "models" / "model.pt").is_file():
+        plain = json.loads((BUNDLES / cd / "configs" / "inference.json").read_text())["postprocessing"]["transforms"]
+        plain = [t for t in plain if "DualThreshold" not in t["_target_"]]  # sigmoid, then SaveMask2Dd at 0.5
         ms = infer(
             [cfg(cd)],
             roots / cd,
             images,
             work / "cdnn_plain",
             args.threads,
-            **{"postprocessing#transforms": ["@postprocessing#transforms#0", "@postprocessing#transforms#2"]},
+            **{"postprocessing#transforms": plain},
         )
         row("CDNN (paper 003), threshold 0.5", work / "cdnn_plain", ms, "Jaccard 0.765 (ISIC 2017)")
         ms = infer([cfg(cd)], roots / cd, images, work / "cdnn", args.threads)
