@@ -82,6 +82,9 @@ def main() -> None:
     parser.add_argument("--bundle_root", default=None, help="root of the three bundles (default: bundles/)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="ph2_results.json")
+    parser.add_argument(
+        "--rows", default="control,iterative,otsu,quality,cdnn", help="comma-separated groups of rows to compute"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     roots = Path(args.bundle_root) if args.bundle_root else BUNDLES
@@ -102,7 +105,8 @@ def main() -> None:
         return str(BUNDLES / name / "configs" / "inference.json")
 
     it, q, cd = "ph2_lesion_iterative", "ph2_lesion_quality_refinement", "ph2_lesion_cdnn"
-    if args.control_root:
+    groups = set(args.rows.split(","))
+    if args.control_root and "control" in groups:
         ms = infer(
             [cfg(it), str(REPO / "benchmarks" / "infer_ph2_control.json")],
             Path(args.control_root),
@@ -111,14 +115,14 @@ def main() -> None:
             args.threads,
         )
         row("stock MONAI BasicUNet, DiceCELoss (control)", work / "control", ms, "0.946 at 192x256, 400 epochs (issue)")
-    if (roots / it / "models" / "model.pt").is_file():
+    if (roots / it / "models" / "model.pt").is_file() and groups & {"iterative", "quality"}:
         ms = infer([cfg(it)], roots / it, images, work / "it1", args.threads, max_steps=1)
         row("iterative (paper 000), after step 1", work / "it1", ms, "U-Net 0.924")
         ms = infer([cfg(it)], roots / it, images, work / "it", args.threads)
         row("iterative (paper 000), convergence stop", work / "it", ms, "0.940")
     ms = otsu(items, work / "otsu")
     row("weak classical mask: Otsu + largest component + hole filling", work / "otsu", ms, "")
-    if (roots / q / "models" / "model.pt").is_file():
+    if (roots / q / "models" / "model.pt").is_file() and "quality" in groups:
         bases = [("Otsu mask", work / "otsu")]
         if (work / "it").is_dir():
             bases.append(("iterative output", work / "it"))
@@ -131,7 +135,7 @@ def main() -> None:
                 out = work / f"q_{base.split()[0]}_{label.split()[-1]}"
                 ms = infer([cfg(q)], roots / q, images, out, args.threads, mask_dir=str(mask_dir), **override)
                 row(f"quality refinement (paper 002) of the {base}, {label}", out, ms, "83.2 -> 90.4 (PH2)")
-    if (roots / cd / "models" / "model.pt").is_file():
+    if (roots / cd / "models" / "model.pt").is_file() and "cdnn" in groups:
         plain = json.loads((BUNDLES / cd / "configs" / "inference.json").read_text())["postprocessing"]["transforms"]
         plain = [t for t in plain if "DualThreshold" not in t["_target_"]]  # sigmoid, then SaveMask2Dd at 0.5
         ms = infer(
