@@ -315,29 +315,30 @@ def test_refinenet_through_network_segmenter():
     from monai_refine.utils import RefineOutputs
 
     volume, truth = _cone()
+    volume, truth = volume[..., 4:7], truth[..., 4:7]  # 3 slices of the cone (4-6): two network calls
     torch.manual_seed(0)
     net = RefineNet(2, in_channels=3, features=(4, 4, 8, 8, 8, 4), refine_features=4)
     seen = []  # (input, refined logits) of each call
     net.register_forward_hook(lambda module, args, out: seen.append((args[0], out[RefineOutputs.REFINED])))
     segmenter = NetworkSegmenter(net, channels=("image", "seed_map"), output_key=RefineOutputs.REFINED)
     propagator = SlicePropagator(margin_mm=3.0, window=(-100, 200))
-    mask, history = propagator(volume, segmenter, annotation=_annotate(truth, [5]), return_history=True)
-    assert mask.shape == volume.shape and [r.index for r in history[:2]] == [5, 6]
-    # slice 6, in the canonical in-plane orientation (the cone's affine points both in-plane axes backwards: flipped)
+    mask, history = propagator(volume, segmenter, annotation=_annotate(truth, [1]), return_history=True)
+    assert mask.shape == volume.shape and [r.index for r in history[:2]] == [1, 2] and len(seen) == 2
+    # cone slice 6, in the canonical in-plane orientation (the affine points both in-plane axes backwards: flipped)
     x, refined = seen[0]
-    canonical = np.flip(volume[0, ..., 6].numpy(), (0, 1))
+    canonical = np.flip(volume[0, ..., 2].numpy(), (0, 1))
     np.testing.assert_allclose(x[0, 0].numpy(), np.clip((canonical + 100) / 300, 0, 1), atol=1e-6)
-    # the seed maps are in mm on the affine's 0.8 mm grid (sigma 5 mm): the seeds of the annotated slice 5
-    prior = np.flip(truth[:, ..., 5], (1, 2)).astype(bool)
+    # the seed maps are in mm on the affine's 0.8 mm grid (sigma 5 mm): the seeds of the annotated cone slice 5
+    prior = np.flip(truth[:, ..., 1], (1, 2)).astype(bool)
     seeds = MaskSeeds(margin_mm=3.0, spacing=(0.8, 0.8))(prior)
     np.testing.assert_allclose(x[0, 1:].numpy(), GaussianSeedMap(sigma=5.0, spacing=(0.8, 0.8))(seeds), atol=1e-6)
     # the slice result: the refined output's seeded components, never outside ``sigmoid(refined) >= 0.5``
-    result = np.flip(mask[0, ..., 6].numpy(), (0, 1)).astype(bool)
+    result = np.flip(mask[0, ..., 2].numpy(), (0, 1)).astype(bool)
     assert result.sum() == history[1].area > 0
     assert not (result & (torch.sigmoid(refined[0, 0]) < 0.5).numpy()).any()
     with pytest.raises(ValueError, match="output_key"):
         NetworkSegmenter(net, channels=("image", "seed_map"))(
-            np.zeros((1, 48, 48), np.float32), truth[:, ..., 5] > 0, np.zeros((2, 48, 48), bool)
+            np.zeros((1, 48, 48), np.float32), truth[:, ..., 1] > 0, np.zeros((2, 48, 48), bool)
         )
     with pytest.raises(ValueError, match="channels"):
         NetworkSegmenter(net, channels=("image", "label"))
