@@ -7,6 +7,7 @@ Examples::
     monai-refine propagate --ircad PATIENT_DIR --slice 57 -o outputs/p17_liver.nii.gz
     monai-refine propagate --image ct.nii.gz --annotation slice_mask.nii.gz -o outputs/liver.nii.gz
     monai-refine propagate --ircad PATIENT_DIR --slice 57 --clicks corrections.json   # user corrections
+    monai-refine propagate --ircad PATIENT_DIR --resume outputs/p17_liver.nii.gz --clicks fix.json -o outputs/v2.nii.gz
     monai-refine propagate --ircad PATIENT_DIR --slice 57 --dicom-seg outputs/liver_seg.dcm   # for a DICOM viewer
     monai-refine evaluate outputs/liver.nii.gz reference.nii.gz -o scores.csv --plot dice.png
     monai-refine datalist images/ masks/ --mask-suffix _segmentation -o datalist.json
@@ -66,6 +67,8 @@ class Plan:
     inputs: dict[str, Path] = field(default_factory=dict)
     outputs: dict[str, Path] = field(default_factory=dict)
     dicom_series: list[str] | None = None  # the source files, for --dicom-seg
+    previous: Path | None = None  # --resume: the earlier result to correct
+    previous_history: Path | None = None
 
 
 def _stem(path: Path) -> str:
@@ -181,22 +184,35 @@ def plan_propagation(args: argparse.Namespace, demo_data: Path | None = None) ->
     if ircad is not None:
         if demo_data is None and (args.image or args.annotation or args.reference):
             raise CommandError("give either --ircad PATIENT_DIR, or --image and --annotation, not both.")
-        if demo_data is None and not args.slice:
+        if demo_data is None and not args.slice and not args.resume:
             raise CommandError("--slice is required with --ircad: the index of the slice whose mask starts it.")
         image_dir, mask_dir = ircad_folders(_require(ircad, "IRCAD patient folder", folder=True), args.organ)
         plan = Plan(f"{ircad.resolve().name}_{args.organ}", image_dir, reference=mask_dir, from_reference=True)
         plan.inputs = {"CT series": image_dir, "reference mask": mask_dir}
     else:
-        if not (args.image and args.annotation):
+        if not (args.image and (args.annotation or args.resume)):
             raise CommandError("give either --ircad PATIENT_DIR, or both --image and --annotation.")
         image = _require(args.image, "--image path")
-        annotation = _require(args.annotation, "annotation path")
+        annotation = _require(args.annotation, "annotation path") if args.annotation else None
         reference = _require(args.reference, "--reference path") if args.reference else None
         plan = Plan(_stem(image), image, annotation=annotation, reference=reference, series_uid=args.series_uid)
-        plan.inputs = {"image": image, "annotation": annotation}
+        plan.inputs = {"image": image}
+        if annotation is not None:
+            plan.inputs["annotation"] = annotation
         if reference is not None:
             plan.inputs["reference"] = reference
     plan.slices = args.slice
+    if args.resume:
+        if not args.clicks:
+            raise CommandError("--resume needs --clicks: the corrections to apply to the previous result.")
+        if args.allow_gaps:
+            raise CommandError("--resume does not combine with --allow-gaps.")
+        plan.previous = _require(args.resume, "--resume path", folder=False)
+        plan.inputs["previous mask"] = plan.previous
+        history = plan.previous.with_name(f"{_stem(plan.previous)}_history.json")
+        if not history.is_file():
+            raise CommandError(f"--resume needs the history {history} written beside the previous mask.")
+        plan.previous_history = plan.inputs["previous history"] = history
     if args.clicks:
         clicks_path = _require(args.clicks, "clicks file", folder=False)
         plan.inputs["clicks file"] = clicks_path
@@ -209,7 +225,11 @@ def plan_propagation(args: argparse.Namespace, demo_data: Path | None = None) ->
     size, axis = _volume_header(
         plan.image, "image series" if plan.image.is_dir() else "--image", plan.series_uid, args.allow_gaps
     )
-    for what, path in (("annotation", plan.annotation), ("reference mask", plan.reference)):
+    for what, path in (
+        ("annotation", plan.annotation),
+        ("reference mask", plan.reference),
+        ("--resume", plan.previous),
+    ):
         if path is not None:
             other, _ = _volume_header(path, f"{what} {path}", None, args.allow_gaps)
             if tuple(other) != tuple(size):
@@ -278,8 +298,88 @@ def _union_box(a, b):
     return a[(slice(None), *box)], b[(slice(None), *box)]
 
 
+def resume_propagation(image, previous, origin: dict, seeds, axis: int, propagator, segmenter) -> tuple:
+    """Correct ``previous`` with the user's ``seeds``: re-segment the clicked slices, then propagate away from the
+    annotated slice only while the result keeps changing.
+
+    A clicked slice is re-segmented from the neighbour it was first propagated from (``origin``, read from the
+    previous run's history), now with the user's seeds; then the next slices in the same direction, each from its
+    new neighbour, until one comes out equal to its previous result: everything beyond it was computed from the same
+    prior and stays bit-identical. A clicked annotated slice is re-segmented from its own mask, and both directions
+    follow. Each step is ``propagator`` on a two-slice volume (prior slice, slice to segment), so seeding, user
+    seeds, the segmenter and the stop rules are exactly those of a full run.
+
+    Args:
+        image: ``(1, X, Y, Z)`` MetaTensor.
+        previous: ``(1, X, Y, Z)`` earlier result, same geometry.
+        origin: ``{slice: direction}`` of the earlier run (``+1``: reached from ``slice - 1``; ``0``: annotated).
+        seeds: ``(2, X, Y, Z)`` bool user seeds (foreground, background).
+        axis: the slice axis (0..2).
+
+    Returns:
+        ``(mask, history)``: the corrected ``(1, X, Y, Z)`` uint8 mask and one record per re-segmented slice, with
+        ``changed`` (whether it differs from ``previous``).
+    """
+    import numpy as np
+    import torch
+    from monai.data import MetaTensor
+
+    volume = np.moveaxis(np.asarray(image[0]), axis, -1)
+    before = np.moveaxis(np.asarray(previous[0]) != 0, axis, -1)
+    user = np.moveaxis(np.asarray(seeds), axis + 1, -1)
+    result, depth = before.copy(), before.shape[-1]
+    empty = np.zeros(before.shape[:2], dtype=bool)
+
+    def pair(*planes):  # two slices stacked back on the slice axis, as a (1, X, Y, Z)-like MetaTensor
+        return MetaTensor(torch.from_numpy(np.moveaxis(np.stack(planes, axis=-1), -1, axis)[None]), affine=image.affine)
+
+    def segment(source: int, z: int, direction: int) -> dict:
+        prior = result[..., source]
+        if not prior.any():
+            result[..., z] = False
+            record = {"index": z, "direction": direction, "area": 0, "ms": 0.0, "stop_reason": "vanished"}
+        else:
+            seed_pair = np.stack([np.stack([empty, empty]), user[..., z]], axis=-1)  # (2, X, Y, 2)
+            out, records = propagator(
+                pair(volume[..., source], volume[..., z]),
+                segmenter,
+                annotation=pair(prior, empty),
+                slices=[0],
+                seeds=torch.from_numpy(np.moveaxis(seed_pair, -1, axis + 1)),
+                return_history=True,
+            )
+            result[..., z] = np.moveaxis(np.asarray(out[0]) != 0, axis, -1)[..., 1]
+            record = {**records[-1].to_dict(), "index": z, "direction": direction}
+            if record["stop_reason"] == "volume_end" and 0 < z < depth - 1:
+                record["stop_reason"] = None  # the end of the two-slice volume, not of this one
+        record["changed"] = bool((result[..., z] != before[..., z]).any())
+        return record
+
+    history = []
+    clicked = np.flatnonzero(user.any(axis=(0, 1, 2))).tolist()
+    for z in clicked:
+        came_from = origin.get(z)
+        if came_from is None:  # not reached by the earlier run: continue from a neighbour it did reach
+            reached = [n for n in (z - 1, z + 1) if n in origin and result[..., n].any()]
+            if not reached:
+                raise CommandError(f"clicked slice {z} has no segmented neighbour in the --resume mask to start from.")
+            came_from = z - max(reached, key=lambda n: result[..., n].sum())
+        source = z - came_from  # an annotated slice (0) is re-segmented from its own mask
+        history.append(segment(source, z, came_from))
+        for direction in (came_from,) if came_from else (1, -1):
+            k, changed = z + direction, any(r["changed"] for r in history if r["index"] == z)
+            while 0 <= k < depth and k not in clicked and changed:
+                history.append(segment(k - direction, k, direction))
+                changed = history[-1]["changed"]
+                k += direction
+    mask = torch.from_numpy(np.ascontiguousarray(np.moveaxis(result, -1, axis))[None].astype(np.uint8))
+    return mask, history
+
+
 def run_propagation(args: argparse.Namespace, plan: Plan) -> int:
     """Load, propagate, report, and write all outputs together (after :func:`plan_propagation`)."""
+    import time
+
     import numpy as np
     import torch
     from monai.data import MetaTensor
@@ -297,7 +397,9 @@ def run_propagation(args: argparse.Namespace, plan: Plan) -> int:
     reference = load_mask(plan.reference, allow_gaps=args.allow_gaps) if plan.reference is not None else None
     if reference is not None:
         check_same_geometry(image, reference, names=(f"image {plan.image}", f"reference mask {plan.reference}"))
-    if plan.from_reference:
+    if plan.previous is not None:  # --resume: no annotation; the previous result is the starting point
+        annotation = MetaTensor(torch.zeros((1, *image.shape[1:]), dtype=torch.bool), affine=image.affine)
+    elif plan.from_reference:
         plan.slices = plan.slices or [middle_slice(reference, slice_axis=axis)]
         annotation = annotate_slices(reference, plan.slices, slice_axis=axis)
     else:
@@ -328,10 +430,24 @@ def run_propagation(args: argparse.Namespace, plan: Plan) -> int:
     if args.margin_mm is not None:
         kwargs["margin_mm"] = args.margin_mm
     propagator = SlicePropagator(**kwargs, window=tuple(args.window), progress=not args.quiet, slice_axis=axis)
-    mask, records = propagator(
-        image_in, segmenter, annotation=annotation_in, slices=slices, seeds=seeds, return_history=True
-    )
-    history = [r.to_dict() for r in records]
+    if plan.previous is not None:
+        previous = load_image(plan.previous, dtype=None)
+        check_same_geometry(image, previous, names=(f"image {plan.image}", f"--resume mask {plan.previous}"))
+        tic = time.perf_counter()
+        propagator.progress = False
+        records = json.loads(plan.previous_history.read_text())
+        origin = {int(r["index"]): int(r["direction"]) for r in records if r.get("stop_reason") != "missing-slice"}
+        mask, history = resume_propagation(image, previous, origin, seeds, axis, propagator, segmenter)
+        changed = [r["index"] for r in history if r["changed"]]
+        print(
+            f"resumed from {plan.previous}: re-segmented {len(history)} slice(s) "
+            f"{sorted(r['index'] for r in history)} in {time.perf_counter() - tic:.1f} s; changed: {changed}"
+        )
+    else:
+        mask, records = propagator(
+            image_in, segmenter, annotation=annotation_in, slices=slices, seeds=seeds, return_history=True
+        )
+        history = [r.to_dict() for r in records]
     if missing:
         full = torch.zeros((1, *image.shape[1:]), dtype=torch.uint8)
         full[..., keep] = torch.as_tensor(np.asarray(mask))
@@ -554,6 +670,11 @@ def _add_propagation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--slice", type=int, action="append", help="annotated slice index (repeatable)")
     parser.add_argument("--margin-mm", type=float, help="background ring distance in mm (default: the preset's)")
     parser.add_argument("--clicks", help='user corrections: JSON {"foreground": [[x, y, z], ...], "background": [...]}')
+    parser.add_argument(
+        "--resume",
+        metavar="PREVIOUS_MASK",
+        help="correct an earlier result: re-segment the --clicks slices, propagate while the result changes",
+    )
     parser.add_argument("--window", type=float, nargs=2, default=(-100.0, 200.0), metavar=("LOW", "HIGH"))
     parser.add_argument("--allow-gaps", action="store_true", help="propagate across missing DICOM slices (left empty)")
     parser.add_argument("--output-dir", default="outputs", help="folder for the results (default: outputs/)")

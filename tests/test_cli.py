@@ -432,3 +432,53 @@ def test_scores_on_the_union_box_equal_the_whole_volume():
     assert cropped[0].shape == (1, 11, 8, 6)
     assert overlap_scores(*cropped) == overlap_scores(a, b)
     assert overlap_scores(*cropped)["dice"] == pytest.approx(2 * 32 / (144 + 180))
+
+
+# ---- issue 12.7: --resume re-runs only what changed ----------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_resume_changes_a_bounded_run_and_nothing_else(tmp_path, capsys):
+    first, second = tmp_path / "a.nii.gz", tmp_path / "b.nii.gz"
+    base = ["propagate", "--ircad", str(SLAB_DIR), "-q", "--no-overlay"]
+    assert main([*base, "--slice", "12", "-o", str(first)]) == 0
+    before = nib.load(first).get_fdata() > 0
+    clicks = tmp_path / "clicks.json"
+    resume = [*base, "--resume", str(first), "--clicks", str(clicks), "-o", str(second), "--overwrite"]
+
+    clicks.write_text(json.dumps({"background": [[5, 5, 18]]}))  # far outside the liver: changes nothing
+    assert main(resume) == 0
+    history = json.loads((tmp_path / "b_history.json").read_text())
+    assert [(r["index"], r["direction"], r["changed"]) for r in history] == [(18, 1, False)]  # slice 18 only
+    np.testing.assert_array_equal(nib.load(second).get_fdata() > 0, before)
+
+    x, y = np.nonzero(before[..., 18])
+    click = [int(x.max()) + 8, int(y[np.argmax(x)]), 18]  # 8 voxels outside the liver's edge, on slice 18
+    assert not before[tuple(click)]
+    clicks.write_text(json.dumps({"foreground": [click]}))
+    capsys.readouterr()
+    assert main(resume) == 0
+    after = nib.load(second).get_fdata() > 0
+    assert after[tuple(click)]  # the correction is applied
+    changed = np.flatnonzero((after != before).any(axis=(0, 1))).tolist()
+    history = json.loads((tmp_path / "b_history.json").read_text())
+    assert [r["index"] for r in history if r["changed"]] == changed  # the history lists exactly what changed
+    assert changed[0] == 18 and changed == list(range(18, changed[-1] + 1))  # one run, upward from the click
+    np.testing.assert_array_equal(after[..., :18], before[..., :18])  # the rest is bit-identical
+    assert f"re-segmented {len(history)} slice(s)" in capsys.readouterr().out
+
+
+def test_resume_arguments(tmp_path, capsys):
+    image_path, annotation_path, _ = _nifti_pair(tmp_path)
+    previous = tmp_path / "prev.nii.gz"
+    previous.write_bytes(annotation_path.read_bytes())
+    argv = ["propagate", "--image", str(image_path), "--resume", str(previous)]
+    assert main(argv) == 2
+    assert "--resume needs --clicks" in capsys.readouterr().err
+    clicks = tmp_path / "c.json"
+    clicks.write_text(json.dumps({"foreground": [[20, 20, 4]]}))
+    assert main([*argv, "--clicks", str(clicks)]) == 2
+    assert f"--resume needs the history {tmp_path / 'prev_history.json'}" in capsys.readouterr().err
+    (tmp_path / "prev_history.json").write_text("[]")
+    assert main([*argv, "--clicks", str(clicks), "-o", str(previous), "--overwrite"]) == 2
+    assert "it is the previous mask" in capsys.readouterr().err
