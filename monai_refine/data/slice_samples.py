@@ -24,9 +24,10 @@ from torch.utils.data import Dataset
 
 from monai_refine.data.ircad import load_ircad_patient
 from monai_refine.inferers.slice_grid import SliceGrid, network_input
+from monai_refine.inferers.slice_propagation import canonical_slices
 from monai_refine.transforms.perturbation.array import RandMaskPerturb
 from monai_refine.transforms.seeds.array import MaskSeeds
-from monai_refine.utils import RefineKeys, as_binary_mask, check_probability, resolve_spacing
+from monai_refine.utils import RefineKeys, as_binary_mask, check_probability
 
 __all__ = ["PropagationSliceDataset", "load_ircad_volumes", "window_intensity"]
 
@@ -158,9 +159,13 @@ class PropagationSliceDataset(Randomizable, Dataset):
             present = np.flatnonzero(mask[0].any(axis=tuple(a for a in range(3) if a != axis)))
             if present.size < 2:
                 raise ValueError(f"volumes[{index}] label must cover at least two slices, got {present.size}.")
-            self.images.append(np.ascontiguousarray(np.moveaxis(window_intensity(array[0], window), axis, 0)))
-            self.labels.append(np.ascontiguousarray(np.moveaxis(mask[0], axis, 0)))
-            self.spacings.append(tuple(np.delete(resolve_spacing(image, None, 3), axis).tolist()))
+            # slices as SlicePropagator hands them to its segmenter: canonical in-plane orientation from the affine
+            slices, _, spacing = canonical_slices(image, axis)
+            if isinstance(image, MetaTensor):
+                mask = MetaTensor(torch.as_tensor(mask), affine=image.affine)
+            self.images.append(window_intensity(slices[0], window))
+            self.labels.append(canonical_slices(mask, axis)[0][0])
+            self.spacings.append(spacing)
             self.present.append(present)
         weights = np.asarray([p.size for p in self.present], dtype=np.float64)
         self.volume_weights = weights / weights.sum()

@@ -16,6 +16,7 @@ from .slice_propagation import (
     SlicePropagator,
     SliceRecord,
     annotate_slices,
+    canonical_slices,
     middle_slice,
     resolve_slice_axis,
 )

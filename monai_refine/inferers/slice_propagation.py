@@ -28,7 +28,15 @@ from monai_refine.utils import (
     slice_axis_from_affine,
 )
 
-__all__ = ["SliceRecord", "SlicePropagator", "Segmenter", "annotate_slices", "middle_slice", "resolve_slice_axis"]
+__all__ = [
+    "SliceRecord",
+    "SlicePropagator",
+    "Segmenter",
+    "annotate_slices",
+    "canonical_slices",
+    "middle_slice",
+    "resolve_slice_axis",
+]
 
 #: ``segmenter(image (1, H, W) in [0, 1], prior (1, H, W) bool, seeds (2, H, W) bool, spacing (2,) mm)
 #: -> (1, H, W) mask/probability``, or ``-> (mask/probability, quality)`` for a segmenter that also predicts the Dice
@@ -114,6 +122,40 @@ def _in_plane_frame(image: NdarrayOrTensor, slice_axis: int) -> tuple[bool, tupl
     axes = (second, first) if swap else (first, second)
     flips = tuple(position for position, axis, world in zip((-2, -1), axes, (low, high)) if linear[world, axis] < 0)
     return bool(swap), flips
+
+
+def canonical_slices(
+    volume: NdarrayOrTensor, slice_axis: int | None = None
+) -> tuple[np.ndarray, int, tuple[float, float]]:
+    """The slices of a channel-first volume as :class:`SlicePropagator` hands them to its segmenter.
+
+    Slice axis first, each slice in the canonical in-plane orientation (axes along the world's x then y, increasing,
+    from a MetaTensor's affine; plain arrays as they are), with the in-plane spacing in that order. Training code
+    for a network segmenter uses it so that training slices look like inference slices.
+
+    Args:
+        volume: ``(C, X, Y, Z)``; a MetaTensor's affine gives the slice axis (unless given), orientation and spacing.
+        slice_axis: spatial slice axis; ``None``: :func:`resolve_slice_axis`.
+
+    Returns:
+        ``(slices, slice_axis, spacing)``: ``slices`` ``(C, depth, H, W)`` numpy (contiguous), the spatial slice axis
+        used (0..2), and the in-plane spacing in mm of ``H`` and ``W``.
+
+    Example:
+        >>> import torch
+        >>> from monai.data import MetaTensor
+        >>> volume = torch.arange(8.0).reshape(1, 2, 2, 2)  # value 4x + 2y + z
+        >>> lps = torch.diag(torch.tensor([-0.5, -0.25, 2.0, 1.0]))  # x and y point backwards in RAS world
+        >>> slices, axis, spacing = canonical_slices(MetaTensor(volume, affine=lps))
+        >>> slices[0, 0].tolist(), axis, spacing  # slice z = 0 flipped in both in-plane axes
+        ([[6.0, 4.0], [2.0, 0.0]], 2, (0.5, 0.25))
+    """
+    axis = resolve_slice_axis(volume, slice_axis)
+    swap, flips = _in_plane_frame(volume, axis)
+    array = np.moveaxis(convert_to_numpy(volume), axis + 1, 1)
+    slices = np.ascontiguousarray(np.flip(array.swapaxes(-1, -2) if swap else array, flips))
+    spacing = tuple(float(s) for s in np.delete(resolve_spacing(volume, None, 3), axis))
+    return slices, axis, spacing[::-1] if swap else spacing
 
 
 class SlicePropagator(Inferer):

@@ -570,3 +570,30 @@ def test_in_a_bundle_config():
     direct = SlicePropagator(margin_mm=3.0, min_area_fraction=0.3)(volume, GraphCutSegmenter(), annotation=annotation)
     np.testing.assert_array_equal(pred.numpy(), direct.numpy())
     assert overlap_scores(pred, truth)["dice"] > 0.95
+
+
+def test_training_slices_look_like_inference_slices():
+    """PropagationSliceDataset (training) holds each slice as SlicePropagator hands it to a segmenter (inference)."""
+    from monai_refine.data.slice_samples import PropagationSliceDataset
+    from monai_refine.inferers import canonical_slices
+
+    volume, truth = _cone()
+    volume = volume.clone()
+    volume[0, :6, :3] = 150.0  # an asymmetric mark: any flip or transpose shows
+    seen = {}
+
+    def recorder(image, prior, seeds, spacing):
+        seen[len(seen)] = (image[0].copy(), tuple(spacing))
+        return prior
+
+    SlicePropagator(margin_mm=3.0, window=(-100, 200))(volume, recorder, annotation=_annotate(truth, [5]))
+    slices, axis, spacing = canonical_slices(volume)
+    assert axis == 2 and spacing == (0.8, 0.8)
+    expected = np.clip((slices[0, 6] + 100) / 300, 0, 1)
+    np.testing.assert_allclose(seen[0][0], expected, atol=1e-6)  # the first call is slice 6
+    assert seen[0][1] == spacing
+    assert seen[0][0][-1, -1] == pytest.approx(250 / 300) and seen[0][0][0, 0] < 0.5  # the mark, flipped
+    data = PropagationSliceDataset([(volume, MetaTensor(torch.as_tensor(truth), affine=AFFINE))], window=(-100, 200))
+    np.testing.assert_allclose(data.images[0][6], expected, atol=1e-6)
+    np.testing.assert_array_equal(data.labels[0][6], np.flip(truth[0, ..., 6], (0, 1)))
+    assert data.spacings[0] == spacing
