@@ -482,3 +482,10 @@ def test_resume_arguments(tmp_path, capsys):
     (tmp_path / "prev_history.json").write_text("[]")
     assert main([*argv, "--clicks", str(clicks), "-o", str(previous), "--overwrite"]) == 2
     assert "it is the previous mask" in capsys.readouterr().err
+
+
+def test_method_choices_are_the_presets():
+    from monai_refine.cli import METHODS
+    from monai_refine.inferers import PRESETS
+
+    assert list(METHODS) == list(PRESETS)  # adding a method: one entry in each (and its preset)
