@@ -20,7 +20,14 @@ from monai.utils import TransformBackends, convert_to_dst_type
 from scipy import ndimage
 
 from monai_refine.metrics import dice_coefficient
-from monai_refine.utils import RefineKeys, as_binary_mask, check_probability, check_range, resolve_spacing
+from monai_refine.utils import (
+    RefineKeys,
+    as_binary_mask,
+    check_array,
+    check_probability,
+    check_range,
+    resolve_spacing,
+)
 
 __all__ = ["RandMaskPerturb"]
 
@@ -195,10 +202,12 @@ class RandMaskPerturb(RandomizableTransform):
                 draw (of :meth:`randomize` or of the last call) once, as it is, to a mask of the same spatial size.
 
         Raises:
-            ValueError: ``img`` not binary, not single-channel, not 2D/3D; an empty mask with ``dice_range``;
+            ValueError: ``img`` not an array/tensor, not binary, not single-channel, not 2D/3D; an empty mask with
+                ``dice_range``;
                 ``dice_range`` not reached in ``max_tries`` tries; ``randomize=False`` before any draw or on a
                 mask of another spatial size.
         """
+        check_array("img", img)
         mask = as_binary_mask("img", img)[0]
         spacing = resolve_spacing(img, self.spacing, mask.ndim)
         if randomize:

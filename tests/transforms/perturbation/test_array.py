@@ -197,6 +197,9 @@ def test_bad_arguments(kwargs):
         (np.zeros((2, 8, 8)), "channel"),
         (np.zeros((8,)), "spatial dims"),
         (np.full((1, 8, 8), np.nan), "NaN"),
+        ("mask.nii.gz", "img must be a numpy array or torch tensor"),
+        (None, "img must be a numpy array or torch tensor"),
+        ([[[0, 1], [1, 0]]], "img must be a numpy array or torch tensor"),
     ],
 )
 def test_bad_inputs(img, match):
