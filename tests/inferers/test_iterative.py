@@ -9,13 +9,7 @@ from monai_refine.inferers import IterativeRefinementInferer
 from monai_refine.networks.nets import IterativeUNet, QualityUNet
 from monai_refine.utils import RefineOutputs
 
-
-@pytest.fixture(autouse=True)
-def single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 class _Halfway(torch.nn.Module):

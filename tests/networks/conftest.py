@@ -1,13 +1,8 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 
 @pytest.fixture(autouse=True)
-def single_thread():
-    """Run on one thread: tiny networks on a small shared machine are many times slower with OpenMP contention."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _networks_on_one_thread(single_thread):
+    """Every network test runs on one thread (see ``tests/conftest.py``)."""
