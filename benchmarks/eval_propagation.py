@@ -1,21 +1,28 @@
-"""Slice-by-slice liver propagation on a full IRCAD patient: 3D Dice, SEN, PPV and ms/slice per segmenter.
+"""Slice-by-slice liver propagation on a full IRCAD patient: 3D Dice, SEN, PPV, extent and ms/slice per method.
 
-Starts from the middle liver slice (its expert mask is the only annotation) and propagates both ways. Besides the
-whole volume, it scores the two halves separately: the presets were tuned on the upward half of patient 17 (slices
-above the start), so the downward half is the part no parameter was chosen on.
+Starts from the middle liver slice (its expert mask is the only annotation) and propagates both ways. Rows: the
+classical presets (tuned on the upward half of patient 17), and, when checkpoints are given, the stock MONAI
+BasicUNet control (stops only when the mask vanishes or shrinks below 10 %) and RefineNet without and with the
+learned quality stop and the growth bound, all loaded through the bundle's ``inference.json`` (the path the CLI
+and ``monai.bundle run`` use). "first/last" are the first and last slice of the result against the reference's.
 
-Run: ``python benchmarks/eval_propagation.py [--data ../shared/data/ircad/patient17]``
+Run::
+
+    python benchmarks/eval_propagation.py --data ../shared/data/ircad/patient17 \\
+        --trained-on patient1 --refinenet p1_refinenet.pt --control p1_control.pt [--markdown]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from monai_refine.data import load_ircad_patient
+from monai_refine.data import load_ircad_patient, load_propagation_bundle
 from monai_refine.inferers import (
     PRESETS,
     GraphCutSegmenter,
@@ -26,40 +33,116 @@ from monai_refine.inferers import (
 )
 from monai_refine.metrics import overlap_scores
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ircad" / "patient17"
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "ircad" / "patient17"
+BUNDLE = ROOT / "bundles" / "liver_ct_slice_propagation"
+
+
+def _extent(mask: np.ndarray) -> tuple[int, int]:
+    present = np.flatnonzero(mask.reshape(-1, mask.shape[-1]).any(0))
+    return (int(present[0]), int(present[-1])) if present.size else (-1, -1)
+
+
+def _network_runs(args) -> list[tuple[str, str, object, object]]:
+    """(name, trained on, segmenter, propagator) of the learned methods given on the command line."""
+    runs = []
+    base = {"device": args.device}
+    if args.control:
+        overrides = {**base, "checkpoint": str(args.control)}
+        segmenter, propagator = load_propagation_bundle(
+            args.bundle, ("inference.json", "control_inference.json"), overrides
+        )
+        runs.append(("BasicUNet control (stops: vanished / <10 %)", args.trained_on, segmenter, propagator))
+    if args.refinenet:
+        variants = [
+            ("RefineNet, no quality stop", None, None),
+            (f"RefineNet + quality stop (q < {args.min_quality})", args.min_quality, None),
+            (f"RefineNet + growth bound (> {args.max_growth}×)", None, args.max_growth),
+            ("RefineNet + quality stop + growth bound", args.min_quality, args.max_growth),
+        ]
+        for name, min_quality, max_growth in [v for i, v in enumerate(variants) if str(i) in args.variants]:
+            overrides = {
+                **base,
+                "checkpoint": str(args.refinenet),
+                "min_quality": min_quality,
+                "max_growth": max_growth,
+            }
+            segmenter, propagator = load_propagation_bundle(args.bundle, ("inference.json",), overrides)
+            runs.append((name, args.trained_on, segmenter, propagator))
+    return runs
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="IRCAD patient folder")
+    parser.add_argument("--bundle", type=Path, default=BUNDLE, help="the liver slice-propagation bundle")
+    parser.add_argument("--refinenet", type=Path, help="RefineNet weights (the bundle's network_def)")
+    parser.add_argument("--control", type=Path, help="BasicUNet control weights (control_inference.json)")
+    parser.add_argument("--trained-on", default="?", help="which patient(s) trained the given weights")
+    parser.add_argument("--min-quality", type=float, default=0.5)
+    parser.add_argument("--max-growth", type=float, default=1.5)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--variants", default="0123", help="RefineNet rows: 0 none, 1 quality, 2 growth, 3 both")
+    parser.add_argument("--no-classical", action="store_true", help="skip the classical presets")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON")
+    parser.add_argument("--markdown", action="store_true", help="print a markdown table")
     args = parser.parse_args()
+    torch.set_num_threads(2)
+
     image, reference = load_ircad_patient(args.data)
-    present = np.flatnonzero(reference[0].numpy().any(axis=(0, 1)))
+    ref_first, ref_last = _extent(reference[0].numpy())
     start = middle_slice(reference)
     annotation = annotate_slices(reference, [start])
-    runs = [(name, *propagation_preset(name)) for name in PRESETS]
-    naive = GraphCutSegmenter(lambda_=1.0, sigma=0.05, shape_weight=0.0)
-    runs.append(("graph-cut, untuned (λ=1, σ=0.05, no shape term, 5 mm ring)", naive, {"margin_mm": 5.0}))
+    runs = []
+    if not args.no_classical:
+        for name in PRESETS:
+            segmenter, kwargs = propagation_preset(name)
+            runs.append((f"{name} preset", "- (tuned on p17, upper half)", segmenter, SlicePropagator(**kwargs)))
+        naive = GraphCutSegmenter(lambda_=1.0, sigma=0.05, shape_weight=0.0)
+        runs.append(("graph-cut, untuned (λ=1, σ=0.05, no shape term)", "-", naive, SlicePropagator(margin_mm=5.0)))
+    runs += _network_runs(args)
 
-    print(
-        f"{args.data}: {tuple(image.shape[1:])} voxels, start slice {start}, liver on slices {present[0]}-{present[-1]}"
-    )
-    header = f"{'method':<58} {'Dice':>6} {'SEN':>6} {'PPV':>6} {'Dice up':>8} {'Dice down':>9} {'ms/slice':>8}"
-    print(header)
-    print("-" * len(header))
-    for name, segmenter, kwargs in runs:
-        propagator = SlicePropagator(**kwargs)
+    tested = args.data.name
+    print(f"{args.data}: {tuple(image.shape[1:])} voxels, start slice {start}, liver on slices {ref_first}-{ref_last}")
+    rows = []
+    for name, trained_on, segmenter, propagator in runs:
         tic = time.perf_counter()
         mask, history = propagator(image, segmenter, annotation=annotation, return_history=True)
         seconds = time.perf_counter() - tic
         scores = overlap_scores(mask, reference)
-        up = overlap_scores(mask[..., start + 1 :], reference[..., start + 1 :])["dice"]
-        down = overlap_scores(mask[..., :start], reference[..., :start])["dice"]
-        ms = seconds / len(history) * 1e3
-        print(
-            f"{name:<58} {scores['dice']:>6.3f} {scores['sensitivity']:>6.3f} {scores['ppv']:>6.3f} "
-            f"{up:>8.3f} {down:>9.3f} {ms:>8.0f}"
+        first, last = _extent(np.asarray(mask[0]))
+        stops = {r.direction: f"{r.index}:{r.stop_reason}" for r in history if r.stop_reason}
+        rows.append(
+            {
+                "method": name,
+                "trained_on": trained_on,
+                "tested_on": tested,
+                "dice": round(float(scores["dice"]), 3),
+                "sensitivity": round(float(scores["sensitivity"]), 3),
+                "ppv": round(float(scores["ppv"]), 3),
+                "first": first,
+                "last": last,
+                "reference": [ref_first, ref_last],
+                "ms_per_slice": round(seconds / len(history) * 1e3, 1),
+                "stops": stops,
+            }
         )
+        row = rows[-1]
+        print(
+            f"{name:<50} {trained_on:<28} {row['dice']:.3f} {row['sensitivity']:.3f} {row['ppv']:.3f} "
+            f"{first}-{last} vs {ref_first}-{ref_last} {row['ms_per_slice']:.0f} ms/slice stops {stops}",
+            flush=True,
+        )
+    if args.markdown:
+        print("\n| method | trained on | tested on | Dice | SEN | PPV | first/last slice vs reference | ms/slice |")
+        print("|---|---|---|---|---|---|---|---|")
+        for r in rows:
+            print(
+                f"| {r['method']} | {r['trained_on']} | {r['tested_on']} | {r['dice']:.3f} | {r['sensitivity']:.3f} | "
+                f"{r['ppv']:.3f} | {r['first']}/{r['last']} vs {ref_first}/{ref_last} | {r['ms_per_slice']:.0f} |"
+            )
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

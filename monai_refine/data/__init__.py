@@ -23,6 +23,8 @@ _EXPORTS = {
     "load_image": ".readers",
     "load_mask": ".readers",
     "PropagationSliceDataset": ".slice_samples",
+    "load_propagation_bundle": ".bundle",
+    "load_weights": ".bundle",
     "load_ircad_volumes": ".slice_samples",
     "window_intensity": ".slice_samples",
     "atomic_outputs": ".paths",

@@ -197,6 +197,9 @@ class SlicePropagator(Inferer):
         slice_axis: spatial axis (0, 1, 2 or negative) of the slices; ``None`` (default) takes it from the input's
             affine (:func:`resolve_slice_axis`).
         progress: show a tqdm progress bar.
+        max_growth: stop a direction when a slice's area exceeds this multiple of the previous slice's
+            (``StopReason.GREW``; that slice is left empty): a leak into a neighbouring organ of similar intensity
+            shows as a jump in area. ``None`` sets no bound.
 
     The instance holds only its settings: each call returns its own history (:class:`SliceRecord` per visited
     slice, annotated slices included) in the output's ``meta["propagation_history"]`` (MetaTensor ``(1, X, Y, Z)``
@@ -236,6 +239,7 @@ class SlicePropagator(Inferer):
         fill_holes: bool = True,
         slice_axis: int | None = None,
         progress: bool = False,
+        max_growth: float | None = None,
     ) -> None:
         super().__init__()
         if len(window) != 2 or not np.all(np.isfinite(window)) or window[1] <= window[0]:
@@ -250,6 +254,9 @@ class SlicePropagator(Inferer):
         self.window = (float(window[0]), float(window[1]))
         self.min_area_fraction = float(min_area_fraction)
         self.min_quality = None if min_quality is None else check_probability("min_quality", min_quality)
+        if max_growth is not None and not (np.isfinite(max_growth) and max_growth > 1):
+            raise ValueError(f"max_growth must be a finite area ratio > 1 or None, got {max_growth}.")
+        self.max_growth = None if max_growth is None else float(max_growth)
         self.fill_holes = fill_holes
         self.slice_axis = slice_axis
         self.progress = progress
@@ -424,6 +431,8 @@ class _Run:
                 reason, mask, area = StopReason.SHRUNK, np.zeros_like(mask), 0
             elif settings.min_quality is not None and quality < settings.min_quality:
                 reason, mask, area = StopReason.QUALITY_DROP, np.zeros_like(mask), 0
+            elif settings.max_growth is not None and area > settings.max_growth * previous:
+                reason, mask, area = StopReason.GREW, np.zeros_like(mask), 0
             elif index in (0, len(result) - 1):
                 reason = StopReason.VOLUME_END
             result[index] = mask

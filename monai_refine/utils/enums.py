@@ -36,6 +36,7 @@ class StopReason(StrEnum):
     QUALITY_DROP = "quality_drop"
     VANISHED = "vanished"
     SHRUNK = "shrunk"
+    GREW = "grew"
     VOLUME_END = "volume_end"
     MAX_STEPS = "max_steps"
 

@@ -597,3 +597,27 @@ def test_training_slices_look_like_inference_slices():
     np.testing.assert_allclose(data.images[0][6], expected, atol=1e-6)
     np.testing.assert_array_equal(data.labels[0][6], np.flip(truth[0, ..., 6], (0, 1)))
     assert data.spacings[0] == spacing
+
+
+def test_max_growth_stops_a_leak():
+    """A cone touching, from slice 9 on, a 40 × 40 square of the same intensity (a neighbouring organ): a segmenter
+    that takes everything bright leaks into it; max_growth stops the direction there and leaves that slice empty."""
+    volume, truth = _cone()
+    leaky = truth.copy()
+    leaky[0, 4:44, 4:44, 9:] = 1
+    image = MetaTensor(torch.as_tensor(leaky * 100.0, dtype=torch.float32), affine=AFFINE)
+
+    def bright(image, prior, seeds, spacing):
+        return image > 0.5
+
+    start = _annotate(leaky, [5])
+    unbounded = SlicePropagator(margin_mm=3.0)(image, bright, annotation=start)
+    assert unbounded[0, ..., 9:].sum() == 6 * 1600  # the leak runs to the end of the volume
+    mask, history = SlicePropagator(margin_mm=3.0, max_growth=1.5)(image, bright, annotation=start, return_history=True)
+    stops = {r.direction: (r.index, r.stop_reason) for r in history if r.stop_reason}
+    assert stops[1] == (9, "grew")  # 1600 voxels after the cone's 113 (radius 6) on slice 8
+    assert stops[-1] == (0, "volume_end")  # downwards the cone widens by at most (10 / 9)² ≈ 1.23× per slice
+    assert mask[0, ..., 9:].sum() == 0
+    np.testing.assert_array_equal(mask[0, ..., :9], unbounded[0, ..., :9])
+    with pytest.raises(ValueError, match="max_growth"):
+        SlicePropagator(max_growth=1.0)

@@ -1,0 +1,131 @@
+"""The liver slice-propagation bundle: metadata, network I/O, a short seeded training run, shipped-weight inference."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pytest
+import torch
+from monai.bundle import ConfigParser, verify_metadata, verify_net_in_out
+from monai.data import MetaTensor
+
+from monai_refine.data import load_ircad_patient, load_propagation_bundle
+from monai_refine.inferers import SlicePropagator, annotate_slices, middle_slice
+from monai_refine.metrics import overlap_scores
+from tests.utils import REPO_ROOT, SHARED_DATA, SLAB_DIR
+
+pytestmark = pytest.mark.filterwarnings("ignore:parsing config_file")
+
+BUNDLE = REPO_ROOT / "bundles" / "liver_ct_slice_propagation"
+CONFIGS = BUNDLE / "configs"
+SCHEMA = SHARED_DATA.parent / "monai" / "meta_schema_20240725.json"
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    logging.getLogger("ignite").setLevel(logging.WARNING)
+
+
+@pytest.mark.skipif(not SCHEMA.is_file(), reason=f"the offline MONAI schema {SCHEMA} is absent")
+def test_metadata_verifies():
+    verify_metadata(meta_file=str(CONFIGS / "metadata.json"), filepath=str(SCHEMA))
+    image = json.loads((CONFIGS / "metadata.json").read_text())["network_data_format"]["inputs"]["image"]
+    assert sorted(image["channel_def"], key=int) == [str(c) for c in range(image["num_channels"])]
+
+
+def test_net_in_out():
+    verify_net_in_out(
+        net_id="network_refined_output",
+        meta_file=str(CONFIGS / "metadata.json"),
+        config_file=str(CONFIGS / "inference.json"),
+        device="cpu",
+    )
+
+
+def test_weights_are_small():
+    assert (BUNDLE / "models" / "model.pt").stat().st_size <= 10 * 2**20
+
+
+def test_seeded_training_on_the_slab_lowers_the_loss():
+    """A few iterations of train.json's own trainer on the shipped slab lower the loss on a fixed batch."""
+    parser = ConfigParser()
+    parser.read_config(str(CONFIGS / "train.json"))
+    parser.update(
+        {
+            "dataset_dir": str(SLAB_DIR.parent),
+            "train_patients": [SLAB_DIR.name],
+            "ckpt_dir": None,
+            "max_epochs": 1,
+            "iterations_per_epoch": 12,
+            "batch_size": 4,
+            "learning_rate": 0.005,
+            "train#dataloader#num_workers": 0,
+            "train#handlers": [],
+        }
+    )
+    torch.manual_seed(0)
+    parser.get_parsed_content("initialize")[0]  # set_determinism(seed=0)
+    dataset = parser.get_parsed_content("train#dataset")
+    dataset.set_random_state(1)
+    fixed = [dataset[i] for i in range(4)]
+    x = torch.stack([s["image"] for s in fixed])
+    y = torch.stack([s["label"] for s in fixed])
+    network, loss = parser.get_parsed_content("network"), parser.get_parsed_content("loss")
+
+    def fixed_loss() -> float:
+        network.eval()
+        with torch.no_grad():
+            return float(loss(network(x), y))
+
+    before = fixed_loss()
+    dataset.set_random_state(0)
+    parser.get_parsed_content("train#trainer").run()
+    assert fixed_loss() < before
+
+
+def test_shipped_weights_propagate_on_the_slab():
+    """Regression floor from the shipped weights on the slab (patient 17 trained the model: not a held-out figure)."""
+    image, reference = load_ircad_patient(SLAB_DIR)
+    segmenter, propagator = load_propagation_bundle(BUNDLE, overrides={"device": "cpu"})
+    annotation = annotate_slices(reference, [middle_slice(reference)])
+    mask = propagator(image, segmenter, annotation=annotation)
+    scores = overlap_scores(mask, reference)
+    assert scores["dice"] > 0.90, scores
+    torch.testing.assert_close(mask.affine, image.affine)
+
+
+def _blob_volume():
+    """A 30 × 24 mm ellipse ("organ", 120 HU) on slices 2-9 of 1 mm pixels, shrinking at its lower end, with a
+    round blob of the same intensity touching it from below that carries on to the end of the volume."""
+    rng = np.random.default_rng(0)
+    xx, yy = np.mgrid[:96, :96]
+    image = rng.normal(0.0, 5.0, (1, 96, 96, 16)).astype(np.float32)
+    truth = np.zeros((1, 96, 96, 16), np.uint8)
+    for z in range(2, 10):
+        scale = min(1.0, 0.45 + 0.15 * (z - 2))
+        truth[0, ..., z] = ((xx - 48) / (15 * scale)) ** 2 + ((yy - 48) / (12 * scale)) ** 2 <= 1
+    blob = ((xx - 48) ** 2 + (yy - 70) ** 2) <= 12**2
+    image[0][truth[0] > 0] += 120.0
+    image[0, ..., :4][np.broadcast_to(blob[..., None], (96, 96, 4))] += 120.0
+    affine = torch.diag(torch.tensor([1.0, 1.0, 1.6, 1.0], dtype=torch.float64))
+    return MetaTensor(torch.as_tensor(image), affine=affine), MetaTensor(torch.as_tensor(truth), affine=affine)
+
+
+def test_storage_orientation_does_not_change_the_mask():
+    """The same CT stored with the in-plane axes reversed and the slices first gives the same mask."""
+    image, truth = _blob_volume()
+    segmenter, propagator = load_propagation_bundle(BUNDLE, overrides={"device": "cpu", "min_quality": None})
+    annotation = annotate_slices(truth, [6])
+    mask = propagator(image, segmenter, annotation=annotation)
+    flipped = torch.flip(image.as_tensor(), (1, 2)).permute(0, 3, 1, 2)
+    affine = torch.tensor([[0, -1.0, 0, 95.0], [0, 0, -1.0, 95.0], [1.6, 0, 0, 0], [0, 0, 0, 1]], dtype=torch.float64)
+    stored = MetaTensor(flipped.contiguous(), affine=affine)
+    stored_annotation = MetaTensor(
+        torch.flip(annotation.as_tensor(), (1, 2)).permute(0, 3, 1, 2).contiguous(), affine=affine
+    )
+    other = propagator(stored, segmenter, annotation=stored_annotation)
+    back = torch.flip(other.as_tensor().permute(0, 2, 3, 1), (1, 2))
+    np.testing.assert_array_equal(back.numpy(), mask.numpy())
+    assert isinstance(propagator, SlicePropagator) and mask.sum() > 0
