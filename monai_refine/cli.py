@@ -43,7 +43,10 @@ METHODS = {
     "graph-cut": "graph cut on intensity + shape prior (PyMaxflow)",
     "random-walker": "random walker (scikit-image)",
     "copy-previous": "copy the neighbour's mask (baseline)",
+    "network": "a slice-propagation bundle's network (--bundle; default the liver RefineNet bundle)",
 }
+#: the bundle ``--method network`` loads by default (a source checkout's ``bundles/``)
+DEFAULT_BUNDLE = Path(__file__).resolve().parents[1] / "bundles" / "liver_ct_slice_propagation"
 
 NIFTI_SUFFIXES = (".nii.gz", ".nii")
 
@@ -248,8 +251,14 @@ def plan_propagation(args: argparse.Namespace, demo_data: Path | None = None) ->
     return plan
 
 
-def _propagation_method(method: str):
-    """The preset segmenter and its SlicePropagator arguments."""
+def _propagation_method(method: str, bundle: str | None = None, device: str = "cpu"):
+    """The preset segmenter (or a bundle's network segmenter) and its SlicePropagator arguments."""
+    if method == "network":
+        from monai_refine.data import load_propagation_bundle
+
+        segmenter, propagator = load_propagation_bundle(bundle or DEFAULT_BUNDLE, overrides={"device": device})
+        names = ("margin_mm", "erosion_mm", "min_area_fraction", "min_quality", "max_growth")
+        return segmenter, {name: getattr(propagator, name) for name in names}
     from monai_refine.inferers import propagation_preset
 
     return propagation_preset(method)
@@ -426,7 +435,7 @@ def run_propagation(args: argparse.Namespace, plan: Plan) -> int:
         points = {k: [p for p in v if p[-1] not in set(missing)] for k, v in plan.clicks.items()}
         seeds = seeds_from_points(image.shape[1:], points.get("foreground", ()), points.get("background", ()))
         seeds = seeds[..., keep]
-    segmenter, kwargs = _propagation_method(args.method)
+    segmenter, kwargs = _propagation_method(args.method, args.bundle, args.device)
     if args.margin_mm is not None:
         kwargs["margin_mm"] = args.margin_mm
     propagator = SlicePropagator(**kwargs, window=tuple(args.window), progress=not args.quiet, slice_axis=axis)
@@ -666,6 +675,8 @@ def cmd_datalist(args: argparse.Namespace) -> int:
 def _add_propagation_options(parser: argparse.ArgumentParser) -> None:
     methods = ", ".join(f"{k}: {v}" for k, v in METHODS.items())
     parser.add_argument("--method", choices=list(METHODS), default="graph-cut", help=f"per-slice segmenter ({methods})")
+    parser.add_argument("--bundle", help="bundle folder for --method network (default: the liver bundle)")
+    parser.add_argument("--device", default="cpu", help="torch device for --method network (e.g. cuda)")
     parser.add_argument("--organ", default="liver", help="IRCAD mask folder under MASKS_DICOM (default: liver)")
     parser.add_argument("--slice", type=int, action="append", help="annotated slice index (repeatable)")
     parser.add_argument("--margin-mm", type=float, help="background ring distance in mm (default: the preset's)")
