@@ -37,8 +37,8 @@ logger = logging.getLogger("monai_refine")
 #: The verbatim 24-slice slab of IRCAD patient 17, package data (CC BY-NC-ND 3.0: see the LICENSE file beside it).
 DEMO_SLAB = Path(__file__).resolve().parent / "data" / "sample" / "ircad_patient17_slab"
 
-#: ``--method`` choices: name -> help. Each name is a preset of ``monai_refine.inferers.propagation_preset``; adding a
-#: method means adding it there and here (``tests/test_cli.py`` checks the two lists agree).
+#: ``--method`` choices: name -> help. Each name but "network" (a bundle) is a preset of ``propagation_preset``; add a
+#: method there and here (``tests/test_cli.py`` checks the two lists agree).
 METHODS = {
     "graph-cut": "graph cut on intensity + shape prior (PyMaxflow)",
     "random-walker": "random walker (scikit-image)",
