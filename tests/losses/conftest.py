@@ -1,3 +1,8 @@
 from __future__ import annotations
 
-from tests.networks.conftest import single_thread  # noqa: F401  (same autouse fixture: one thread)
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _losses_on_one_thread(single_thread):
+    """Every loss test runs on one thread (see ``tests/conftest.py``)."""
