@@ -38,7 +38,8 @@ class Mutant:
     old: str  # exact snippet, found once
     new: str
     tests: tuple[str, ...]  # pytest arguments, relative to the repository root
-    group: str = "A"  # "A": the first set; "B": an independent set written after A's survivors got their tests
+    group: str = "A"  # "A": the first set; "B": an independent set written after A's survivors got their tests;
+    # "C": an independent set over the modules A and B left out (seeds, perturbation, propagation, engines, ...)
 
 
 IT = "monai_refine/inferers/iterative.py"
@@ -64,6 +65,23 @@ T_INT = ("tests/transforms/intensity",)
 T_MET = ("tests/metrics",)
 T_IU, T_QU = ("tests/networks/nets/test_iterative_unet.py",), ("tests/networks/nets/test_quality_unet.py",)
 T_CD, T_RN = ("tests/networks/nets/test_cdnn.py",), ("tests/networks/nets/test_refinenet.py",)
+
+SA = "monai_refine/transforms/seeds/array.py"
+SD = "monai_refine/transforms/seeds/dictionary.py"
+PE = "monai_refine/transforms/perturbation/array.py"
+PP = "monai_refine/transforms/perturbation/dictionary.py"
+SP = "monai_refine/inferers/slice_propagation.py"
+SG = "monai_refine/inferers/segmenters.py"
+NS = "monai_refine/inferers/network_segmenter.py"
+SGR = "monai_refine/inferers/slice_grid.py"
+EI = "monai_refine/engines/interaction.py"
+ER = "monai_refine/engines/refinement.py"
+GE = "monai_refine/utils/geometry.py"
+T_SEEDS, T_PERT = ("tests/transforms/seeds",), ("tests/transforms/perturbation",)
+T_SP, T_SG = ("tests/inferers/test_slice_propagation.py",), ("tests/inferers/test_segmenters.py",)
+T_NS, T_SGR = ("tests/inferers/test_network_segmenter.py",), ("tests/inferers/test_slice_grid.py",)
+T_EI, T_ER = ("tests/engines/test_interaction.py",), ("tests/engines/test_refinement.py",)
+T_GE = ("tests/test_geometry.py",)
 
 MUTANTS: tuple[Mutant, ...] = (
     # --- inferers/iterative.py
@@ -232,6 +250,160 @@ MUTANTS: tuple[Mutant, ...] = (
            "if x.shape[1] != in_channels:", "if x.shape[1] < in_channels:", T_IU + T_RN, "B"),
     Mutant("dice coefficient: one mask counted twice", "swapped term", MO,
            "total = int(a.sum()) + int(b.sum())", "total = int(a.sum()) + int(a.sum())", T_MET, "B"),
+    # --- group C: an independent set over seeds, perturbation, slice propagation, segmenters, slice grid, engines,
+    # geometry, written from the modules alone before looking at which tests would catch what
+    Mutant("discrepancy seeds: foreground from the over-segmentation", "swapped channel", SA,
+           "foreground = self._error_seeds(label_np & ~pred_np,", "foreground = self._error_seeds(pred_np & ~label_np,",
+           T_SEEDS, "C"),
+    Mutant("discrepancy seeds: min_component_size off by one", "off-by-one", SA,
+           "kept = sizes >= self.min_component_size", "kept = sizes > self.min_component_size", T_SEEDS, "C"),
+    Mutant("discrepancy seeds: one seed too many per component", "off-by-one", SA,
+           "rank < self.max_seeds_per_component", "rank <= self.max_seeds_per_component", T_SEEDS, "C"),
+    Mutant("seeds: components erased by thinning get no seed", "dropped term", SA,
+           "    if missing.size:\n", "    if False:\n", T_SEEDS, "C"),
+    Mutant("discrepancy seeds: per_slice ignored for the components", "ignored argument", SA,
+           "if per_slice and mask.ndim == 3:", "if False:", T_SEEDS, "C"),
+    Mutant("mask seeds: spacing ignored for the ring and the core", "spacing ignored", SA,
+           "anisotropy = tuple(spacing)\n        dilated", "anisotropy = (1.0,) * len(spacing)\n        dilated",
+           T_SEEDS, "C"),
+    Mutant("mask seeds: erosion depth compared in mm against squared mm", "mm vs voxel", SA,
+           "> self.erosion_mm**2", "> self.erosion_mm", T_SEEDS, "C"),
+    Mutant("mask seeds: no ring along the image border", "swapped term", SA,
+           "ring = dilated & ~ndimage.binary_erosion(dilated, border_value=1)",
+           "ring = dilated & ~ndimage.binary_erosion(dilated, border_value=0)", T_SEEDS, "C"),
+    Mutant("mask seeds: crop one voxel too tight for the ring", "off-by-one", SA,
+           "np.floor(margin / spacing).astype(np.int64) + 1)", "np.floor(margin / spacing).astype(np.int64))",
+           T_SEEDS, "C"),
+    Mutant("seed map: factor 1/2 of the Gaussian dropped (EDT path)", "dropped term", SA,
+           "squared *= np.float32(-0.5 / self.sigma**2)", "squared *= np.float32(-1.0 / self.sigma**2)", T_SEEDS, "C"),
+    Mutant("seed map: kernel divides by sigma, not sigma squared", "dropped term", SA,
+           "np.exp(squared * (-0.5 / sigma**2))", "np.exp(squared * (-0.5 / sigma))", T_SEEDS, "C"),
+    Mutant("seed map: truncation radius not squared (EDT path)", "dropped term", SA,
+           "np.float32(-0.5 * self.truncate**2)", "np.float32(-0.5 * self.truncate)", T_SEEDS, "C"),
+    Mutant("seed map: spacing ignored in the kernel", "spacing ignored", SA,
+           "np.arange(-r, r + 1) * h for r, h", "np.arange(-r, r + 1) for r, h", T_SEEDS, "C"),
+    Mutant("seeds: bounding box one voxel short at the high end", "off-by-one", SA,
+           "min(int(hits[-1]) + int(grow) + 1, size)", "min(int(hits[-1]) + int(grow), size)", T_SEEDS, "C"),
+    Mutant("extreme points: jitter clipped one voxel outside", "off-by-one", SA,
+           "0, np.asarray(label_np.shape) - 1)", "0, np.asarray(label_np.shape))", T_SEEDS, "C"),
+    Mutant("seeds from points: a point on the far edge accepted", "comparison flip", SA,
+           "(coords >= np.asarray(shape)).any(1)", "(coords > np.asarray(shape)).any(1)", T_SEEDS, "C"),
+    Mutant("discrepancy seeds dict: pred and label swapped", "swapped term", SD,
+           "self.transform(d[key], d[self.label_key], randomize=False)",
+           "self.transform(d[self.label_key], d[key], randomize=False)", T_SEEDS, "C"),
+    Mutant("mask seeds dict: erosion_mm not passed on", "ignored argument", SD,
+           "MaskSeeds(margin_mm=margin_mm, erosion_mm=erosion_mm, spacing=spacing)",
+           "MaskSeeds(margin_mm=margin_mm, spacing=spacing)", T_SEEDS, "C"),
+    Mutant("seed map dict: truncate not passed on", "ignored argument", SD,
+           "GaussianSeedMap(sigma=sigma, spacing=spacing, truncate=truncate)",
+           "GaussianSeedMap(sigma=sigma, spacing=spacing)", T_SEEDS, "C"),
+    # --- transforms/perturbation
+    Mutant("mask perturb: morphology radius sign flipped", "sign flip", PE,
+           "out = (signed_distance <= radius) if", "out = (signed_distance <= -radius) if", T_PERT, "C"),
+    Mutant("mask perturb: shift in voxels instead of mm", "mm vs voxel", PE,
+           'shift = (params["shift"] / spacing).tolist()', 'shift = params["shift"].tolist()', T_PERT, "C"),
+    Mutant("mask perturb: spacing ignored outside the mask", "spacing ignored", PE,
+           "ndimage.distance_transform_edt(~crop, sampling=spacing)", "ndimage.distance_transform_edt(~crop)",
+           T_PERT, "C"),
+    Mutant("mask perturb: noise band around the original, not the moved boundary", "dropped term", PE,
+           "band = np.abs(signed_distance - radius) <= width", "band = np.abs(signed_distance) <= width", T_PERT, "C"),
+    Mutant("mask perturb: dice_range upper bound ignored", "ignored argument", PE,
+           "self.dice_range[0] <= dice <= self.dice_range[1]", "self.dice_range[0] <= dice", T_PERT, "C"),
+    Mutant("mask perturb: crop ignores the noise band", "dropped term", PE,
+           "abs(self.radius_range[1])) + self.noise_band_range[1]", "abs(self.radius_range[1]))", T_PERT, "C"),
+    Mutant("mask perturb dict: every key gets its own draw", "ignored argument", PP,
+           "randomize=randomize and index == 0)", "randomize=randomize)", T_PERT, "C"),
+    # --- inferers/slice_propagation.py
+    Mutant("propagation: shrink rule ignores the previous area", "dropped term", SP,
+           "area < settings.min_area_fraction * previous", "area < settings.min_area_fraction", T_SP, "C"),
+    Mutant("propagation: quality stop comparison flipped", "comparison flip", SP,
+           "quality < settings.min_quality", "quality > settings.min_quality", T_SP, "C"),
+    Mutant("propagation: unseeded components kept", "dropped term", SP,
+           "keep[components[foreground & mask]] = True", "keep[:] = True", T_SP, "C"),
+    Mutant("propagation: fill_holes ignored", "ignored argument", SP,
+           "if self.settings.fill_holes:", "if False:", T_SP, "C"),
+    Mutant("propagation: user background click does not cancel a component", "dropped term", SP,
+           "seeds[fg] &= ~(rejected & (components > 0))", "pass", T_SP, "C"),
+    Mutant("propagation: user foreground click does not clear a background seed", "dropped term", SP,
+           "seeds[bg] = (seeds[bg] & ~user[fg]) | user[bg]", "seeds[bg] = seeds[bg] | user[bg]", T_SP, "C"),
+    Mutant("propagation: midpoint slice claimed by both annotated slices", "off-by-one", SP,
+           "(slices[position - 1] + start) // 2 + 1", "(slices[position - 1] + start) // 2", T_SP, "C"),
+    Mutant("propagation: last slice of each direction skipped", "off-by-one", SP,
+           "range(start + direction, stop + direction, direction)", "range(start + direction, stop, direction)",
+           T_SP, "C"),
+    Mutant("propagation: in-plane spacing not swapped with the axes", "wrong axis", SP,
+           "spacing = spacing[::-1] if swap else spacing\n", "spacing = spacing\n", T_SP, "C"),
+    Mutant("propagation: canonical flips not undone", "wrong axis", SP,
+           "result = np.flip(result, flips)", "result = result", T_SP, "C"),
+    Mutant("propagation: default slice axis of a plain array is the first", "wrong axis", SP,
+           "        return slice_axis_from_affine(image.affine)\n    return 2",
+           "        return slice_axis_from_affine(image.affine)\n    return 0", T_SP, "C"),
+    Mutant("propagation: local crop reach in mm used as voxels", "mm vs voxel", SP,
+           "math.ceil(settings.margin_mm / s) + 2", "math.ceil(settings.margin_mm) + 2", T_SP, "C"),
+    # --- utils/geometry.py
+    Mutant("geometry: slice axis from the affine's third column, not row", "wrong axis", GE,
+           "share = np.abs(linear[2]) /", "share = np.abs(linear[:, 2]) /", T_GE + T_SP, "C"),
+    Mutant("geometry: spacing from the last pixdims", "wrong axis", GE,
+           "convert_to_numpy(img.pixdim)[:spatial_dims]", "convert_to_numpy(img.pixdim)[-spatial_dims:]",
+           T_GE + T_SEEDS, "C"),
+    # --- inferers/segmenters.py
+    Mutant("graph cut: background cost from the foreground histogram", "swapped channel", SG,
+           "self._neg_log_likelihood(img, img[bg])", "self._neg_log_likelihood(img, img[fg])", T_SG, "C"),
+    Mutant("graph cut: spacing ignored in the edge lengths", "spacing ignored", SG,
+           "float(np.hypot(*(np.asarray(offset) * spacing)))", "float(np.hypot(*offset))", T_SG, "C"),
+    Mutant("graph cut: shape term pulls the wrong way outside", "swapped term", SG,
+           "source += self.shape_weight * edt.edt(inside,", "source += self.shape_weight * edt.edt(~inside,",
+           T_SG, "C"),
+    Mutant("graph cut: lambda ignored for the foreground cost", "ignored argument", SG,
+           "sink = self.lambda_ * self._neg_log_likelihood", "sink = self._neg_log_likelihood", T_SG, "C"),
+    Mutant("random walker: background label returned", "swapped channel", SG,
+           "out[(0, *box)] = result == 1", "out[(0, *box)] = result == 2", T_SG, "C"),
+    Mutant("random walker: spacing ignored", "spacing ignored", SG,
+           "spacing=tuple(spacing), tol=1e-3)", "tol=1e-3)", T_SG, "C"),
+    Mutant("segmenters: seed box one pixel short at the high end", "off-by-one", SG,
+           "coords.max(0) + pad + 1, seeds.shape[1:]", "coords.max(0) + pad, seeds.shape[1:]", T_SG, "C"),
+    # --- inferers/network_segmenter.py and slice_grid.py
+    Mutant("network segmenter: quality_logits ignored", "ignored argument", NS,
+           "float(1 / (1 + np.exp(-quality))) if self.quality_logits else quality", "quality", T_NS, "C"),
+    Mutant("network segmenter: sigma ignored for the seed map", "ignored argument", NS,
+           "GaussianSeedMap(sigma=self.sigma, spacing=spacing)", "GaussianSeedMap(spacing=spacing)", T_NS, "C"),
+    Mutant("network segmenter: network left in training mode", "dropped term", NS,
+           "        self.network.eval()\n", "        pass\n", T_NS, "C"),
+    Mutant("slice grid: step inverted (voxels per mm)", "mm vs voxel", SGR,
+           "step = self.spacing / spacing_arr", "step = spacing_arr / self.spacing", T_SGR, "C"),
+    Mutant("slice grid: centre column from the rows", "wrong axis", SGR,
+           "(cols[0] + cols[-1]) / 2)\n", "(rows[0] + rows[-1]) / 2)\n", T_SGR, "C"),
+    Mutant("slice grid: grid_sample x/y order swapped", "wrong axis", SGR,
+           "np.stack([normalised[1], normalised[0]], axis=-1)", "np.stack([normalised[0], normalised[1]], axis=-1)",
+           T_SGR, "C"),
+    Mutant("slice grid: seed clash not resolved to foreground", "dropped term", SGR,
+           "out[SeedChannel.BACKGROUND] &= ~out[SeedChannel.FOREGROUND]", "pass", T_SGR, "C"),
+    Mutant("slice grid: pasted back one pixel short", "off-by-one", SGR,
+           "int(np.floor(c + half * s)) + 1, n)", "int(np.floor(c + half * s)), n)", T_SGR, "C"),
+    Mutant("slice grid: seed map in slice mm, not grid mm", "mm vs voxel", SGR,
+           "GaussianSeedMap(sigma=sigma, spacing=(grid.spacing, grid.spacing))",
+           "GaussianSeedMap(sigma=sigma, spacing=spacing)", T_SGR, "C"),
+    # --- engines
+    Mutant("interaction: stale seed-map channels not cleared", "dropped term", EI,
+           "        image[:, -2:] = 0\n", "", T_EI, "C"),
+    Mutant("interaction: probability comparison flipped", "comparison flip", EI,
+           "self.R.rand() < self.probability", "self.R.rand() > self.probability", T_EI, "C"),
+    Mutant("interaction: earlier rounds' seeds forgotten", "dropped term", EI,
+           "seeds[b] |= new", "seeds[b] = new", T_EI, "C"),
+    Mutant("interaction: spacing argument ignored", "ignored argument", EI,
+           "self.spacing if self.spacing is not None else 1.0", "1.0", T_EI, "C"),
+    Mutant("interaction: logits thresholded at 0.5", "wrong threshold", EI,
+           "return logits.detach() > 0", "return logits.detach() > 0.5", T_EI, "C"),
+    Mutant("self-refinement: one feedback pass too many", "off-by-one", ER,
+           "for _ in range(self.steps - 1):", "for _ in range(self.steps):", T_ER, "C"),
+    Mutant("self-refinement: max_steps never drawn", "off-by-one", ER,
+           "self.R.randint(self.min_steps, self.max_steps + 1)", "self.R.randint(self.min_steps, self.max_steps)",
+           T_ER, "C"),
+    Mutant("self-refinement: logits fed back as the prior", "dropped term", ER,
+           "prior = torch.sigmoid(logits.float()).to(image.dtype)", "prior = logits.float().to(image.dtype)",
+           T_ER, "C"),
+    Mutant("prior batch: initial_prior ignored", "ignored argument", ER,
+           "self.initial_prior, device=device)", "0.5, device=device)", T_ER, "C"),
 )  # fmt: skip
 
 
