@@ -11,8 +11,12 @@ A mutant is *caught* when that run fails (or exceeds ``--timeout``), *survives* 
 *stale* when its snippet is no longer in the file (the code moved on: update the list; stale mutants are not counted).
 Before any mutant, the same test selections must pass on the unmodified copy.
 
-The set is hand-made, written before looking at which tests would catch what, mostly in the modules owned by the
-networks/losses/post/intensity/iterative work plus ``metrics``; see ``docs/results.md`` for the last score.
+The sets are hand-made, each written before looking at which tests would catch what: groups A and B cover
+``inferers/iterative.py``, ``losses/``, ``transforms/post``, ``transforms/intensity``, ``networks/`` and ``metrics/``;
+group C covers the rest of the core: ``transforms/seeds``, ``transforms/perturbation``, the slice propagation
+(``inferers/slice_propagation.py``, ``segmenters.py``, ``network_segmenter.py``, ``slice_grid.py``), ``engines/`` and
+``utils/geometry.py``. See ``docs/results.md`` for the scores (first run of each group, and after its survivors got
+tests).
 """
 
 from __future__ import annotations
@@ -477,7 +481,7 @@ def _selection(mutant: Mutant, copy: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", "--match", default="", help="only mutants whose name contains this text")
-    parser.add_argument("--group", default="", help="only the mutants of this group (A or B)")
+    parser.add_argument("--group", default="", help="only the mutants of this group (A, B or C)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (a timeout is caught)")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the caught fraction is lower")
     args = parser.parse_args()

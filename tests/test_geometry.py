@@ -63,3 +63,11 @@ def test_spacing_from_affine_follows_the_array_axes():
 def test_bad_affine(affine, match):
     with pytest.raises(ValueError, match=match):
         slice_axis_from_affine(affine)
+
+
+def test_resolve_spacing_of_a_2d_metatensor_takes_the_first_pixdims():
+    """A 2D MetaTensor carries a 4x4 affine: its in-plane spacing is the first two pixdims, not the last two."""
+    from monai_refine.utils import resolve_spacing
+
+    image = MetaTensor(torch.zeros(1, 4, 4), affine=torch.diag(torch.tensor([2.0, 3.0, 4.0, 1.0])))
+    assert resolve_spacing(image, None, 2).tolist() == [2.0, 3.0]

@@ -166,3 +166,27 @@ def test_no_error_no_more_rounds():
     assert len(network.inputs) == 2  # one prediction round, then the training forward
     assert network.inputs[-1][:, 1:].abs().max() == 0
     assert all(item["seeds"].sum() == 0 for item in trainer.state.batch)
+
+
+def test_a_positive_logit_below_one_half_is_foreground():
+    """Predictions threshold logits at 0: a logit of 0.3 everywhere is foreground, so the only errors are
+    over-segmentation and every seed is a background seed."""
+    network = _Background()
+    network.bias.data.fill_(0.3)
+    _trainer(network, SeedInteraction(probability=1.0, max_interactions=1).set_random_state(0)).run()
+    trained_on = network.inputs[-1]
+    assert trained_on[:, 1].abs().max() == 0 and trained_on[:, 2].max() == 1.0
+
+
+def test_seeds_of_earlier_rounds_are_kept():
+    """Each round adds up to 5 random seeds per error component; the maps of the last round still hold the first's."""
+    label = np.zeros((1, 16, 16), dtype=np.float32)
+    label[0, 6:9, 1:15] = 1  # a bar: its skeleton is a line of about a dozen voxels, more than 5
+    data = [{"image": np.concatenate([label, np.zeros((2, 16, 16), dtype=np.float32)]), "label": label}] * 2
+    network = _Background()
+    _trainer(network, SeedInteraction(probability=1.0, max_interactions=2).set_random_state(0), data).run()
+    first, last = network.inputs[1][:, 1], network.inputs[2][:, 1]  # maps after round 1, maps trained on
+    seeded = first == 1.0
+    assert seeded.sum() > 0
+    assert (last[seeded] == 1.0).all()
+    assert (last == 1.0).sum() > seeded.sum()  # the second round added seeds

@@ -87,3 +87,35 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="output_key"):
         net = RefineNet(2, in_channels=4, features=(4, 4, 8, 8, 8, 4), refine_features=4)
         NetworkSegmenter(net)(*_slice((32, 32)), (1.0, 1.0))
+
+
+class _FirstChannel(torch.nn.Module):
+    """No parameters: the logits are the first input channel; optionally a constant quality of 0 (a logit)."""
+
+    def __init__(self, quality: bool = False) -> None:
+        super().__init__()
+        self.quality = quality
+
+    def forward(self, x):
+        if self.quality:
+            return {"logits": x[:, :1], "quality": torch.zeros(x.shape[0], 1)}
+        return x[:, :1]
+
+
+def test_seed_map_uses_sigma_and_quality_logits_are_squashed():
+    """With the foreground seed map as the logits, 1 mm from a seed the probability is sigmoid(exp(-0.5 / sigma^2));
+    a quality logit of 0 is 0.5 with ``quality_logits`` and 0 without."""
+    image = np.zeros((1, 5, 5), dtype=np.float32)
+    seeds = np.zeros((2, 5, 5), dtype=bool)
+    seeds[0, 2, 2] = seeds[1, 0, 0] = True
+    for sigma in (1.0, 2.0):
+        segmenter = NetworkSegmenter(_FirstChannel(), channels=("seed_map",), sigma=sigma)
+        probability = segmenter(image, image > 0, seeds, (1.0, 1.0))
+        expected = 1 / (1 + np.exp(-np.exp(-0.5 / sigma**2)))
+        np.testing.assert_allclose(probability[0, 2, 3], expected, rtol=1e-5)
+    for logits, expected in ((True, 0.5), (False, 0.0)):
+        segmenter = NetworkSegmenter(
+            _FirstChannel(quality=True), channels=("image",), output_key="logits", quality_key="quality",
+            quality_logits=logits,
+        )  # fmt: skip
+        assert segmenter(image, image > 0, seeds, (1.0, 1.0))[1] == expected

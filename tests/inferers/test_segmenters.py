@@ -146,3 +146,30 @@ def test_classical_segmenters_are_local(make):
     outside = np.ones(out.shape[1:], bool)
     outside[box] = False
     assert make.local is True and not out[0][outside].any()
+
+
+def test_graph_cut_labels_an_unseeded_region_by_its_intensity():
+    """Bright blocks top-left (foreground seed) and bottom-left (no seed) on a dark slice (background seed): the
+    intensity histograms make the unseeded bright block foreground too, whatever it touches."""
+    image = np.full((1, 8, 8), 0.2, dtype=np.float32)
+    image[0, 0:3, 0:3] = image[0, 5:8, 0:3] = 0.8
+    seeds = np.zeros((2, 8, 8), dtype=bool)
+    seeds[0, 0, 0] = seeds[1, 7, 7] = True
+    out = GraphCutSegmenter()(image, np.zeros_like(image, dtype=bool), seeds)
+    np.testing.assert_array_equal(out[0], image[0] > 0.5)
+
+
+def test_random_walker_follows_the_spacing():
+    """On a diagonal ramp (0.1 per pixel along both axes), seeds in opposite corners split the slice along the
+    diagonal at isotropic spacing; with 4 mm between columns the intensity changes 4x slower per mm along a row, so
+    whole rows join the seed of their own row (row 0 foreground, row 4 background), and with 4 mm between rows whole
+    columns do (column 4 foreground, column 0 background)."""
+    rows, cols = np.mgrid[:5, :5]
+    image = (0.1 * (rows + cols)).astype(np.float32)[None]
+    seeds = np.zeros((2, 5, 5), dtype=bool)
+    seeds[0, 0, 4] = seeds[1, 4, 0] = True
+    prior = np.zeros((1, 5, 5), dtype=bool)
+    wide = RandomWalkerSegmenter()(image, prior, seeds, (1.0, 4.0))[0]
+    assert wide[0].all() and not wide[4].any()
+    tall = RandomWalkerSegmenter()(image, prior, seeds, (4.0, 1.0))[0]
+    assert tall[:, 4].all() and not tall[:, 0].any()

@@ -99,3 +99,13 @@ def test_network_input_channels_and_errors():
         SliceGrid(4, 2.0)
     with pytest.raises(ValueError, match="spacing must be finite"):
         SliceGrid(32, -1.0)
+
+
+def test_to_slice_fills_the_whole_slice_the_grid_covers():
+    """An 8-pixel grid at the slice's own spacing, centred on an 8x8 slice, covers every pixel, the last row and
+    column included."""
+    grid = SliceGrid(size=8, spacing=1.0)
+    frame = grid.frame(np.ones((1, 8, 8)), (1.0, 1.0))
+    assert frame.centre == (3.5, 3.5)
+    out = grid.to_slice(torch.ones(1, 8, 8), frame, fill=-1.0)
+    assert out.min() == 1.0

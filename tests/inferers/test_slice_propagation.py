@@ -621,3 +621,67 @@ def test_max_growth_stops_a_leak():
     np.testing.assert_array_equal(mask[0, ..., :9], unbounded[0, ..., :9])
     with pytest.raises(ValueError, match="max_growth"):
         SlicePropagator(max_growth=1.0)
+
+
+def _square_volume() -> tuple[np.ndarray, np.ndarray]:
+    """A (1, 12, 12, 3) volume whose middle slice is annotated with the square rows/columns 3..8."""
+    annotation = np.zeros((1, 12, 12, 3), dtype=np.uint8)
+    annotation[0, 3:9, 3:9, 1] = 1
+    return np.zeros(annotation.shape, dtype=np.float32), annotation
+
+
+@pytest.mark.parametrize("fill_holes, area", [(True, 36), (False, 32)])
+def test_fill_holes_is_applied_to_the_segmenter_output(fill_holes, area):
+    """A segmenter answering a 6x6 ring with a 2x2 hole gives 36 voxels with fill_holes, 32 without."""
+
+    def ring(image, prior, seeds, spacing):
+        out = np.zeros(prior.shape, dtype=np.float32)
+        out[0, 3:9, 3:9] = 1
+        out[0, 5:7, 5:7] = 0
+        return out
+
+    volume, annotation = _square_volume()
+    result = SlicePropagator(margin_mm=2.0, fill_holes=fill_holes)(volume, ring, annotation)
+    assert [int(result[0, ..., z].sum()) for z in range(3)] == [area, 36, area]
+
+
+def test_user_foreground_click_replaces_a_propagated_background_seed():
+    """(1, 5) lies on the 2 mm ring around the annotated square (a background seed); a user foreground click there
+    makes it a foreground seed only, on the clicked slice and not on the other."""
+    received = {}
+
+    def record(image, prior, seeds, spacing):
+        received[len(received)] = seeds.copy()
+        return prior.astype(np.float32)
+
+    volume, annotation = _square_volume()
+    user = np.zeros((2, 12, 12, 3), dtype=np.uint8)
+    user[0, 1, 5, 2] = 1
+    SlicePropagator(margin_mm=2.0)(volume, record, annotation, seeds=user)
+    forward, backward = received[0], received[1]  # slice 2 first (direction +1), then slice 0
+    assert forward[:, 1, 5].tolist() == [True, False]
+    assert backward[:, 1, 5].tolist() == [False, True]
+
+
+def test_local_crop_reaches_the_whole_ring_at_fine_spacing():
+    """At 0.5 mm in-plane the 2 mm ring lies 4 pixels out: a local segmenter's crop must hold all of it, so it sees
+    the same number of background seeds as a segmenter given the whole slice."""
+
+    class Whole:
+        def __call__(self, image, prior, seeds, spacing):
+            return prior.astype(np.float32)
+
+    class Local(Whole):
+        local = True
+
+    volume = np.zeros((1, 24, 24, 3), dtype=np.float32)
+    annotation = np.zeros(volume.shape, dtype=np.uint8)
+    annotation[0, 9:15, 9:15, 1] = 1
+    affine = torch.diag(torch.tensor([0.5, 0.5, 2.0, 1.0], dtype=torch.float64))
+    counts = []
+    for segmenter in (Whole(), Local()):
+        _, history = SlicePropagator(margin_mm=2.0)(
+            MetaTensor(volume, affine=affine), segmenter, MetaTensor(annotation, affine=affine), return_history=True
+        )
+        counts.append([record.n_bg_seeds for record in history])
+    assert counts[0] == counts[1] and min(counts[0][1:]) > 0

@@ -243,3 +243,21 @@ def test_metatensor_output_carries_the_dice():
     # a 9 x 11 block dilated by 1 mm gains its 2 x (9 + 11) edge neighbours: Dice = 2 * 99 / (99 + 139)
     assert int(out.sum()) == 139 and info["dice"] == pytest.approx(198 / 238)
     assert out.meta["quality"] == pytest.approx(198 / 238) and "quality" not in mask.meta
+
+
+def test_noise_band_follows_the_moved_boundary():
+    """Dilate by 3 mm, then flip every voxel within 2 mm of the *dilated* boundary (fraction 1), by hand on one row.
+
+    Mask columns 10..19 (full height); outside, the signed distance of column c is its distance to the mask, so the
+    dilation keeps columns 7..22 and the band (signed distance in [1, 5]) is columns 5..9 and 20..24: after the
+    flip, row 4 holds columns 5, 6, 10..19, 23, 24. The band reaches 5 mm from the mask, past the dilation's 3 mm.
+    """
+    mask = np.zeros((1, 9, 30), dtype=np.float32)
+    mask[0, :, 10:20] = 1
+    transform = RandMaskPerturb(
+        morph_prob=1.0, radius_range=(3.0, 3.0), noise_prob=1.0, noise_band_range=(2.0, 2.0),
+        noise_fraction_range=(1.0, 1.0), elastic_prob=0.0, rotate_prob=0.0, shift_prob=0.0, flip_prob=0.0,
+        spacing=1.0,
+    )  # fmt: skip
+    out = np.asarray(transform(mask))[0]
+    assert np.flatnonzero(out[4]).tolist() == [5, 6, *range(10, 20), 23, 24]

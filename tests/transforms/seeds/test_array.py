@@ -403,3 +403,45 @@ def test_mask_seeds_do_not_depend_on_the_image_around_the_object(ndim):
     outer = np.asarray(transform(large))
     np.testing.assert_array_equal(outer[(slice(None), slice(0, 20)) + (slice(25, 45),) * (ndim - 1)], inner)
     assert outer.sum() == inner.sum() and inner[FG].sum() > 0 and inner[BG].sum() > 0
+
+
+def test_discrepancy_min_component_size_keeps_a_component_of_exactly_that_size():
+    """``min_component_size`` drops components with *fewer* voxels: a 4-voxel error survives a limit of 4, not of 5."""
+    label = np.zeros((1, 8, 8))
+    label[0, 2, 2:6] = 1  # one 4-voxel under-segmentation, pred empty
+    pred = np.zeros_like(label)
+    assert DiscrepancySeeds(min_component_size=4)(pred, label)[FG].sum() > 0
+    assert DiscrepancySeeds(min_component_size=5)(pred, label)[FG].sum() == 0
+
+
+def test_discrepancy_per_slice_counts_components_per_slice():
+    """With ``per_slice`` a bar through 3 slices is 3 components (one seed each), without it one 3D component."""
+    label = np.zeros((1, 7, 7, 3))
+    label[0, 2:5, 2:5, :] = 1
+    pred = np.zeros_like(label)
+    per_slice = DiscrepancySeeds(max_seeds_per_component=1, per_slice=True, slice_axis=-1)(pred, label)
+    assert per_slice[FG].sum(axis=(0, 1)).tolist() == [1, 1, 1]
+    whole = DiscrepancySeeds(max_seeds_per_component=1)(pred, label)
+    assert whole[FG].sum() == 1
+    # 9 voxels per slice, 27 in 3D: a size limit of 10 drops the per-slice components only
+    assert DiscrepancySeeds(min_component_size=10, per_slice=True)(pred, label)[FG].sum() == 0
+    assert DiscrepancySeeds(min_component_size=10)(pred, label)[FG].sum() > 0
+
+
+def test_mask_seeds_ring_on_an_object_touching_the_image_border():
+    """The image border is not a ring: background seeds never fall on an object that touches the border."""
+    mask = np.zeros((1, 10, 10))
+    mask[0, 0:4, 3:7] = 1
+    seeds = MaskSeeds(margin_mm=2.0, spacing=1.0)(mask)
+    assert not (seeds[BG] * mask[0]).any()
+    assert seeds[BG][0].sum() == 2  # on the border row, only where the 2 mm ring meets it: columns 1 and 8
+    assert seeds[BG][0, [1, 8]].tolist() == [1, 1]
+
+
+def test_extreme_point_jitter_stays_inside_the_image():
+    """Jittered points at the far edge are clipped to the last voxel, never outside (which would raise)."""
+    label = np.zeros((1, 6, 6))
+    label[0, 3:6, 3:6] = 1  # touches the far edges
+    for seed in range(20):
+        seeds = ExtremePointSeeds(pert=2.0).set_random_state(seed)(label)
+        assert 1 <= seeds[FG].sum() <= 4

@@ -102,3 +102,18 @@ def test_dictionary_signatures_list_the_array_arguments():
         assert not any(p.kind is p.VAR_KEYWORD for p in wrapped.values())
         for name, parameter in inspect.signature(array).parameters.items():
             assert wrapped[name].default == parameter.default, (wrapper.__name__, name)
+
+
+def test_dictionary_transforms_pass_their_options_on():
+    """erosion_mm and truncate reach the array transforms (values checked against them and by hand)."""
+    mask = np.zeros((1, 12, 12), dtype=np.float32)
+    mask[0, 2:10, 2:10] = 1
+    core = MaskSeedsd("mask", "seeds", margin_mm=2.0, erosion_mm=2.0, spacing=1.0)({"mask": mask})["seeds"]
+    expected = MaskSeeds(margin_mm=2.0, erosion_mm=2.0, spacing=1.0)(mask)
+    np.testing.assert_array_equal(np.asarray(core), np.asarray(expected))
+    assert core[0, 4:8, 4:8].all()  # the solid core, not only the skeleton
+    seeds = np.zeros((1, 1, 11), dtype=np.float32)
+    seeds[0, 0, 5] = 1
+    maps = GaussianSeedMapd("s", "m", sigma=1.0, spacing=1.0, truncate=2.0)({"s": seeds})["m"]
+    np.testing.assert_allclose(maps[0, 0, [3, 4, 5]], np.exp(-0.5 * np.array([4.0, 1.0, 0.0])), rtol=1e-6)
+    assert maps[0, 0, [2, 8]].tolist() == [0.0, 0.0]  # 3 mm away: beyond truncate * sigma = 2 mm
