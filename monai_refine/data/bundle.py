@@ -38,9 +38,10 @@ def load_propagation_bundle(
     ``"min_quality"``) and instantiates the two, so the CLI, the benchmarks and ``monai.bundle run`` share one path
     from weights to a mask.
 
-    Example:
-        >>> segmenter, propagator = load_propagation_bundle(  # doctest: +SKIP
-        ...     "bundles/liver_ct_slice_propagation", overrides={"device": "cuda"})
+    Example (``tests/bundles/test_liver_bundle.py`` runs it on the shipped slab)::
+
+        segmenter, propagator = load_propagation_bundle(
+            "bundles/liver_ct_slice_propagation", overrides={"device": "cuda"})
     """
     root = Path(bundle_dir)
     parser = ConfigParser()

@@ -103,11 +103,11 @@ def build_datalist(
             unmatched files (the message lists the images without a mask, the masks without an image and likewise
             for FOV masks).
 
-    Example:
-        >>> hrf = "../shared/data/retina/hrf"  # the workplace's copy; tests/data checks this on the real data
-        >>> datalist = build_datalist(f"{hrf}/images", f"{hrf}/manual1", fov_dir=f"{hrf}/mask")  # doctest: +SKIP
-        >>> len(datalist), sorted(datalist[0])  # doctest: +SKIP
-        (42, ['fov', 'image', 'label'])
+    Example (on the workplace's copy of HRF; ``tests/data`` checks these values on the real data)::
+
+        hrf = "../shared/data/retina/hrf"
+        datalist = build_datalist(f"{hrf}/images", f"{hrf}/manual1", fov_dir=f"{hrf}/mask")
+        len(datalist), sorted(datalist[0])  # (42, ['fov', 'image', 'label'])
     """
     if fov_key in (RefineKeys.IMAGE, RefineKeys.LABEL):
         raise ValueError(f"fov_key must differ from 'image' and 'label', got {fov_key!r}.")
@@ -215,13 +215,14 @@ def write_datalist(
         ValueError: an empty ``datalist``, an image in both splits, or an existing ``output_path`` and ``overwrite``
             False.
 
-    Example:
-        >>> from monai.data import load_decathlon_datalist
-        >>> hrf = "../shared/data/retina/hrf"  # the workplace's copy of HRF; tests/data checks this on real data
-        >>> pairs = build_datalist(f"{hrf}/images", f"{hrf}/manual1")  # doctest: +SKIP
-        >>> path = write_datalist(pairs, "hrf.json", overwrite=True)  # doctest: +SKIP
-        >>> len(load_decathlon_datalist(path, data_list_key="training"))  # doctest: +SKIP
-        42
+    Example (on the workplace's copy of HRF; ``tests/data`` checks this on the real data)::
+
+        from monai.data import load_decathlon_datalist
+
+        hrf = "../shared/data/retina/hrf"
+        pairs = build_datalist(f"{hrf}/images", f"{hrf}/manual1")
+        path = write_datalist(pairs, "hrf.json", overwrite=True)
+        len(load_decathlon_datalist(path, data_list_key="training"))  # 42
     """
     if not datalist:
         raise ValueError("datalist is empty; nothing to write.")

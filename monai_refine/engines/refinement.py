@@ -157,12 +157,14 @@ class SelfRefinementIteration(Randomizable):
         output_key: the segmentation's key for networks returning a dict (e.g. ``RefineOutputs.MASK``).
         prepare_batch: the :class:`PriorPrepareBatch` the trainer uses (for its keys and initial prior).
 
-    Example:
-        >>> from monai.engines import SupervisedTrainer  # doctest: +SKIP
-        >>> trainer = SupervisedTrainer(  # doctest: +SKIP
-        ...     device, max_epochs, loader, network, optimizer,
-        ...     BatchInputsLoss(DiceImprovementLoss(sigmoid=True), input_keys={"previous": "prior"}),
-        ...     prepare_batch=PriorPrepareBatch(), iteration_update=SelfRefinementIteration(max_steps=3))
+    Example (wiring only; the tests in ``tests/engines`` run it)::
+
+        from monai.engines import SupervisedTrainer
+
+        trainer = SupervisedTrainer(
+            device, max_epochs, loader, network, optimizer,
+            BatchInputsLoss(DiceImprovementLoss(sigmoid=True), input_keys={"previous": "prior"}),
+            prepare_batch=PriorPrepareBatch(), iteration_update=SelfRefinementIteration(max_steps=3))
     """
 
     def __init__(
