@@ -395,7 +395,13 @@ def run_propagation(args: argparse.Namespace, plan: Plan) -> int:
 
     from monai_refine.data import load_image, load_mask, write_json, write_nifti
     from monai_refine.data.paths import atomic_outputs
-    from monai_refine.inferers import SlicePropagator, annotate_slices, middle_slice, resolve_slice_axis
+    from monai_refine.inferers import (
+        SlicePropagator,
+        annotate_slices,
+        middle_slice,
+        occupied_slices,
+        resolve_slice_axis,
+    )
     from monai_refine.metrics import overlap_scores
     from monai_refine.transforms import seeds_from_points
     from monai_refine.utils import check_same_geometry
@@ -485,7 +491,7 @@ def run_propagation(args: argparse.Namespace, plan: Plan) -> int:
         write_nifti(mask, tmp["mask"], overwrite=True)
         write_json(history, tmp["history"], overwrite=True)
         if "overlay" in outputs:
-            present = np.flatnonzero(np.asarray(mask[0]).any(axis=tuple(a for a in range(3) if a != axis)))
+            present = occupied_slices(np.asarray(mask[0]), axis)
             if present.size:
                 picks = sorted({int(present[0]), *starts, int(present[-1])})
                 _save_overlay(image, mask, reference, tmp["overlay"], picks, axis)

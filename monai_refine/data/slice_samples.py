@@ -24,7 +24,7 @@ from torch.utils.data import Dataset
 
 from monai_refine.data.ircad import load_ircad_patient
 from monai_refine.inferers.slice_grid import SliceGrid, network_input
-from monai_refine.inferers.slice_propagation import canonical_slices
+from monai_refine.inferers.slice_propagation import canonical_slices, occupied_slices
 from monai_refine.transforms.perturbation.array import RandMaskPerturb
 from monai_refine.transforms.seeds.array import MaskSeeds
 from monai_refine.utils import RefineKeys, as_binary_mask, check_probability
@@ -156,7 +156,7 @@ class PropagationSliceDataset(Randomizable, Dataset):
                     f"volumes[{index}] must be an image and a label of one shape (1, X, Y, Z), got {array.shape} "
                     f"and {mask.shape}."
                 )
-            present = np.flatnonzero(mask[0].any(axis=tuple(a for a in range(3) if a != axis)))
+            present = occupied_slices(mask[0], axis)
             if present.size < 2:
                 raise ValueError(f"volumes[{index}] label must cover at least two slices, got {present.size}.")
             # slices as SlicePropagator hands them to its segmenter: canonical in-plane orientation from the affine

@@ -18,5 +18,6 @@ from .slice_propagation import (
     annotate_slices,
     canonical_slices,
     middle_slice,
+    occupied_slices,
     resolve_slice_axis,
 )

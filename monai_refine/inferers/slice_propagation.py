@@ -35,6 +35,7 @@ __all__ = [
     "annotate_slices",
     "canonical_slices",
     "middle_slice",
+    "occupied_slices",
     "resolve_slice_axis",
 ]
 
@@ -316,7 +317,7 @@ class SlicePropagator(Inferer):
         slice_axis = resolve_slice_axis(volume_in, self.slice_axis)
         axis = slice_axis + 1
         depth = volume.shape[axis]
-        present = np.flatnonzero(labels.any(axis=tuple(a for a in range(4) if a != axis)))
+        present = occupied_slices(labels[0], slice_axis)
         slices = present.tolist() if slices is None else sorted({int(s) for s in slices})
         if not slices:
             raise ValueError("annotation is empty: annotate at least one slice (or pass its index in `slices`).")
@@ -454,6 +455,18 @@ class _Run:
         return keep[components]
 
 
+def occupied_slices(mask: np.ndarray, axis: int) -> np.ndarray:
+    """Sorted indices along spatial ``axis`` of the slices where a spatial (no channel) ``mask`` is non-zero.
+
+    Example:
+        >>> import numpy as np
+        >>> mask = np.zeros((4, 4, 9), bool); mask[1:3, 1:3, 2:5] = True
+        >>> occupied_slices(mask, 2).tolist(), occupied_slices(mask, 0).tolist()
+        ([2, 3, 4], [1, 2])
+    """
+    return np.flatnonzero(mask.any(axis=tuple(a for a in range(mask.ndim) if a != axis)))
+
+
 def middle_slice(mask: NdarrayOrTensor, slice_axis: int | None = None) -> int:
     """Index (along the slice axis) of the middle one of the slices where the ``(1, X, Y, Z)`` ``mask`` is non-empty.
 
@@ -469,8 +482,7 @@ def middle_slice(mask: NdarrayOrTensor, slice_axis: int | None = None) -> int:
         (4, 2)
     """
     axis = resolve_slice_axis(mask, slice_axis)
-    array = convert_to_numpy(mask)[0]
-    present = np.flatnonzero(array.any(axis=tuple(a for a in range(array.ndim) if a != axis)))
+    present = occupied_slices(convert_to_numpy(mask)[0], axis)
     if present.size == 0:
         raise ValueError("the reference mask is empty: no slice to start from.")
     return int(present[present.size // 2])
