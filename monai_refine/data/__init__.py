@@ -26,7 +26,6 @@ _EXPORTS = {
     "load_propagation_bundle": ".bundle",
     "load_weights": ".bundle",
     "load_ircad_volumes": ".slice_samples",
-    "window_intensity": ".slice_samples",
     "atomic_outputs": ".paths",
     "check_outputs": ".paths",
     "atomic_write": ".writers",

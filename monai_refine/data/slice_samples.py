@@ -24,12 +24,12 @@ from torch.utils.data import Dataset
 
 from monai_refine.data.ircad import load_ircad_patient
 from monai_refine.inferers.slice_grid import SliceGrid, network_input
-from monai_refine.inferers.slice_propagation import canonical_slices, occupied_slices
+from monai_refine.inferers.slice_propagation import canonical_slices, occupied_slices, window_intensity
 from monai_refine.transforms.perturbation.array import RandMaskPerturb
 from monai_refine.transforms.seeds.array import MaskSeeds
 from monai_refine.utils import RefineKeys, as_binary_mask, check_probability
 
-__all__ = ["PropagationSliceDataset", "load_ircad_volumes", "window_intensity"]
+__all__ = ["PropagationSliceDataset", "load_ircad_volumes"]
 
 
 def load_ircad_volumes(
@@ -43,19 +43,6 @@ def load_ircad_volumes(
         [(1, 512, 512, 24), (1, 512, 512, 24)]
     """
     return [load_ircad_patient(Path(dataset_dir) / patient, organ=organ) for patient in patients]
-
-
-def window_intensity(volume: np.ndarray, window: Sequence[float]) -> np.ndarray:
-    """Map intensities linearly from ``window = (low, high)`` to [0, 1], clipping outside (as SlicePropagator does).
-
-    Example:
-        >>> window_intensity(np.array([-200.0, -100.0, 50.0, 500.0]), (-100, 200)).tolist()
-        [0.0, 0.0, 0.5, 1.0]
-    """
-    low, high = float(window[0]), float(window[1])
-    if not (np.isfinite(low) and np.isfinite(high)) or high <= low:
-        raise ValueError(f"window must be (low, high) with low < high, got {window}.")
-    return np.clip((np.asarray(volume, dtype=np.float32) - low) / (high - low), 0, 1)
 
 
 class PropagationSliceDataset(Randomizable, Dataset):

@@ -20,4 +20,5 @@ from .slice_propagation import (
     middle_slice,
     occupied_slices,
     resolve_slice_axis,
+    window_intensity,
 )

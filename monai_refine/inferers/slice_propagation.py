@@ -37,6 +37,7 @@ __all__ = [
     "middle_slice",
     "occupied_slices",
     "resolve_slice_axis",
+    "window_intensity",
 ]
 
 #: ``segmenter(image (1, H, W) in [0, 1], prior (1, H, W) bool, seeds (2, H, W) bool, spacing (2,) mm)
@@ -243,8 +244,7 @@ class SlicePropagator(Inferer):
         max_growth: float | None = None,
     ) -> None:
         super().__init__()
-        if len(window) != 2 or not np.all(np.isfinite(window)) or window[1] <= window[0]:
-            raise ValueError(f"window must be (low, high) with low < high, got {window}.")
+        self.window = _check_window(window)
         if not 0 <= min_area_fraction < 1:
             raise ValueError(f"min_area_fraction must be in [0, 1), got {min_area_fraction}.")
         if slice_axis is not None:
@@ -252,7 +252,6 @@ class SlicePropagator(Inferer):
         MaskSeeds(margin_mm=margin_mm, erosion_mm=erosion_mm)  # validates; the seeder is built per call
         self.margin_mm = float(margin_mm)
         self.erosion_mm = erosion_mm
-        self.window = (float(window[0]), float(window[1]))
         self.min_area_fraction = float(min_area_fraction)
         self.min_quality = None if min_quality is None else check_probability("min_quality", min_quality)
         if max_growth is not None and not (np.isfinite(max_growth) and max_growth > 1):
@@ -336,9 +335,7 @@ class SlicePropagator(Inferer):
         image = canonical(np.moveaxis(volume[0], slice_axis, 0)).astype(np.float32, copy=False)
         if np.shares_memory(image, volume):  # window in place below, but never the caller's array
             image = image.copy()
-        image -= self.window[0]  # one float32 copy of the volume, no full-size temporaries (issue 12.5: peak RSS)
-        image /= self.window[1] - self.window[0]
-        np.clip(image, 0, 1, out=image)
+        window_intensity(image, self.window, out=image)  # one float32 copy of the volume (issue 12.5: peak RSS)
         result = np.zeros(image.shape, dtype=bool)
         user_slices = None if user is None else canonical(np.moveaxis(user, axis, 1))
         annotated = canonical(np.moveaxis(labels[0], slice_axis, 0))
@@ -453,6 +450,36 @@ class _Run:
         keep[components[foreground & mask]] = True
         keep[0] = False
         return keep[components]
+
+
+def _check_window(window: Sequence[float]) -> tuple[float, float]:
+    """``window`` as a float ``(low, high)`` pair, raising ``ValueError`` unless both are finite and low < high."""
+    if len(window) != 2 or not np.all(np.isfinite(window)) or window[1] <= window[0]:
+        raise ValueError(f"window must be (low, high) with low < high, got {window}.")
+    return float(window[0]), float(window[1])
+
+
+def window_intensity(volume: np.ndarray, window: Sequence[float], out: np.ndarray | None = None) -> np.ndarray:
+    """Map intensities linearly from ``window = (low, high)`` to [0, 1], clipping outside (as SlicePropagator does).
+
+    Args:
+        volume: intensities of any shape.
+        window: ``(low, high)``, finite, low < high.
+        out: a float32 array of ``volume``'s shape to write into (may be ``volume`` itself, windowed in place, with no
+            full-size temporaries); default a new float32 array.
+
+    Example:
+        >>> window_intensity(np.array([-200.0, -100.0, 50.0, 500.0]), (-100, 200)).tolist()
+        [0.0, 0.0, 0.5, 1.0]
+    """
+    low, high = _check_window(window)
+    if out is None:
+        out = np.array(volume, dtype=np.float32)
+    elif out is not volume:
+        out[...] = volume
+    out -= low
+    out /= high - low
+    return np.clip(out, 0, 1, out=out)
 
 
 def occupied_slices(mask: np.ndarray, axis: int) -> np.ndarray:

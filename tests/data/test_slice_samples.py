@@ -5,8 +5,8 @@ import pytest
 import torch
 from monai.data import MetaTensor
 
-from monai_refine.data import PropagationSliceDataset, load_ircad_volumes, window_intensity
-from monai_refine.inferers import SliceGrid
+from monai_refine.data import PropagationSliceDataset, load_ircad_volumes
+from monai_refine.inferers import SliceGrid, window_intensity
 from tests.utils import SLAB_DIR
 
 
@@ -67,6 +67,14 @@ def test_control_channels_and_bad_input():
         PropagationSliceDataset([(image, label * 0)])
     with pytest.raises(ValueError, match="window"):
         window_intensity(np.zeros(2), (1, 1))
+
+
+def test_window_intensity_in_place_matches_a_copy():
+    volume = np.array([-200.0, -100.0, 50.0, 500.0], np.float32)
+    copy = window_intensity(volume, (-100, 200))
+    assert copy is not volume and volume.tolist() == [-200.0, -100.0, 50.0, 500.0]
+    assert window_intensity(volume, (-100, 200), out=volume) is volume
+    assert volume.tolist() == copy.tolist() == [0.0, 0.0, 0.5, 1.0]
 
 
 def test_slab_volumes_load():
