@@ -364,8 +364,8 @@ MUTANTS: tuple[Mutant, ...] = (
            "out[(0, *box)] = result == 1", "out[(0, *box)] = result == 2", T_SG, "C"),
     Mutant("random walker: spacing ignored", "spacing ignored", SG,
            "spacing=tuple(spacing), tol=1e-3)", "tol=1e-3)", T_SG, "C"),
-    Mutant("segmenters: seed box one pixel short at the high end", "off-by-one", SG,
-           "coords.max(0) + pad + 1, seeds.shape[1:]", "coords.max(0) + pad, seeds.shape[1:]", T_SG, "C"),
+    Mutant("segmenters: seed box one pixel short at the high end (shared utils.bounding_box)", "off-by-one", GE,
+           "min(int(hits[-1]) + int(grow) + 1, size)", "min(int(hits[-1]) + int(grow), size)", T_SG, "C"),
     # --- inferers/network_segmenter.py and slice_grid.py
     Mutant("network segmenter: quality_logits ignored", "ignored argument", NS,
            "float(1 / (1 + np.exp(-quality))) if self.quality_logits else quality", "quality", T_NS, "C"),

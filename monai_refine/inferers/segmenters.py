@@ -27,7 +27,7 @@ import numpy as np
 from monai.utils import convert_to_numpy, optional_import
 from skimage.segmentation import random_walker
 
-from monai_refine.utils import check_finite
+from monai_refine.utils import bounding_box, check_finite
 
 maxflow, has_maxflow = optional_import("maxflow")  # PyMaxflow: pip install 'monai-refine[graphcut]'
 
@@ -42,10 +42,7 @@ __all__ = [
 
 def seed_bounding_box(seeds: np.ndarray, pad: int = 1) -> tuple[slice, ...]:
     """Spatial bounding box of all seeds of a ``(2, *spatial)`` seed mask, grown by ``pad`` voxels and clipped."""
-    coords = np.argwhere(seeds.any(0))
-    low = np.maximum(coords.min(0) - pad, 0)
-    high = np.minimum(coords.max(0) + pad + 1, seeds.shape[1:])
-    return tuple(slice(lo, hi) for lo, hi in zip(low, high))
+    return bounding_box(seeds.any(0), [pad] * (seeds.ndim - 1))
 
 
 def check_slice_inputs(

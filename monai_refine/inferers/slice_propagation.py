@@ -21,6 +21,7 @@ from monai_refine.utils import (
     SeedChannel,
     StopReason,
     as_binary_mask,
+    bounding_box,
     check_finite,
     check_probability,
     check_same_geometry,
@@ -385,12 +386,9 @@ class _Run:
     def _box(self, prior: np.ndarray, index: int) -> tuple[slice, slice]:
         """The part of slice ``index`` a local segmenter needs: the prior, its ring and the user seeds, padded."""
         anchor = prior if self.user is None else prior | self.user[:, index].any(0)
-        coords = np.argwhere(anchor)
-        if not self.local or coords.size == 0:
+        if not self.local or not anchor.any():
             return slice(None), slice(None)
-        low = np.maximum(coords.min(0) - self.reach, 0)
-        high = np.minimum(coords.max(0) + self.reach + 1, prior.shape)
-        return slice(int(low[0]), int(high[0])), slice(int(low[1]), int(high[1]))
+        return bounding_box(anchor, self.reach)
 
     def _seeds(self, prior: np.ndarray, user: np.ndarray | None) -> np.ndarray:
         seeds = convert_to_numpy(self.seeder(prior[None])).astype(bool)

@@ -10,7 +10,7 @@ from monai.config import NdarrayOrTensor
 from monai.data import MetaTensor
 from monai.utils import convert_to_numpy
 
-__all__ = ["check_same_geometry", "resolve_spacing", "slice_axis_from_affine", "spacing_from_affine"]
+__all__ = ["bounding_box", "check_same_geometry", "resolve_spacing", "slice_axis_from_affine", "spacing_from_affine"]
 
 
 def _geometry(image: MetaTensor) -> dict[str, np.ndarray]:
@@ -131,3 +131,18 @@ def slice_axis_from_affine(affine: NdarrayOrTensor) -> int:
     linear = _linear_part(affine)
     share = np.abs(linear[2]) / np.linalg.norm(linear, axis=0)
     return int(np.argmax(np.round(share, 9)))
+
+
+def bounding_box(mask: np.ndarray, margin: Sequence[int] | np.ndarray) -> tuple[slice, ...]:
+    """Slices of the bounding box of a non-empty boolean ``mask`` grown by ``margin`` voxels per axis (clipped).
+
+    Example:
+        >>> mask = np.zeros((6, 8), bool); mask[2, 3:5] = True
+        >>> bounding_box(mask, (1, 4))
+        (slice(1, 4, None), slice(0, 8, None))
+    """
+    box = []
+    for axis, (size, grow) in enumerate(zip(mask.shape, margin)):
+        hits = np.flatnonzero(mask.any(axis=tuple(a for a in range(mask.ndim) if a != axis)))
+        box.append(slice(max(int(hits[0]) - int(grow), 0), min(int(hits[-1]) + int(grow) + 1, size)))
+    return tuple(box)

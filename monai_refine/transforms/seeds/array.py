@@ -20,7 +20,14 @@ from monai.utils import TransformBackends, convert_to_dst_type
 from scipy import ndimage
 from skimage.morphology import skeletonize
 
-from monai_refine.utils import SeedChannel, as_binary_mask, check_array, check_same_geometry, resolve_spacing
+from monai_refine.utils import (
+    SeedChannel,
+    as_binary_mask,
+    bounding_box,
+    check_array,
+    check_same_geometry,
+    resolve_spacing,
+)
 
 __all__ = ["DiscrepancySeeds", "ExtremePointSeeds", "GaussianSeedMap", "MaskSeeds", "seeds_from_points"]
 
@@ -128,7 +135,7 @@ class DiscrepancySeeds(Randomizable, Transform):
         out = np.zeros(error.shape, dtype=bool)
         if not error.any():
             return out
-        box = _bounding_box(error, np.ones(error.ndim, dtype=np.int64))  # one background voxel around the errors
+        box = bounding_box(error, np.ones(error.ndim, dtype=np.int64))  # one background voxel around the errors
         labels = _components(error[box], self.per_slice, self.slice_axis)
         sizes = np.bincount(labels.ravel())
         kept = sizes >= self.min_component_size
@@ -234,7 +241,7 @@ class MaskSeeds(Transform):
         # everything happens inside the mask's bounding box grown by the ring's reach plus one voxel: the result is
         # the same as on the whole image (the ring stays >= 1 voxel inside the box) at the cost of the object's size
         margin = self.margin_mm * (1 + _RTOL)
-        box = _bounding_box(mask_np, np.floor(margin / spacing).astype(np.int64) + 1)
+        box = bounding_box(mask_np, np.floor(margin / spacing).astype(np.int64) + 1)
         crop = mask_np[box]
         anisotropy = tuple(spacing)
         dilated = edt.edtsq(~crop, anisotropy=anisotropy, black_border=False) <= margin**2
@@ -258,15 +265,6 @@ def _check_margin(margin_mm: float, spacing: np.ndarray) -> None:
             f"(spacing {np.round(spacing, 6).tolist()} mm): the background ring would lie on the object there; "
             f"use margin_mm >= {float(spacing.max()):g} (the largest spacing)."
         )
-
-
-def _bounding_box(mask: np.ndarray, margin: np.ndarray) -> tuple[slice, ...]:
-    """Slices of the bounding box of a non-empty boolean ``mask`` grown by ``margin`` voxels per axis (clipped)."""
-    box = []
-    for axis, (size, grow) in enumerate(zip(mask.shape, margin)):
-        hits = np.flatnonzero(mask.any(axis=tuple(a for a in range(mask.ndim) if a != axis)))
-        box.append(slice(max(int(hits[0]) - int(grow), 0), min(int(hits[-1]) + int(grow) + 1, size)))
-    return tuple(box)
 
 
 @functools.lru_cache(maxsize=16)
