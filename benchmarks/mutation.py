@@ -15,8 +15,10 @@ The sets are hand-made, each written before looking at which tests would catch w
 ``inferers/iterative.py``, ``losses/``, ``transforms/post``, ``transforms/intensity``, ``networks/`` and ``metrics/``;
 group C covers the rest of the core: ``transforms/seeds``, ``transforms/perturbation``, the slice propagation
 (``inferers/slice_propagation.py``, ``segmenters.py``, ``network_segmenter.py``, ``slice_grid.py``), ``engines/`` and
-``utils/geometry.py``. See ``docs/results.md`` for the scores (first run of each group, and after its survivors got
-tests).
+``utils/geometry.py``; group D is a later independent set over the whole package (the propagator's stop rules, the
+slice grid, the network segmenter, the lesion mask, ``OutputQualityLoss``, the loss helpers, the engines' glue, the
+data modules, metrics and checks), written from the source before reading any test. See ``docs/results.md`` for the
+scores (first run of each group, and after its survivors got tests).
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ class Mutant:
     new: str
     tests: tuple[str, ...]  # pytest arguments, relative to the repository root
     group: str = "A"  # "A": the first set; "B": an independent set written after A's survivors got their tests;
-    # "C": an independent set over the modules A and B left out (seeds, perturbation, propagation, engines, ...)
+    # "C": an independent set over the modules A and B left out (seeds, perturbation, propagation, engines, ...);
+    # "D": an independent set over the whole package, written from the source alone before any test was read
 
 
 IT = "monai_refine/inferers/iterative.py"
@@ -86,6 +89,20 @@ T_SP, T_SG = ("tests/inferers/test_slice_propagation.py",), ("tests/inferers/tes
 T_NS, T_SGR = ("tests/inferers/test_network_segmenter.py",), ("tests/inferers/test_slice_grid.py",)
 T_EI, T_ER = ("tests/engines/test_interaction.py",), ("tests/engines/test_refinement.py",)
 T_GE = ("tests/test_geometry.py",)
+
+TL = "monai_refine/transforms/lesion.py"
+OQ = "monai_refine/losses/output_quality.py"
+LU = "monai_refine/losses/utils.py"
+SS = "monai_refine/data/slice_samples.py"
+F2 = "monai_refine/data/folders2d.py"
+PT = "monai_refine/data/paths.py"
+RD = "monai_refine/data/readers.py"
+WR = "monai_refine/data/writers.py"
+DC = "monai_refine/data/dicom.py"
+UC = "monai_refine/utils/checks.py"
+T_TL, T_OQ = ("tests/transforms/test_lesion.py",), ("tests/losses/test_output_quality.py",)
+T_SS, T_F2 = ("tests/data/test_slice_samples.py",), ("tests/data/test_folders2d.py",)
+T_RD, T_WR, T_CLI = ("tests/data/test_readers.py",), ("tests/data/test_writers.py",), ("tests/test_cli.py",)
 
 MUTANTS: tuple[Mutant, ...] = (
     # --- inferers/iterative.py
@@ -408,6 +425,143 @@ MUTANTS: tuple[Mutant, ...] = (
            T_ER, "C"),
     Mutant("prior batch: initial_prior ignored", "ignored argument", ER,
            "self.initial_prior, device=device)", "0.5, device=device)", T_ER, "C"),
+    # --- group D: an independent set over the whole package, written from the modules' source alone (no test read
+    # first), preferring code sets A-C left alone: the propagator's stop rules and bookkeeping, the slice grid, the
+    # network segmenter, the graph cut's terms, the lesion mask, OutputQualityLoss, the loss helpers, the engines'
+    # glue, the data modules (slice samples, 2D folders, paths, readers, writers, DICOM scan), metrics and checks
+    Mutant("propagation: max_growth compared with the bare ratio, not the previous area", "dropped term", SP,
+           "area > settings.max_growth * previous", "area > settings.max_growth", T_SP, "D"),
+    Mutant("propagation: a slice that grew too much is kept", "dropped term", SP,
+           "reason, mask, area = StopReason.GREW, np.zeros_like(mask), 0", "reason = StopReason.GREW", T_SP, "D"),
+    Mutant("propagation: a slice below min_quality is kept", "dropped term", SP,
+           "reason, mask, area = StopReason.QUALITY_DROP, np.zeros_like(mask), 0", "reason = StopReason.QUALITY_DROP",
+           T_SP, "D"),
+    Mutant("propagation: the volume's last slice never reached", "off-by-one", SP,
+           "high = depth - 1 if position", "high = depth - 2 if position", T_SP, "D"),
+    Mutant("propagation: canonical_slices returns the unswapped spacing", "wrong axis", SP,
+           "return slices, axis, spacing[::-1] if swap else spacing", "return slices, axis, spacing", T_SP, "D"),
+    Mutant("propagation: local crop ignores the user seeds outside the prior's box", "ignored argument", SP,
+           "anchor = prior if self.user is None else prior | self.user[:, index].any(0)", "anchor = prior", T_SP, "D"),
+    Mutant("propagation: negative slice_axis not wrapped", "off-by-one", SP,
+           "return int(slice_axis) % 3", "return int(slice_axis)", T_SP, "D"),
+    Mutant("slice grid: grid centred half a pixel off", "off-by-one", SGR,
+           "offsets = np.arange(self.size, dtype=np.float64) - (self.size - 1) / 2",
+           "offsets = np.arange(self.size, dtype=np.float64) - self.size / 2", T_SGR + T_NS, "D"),
+    Mutant("slice grid: a seed one pixel past the grid accepted", "comparison flip", SGR,
+           "(index < self.size)).all(1)", "(index <= self.size)).all(1)", T_SGR + T_NS, "D"),
+    Mutant("slice grid: prior resampled bilinearly", "swapped term", SGR,
+           'grid.sample(np.asarray(prior, dtype=np.float32), frame, mode="nearest")',
+           'grid.sample(np.asarray(prior, dtype=np.float32), frame, mode="bilinear")', T_SGR + T_NS, "D"),
+    Mutant("network segmenter: the network's mode not restored", "ignored argument", NS,
+           "self.network.train(training)", "self.network.train(False)", T_NS, "D"),
+    Mutant("network segmenter: outside the field of view filled with logit 0 (p = 0.5)", "wrong constant", NS,
+           "fill=-1e4)", "fill=0.0)", T_NS, "D"),
+    Mutant("network segmenter: image and prior swapped without a grid", "swapped channel", NS,
+           "parts = {RefineKeys.IMAGE: image, RefineKeys.PRIOR: prior}",
+           "parts = {RefineKeys.IMAGE: prior, RefineKeys.PRIOR: image}", T_NS, "D"),
+    Mutant("graph cut: runs with only one kind of seed", "comparison flip", SG,
+           "if not fg.any() or not bg.any():", "if not fg.any() and not bg.any():", T_SG, "D"),
+    Mutant("graph cut: histogram index off by one at intensity 1", "off-by-one", SG,
+           "np.clip((values * self.bins).astype(np.int64), 0, self.bins - 1)",
+           "np.clip((values * self.bins).astype(np.int64), 0, self.bins)", T_SG, "D"),
+    Mutant("graph cut: boundary term divides by sigma, not sigma squared", "dropped term", SG,
+           "(2 * self.sigma**2)", "(2 * self.sigma)", T_SG, "D"),
+    Mutant("mask seeds: eroded core reaches the image border", "swapped term", SA,
+           "edt.edtsq(crop, anisotropy=anisotropy, black_border=True)",
+           "edt.edtsq(crop, anisotropy=anisotropy, black_border=False)", T_SEEDS, "D"),
+    Mutant("extreme points: jitter only towards higher indices (MONAI's own bug)", "dropped term", SA,
+           "self.R.uniform(-self.pert, self.pert, points.shape)", "self.R.uniform(0, self.pert, points.shape)",
+           T_SEEDS, "D"),
+    Mutant("discrepancy seeds dict: no new draw per call", "dropped term", SD,
+           "        self.randomize()\n        for key, seeds_key in self.key_iterator(d, self.seeds_key):",
+           "        for key, seeds_key in self.key_iterator(d, self.seeds_key):", T_SEEDS, "D"),
+    Mutant("extreme point seeds dict: pert not passed on", "ignored argument", SD,
+           "ExtremePointSeeds(pert=pert)", "ExtremePointSeeds()", T_SEEDS, "D"),
+    Mutant("seed dicts: random state not handed to the array transform", "dropped term", SD,
+           "        self.transform.set_random_state(seed, state)\n", "", T_SEEDS, "D"),
+    Mutant("mask perturb: 3D rotation about one axis only", "dropped term", PE,
+           "1 if dims == 2 else 3", "1", T_PERT, "D"),
+    Mutant("mask perturb: the last axis is never flipped", "off-by-one", PE,
+           "int(self.R.randint(dims))", "int(self.R.randint(dims - 1))", T_PERT, "D"),
+    Mutant("mask perturb: noise flips the complement fraction", "comparison flip", PE,
+           "field[band] < fraction", "field[band] > fraction", T_PERT, "D"),
+    Mutant("dual threshold: centre mode keeps the farthest component", "sign flip", PA,
+           "nearest = np.argmin(", "nearest = np.argmax(", T_POST, "D"),
+    Mutant("lesion mask: 4-connected largest component", "wrong constant", TL,
+           "KeepLargestConnectedComponent(connectivity=2)", "KeepLargestConnectedComponent(connectivity=1)", T_TL, "D"),
+    Mutant("lesion mask: holes not filled", "dropped term", TL,
+           "            mask = FillHoles(connectivity=1)(mask)\n", "", T_TL, "D"),
+    Mutant("lesion mask dict: mask written over the image", "ignored argument", TL,
+           "d[self.mask_key] = self.transform(d[key])", "d[key] = self.transform(d[key])", T_TL, "D"),
+    Mutant("output quality: factor 2 of the achieved Dice dropped", "dropped term", OQ,
+           "2 * overlap / total.clamp_min(1)", "overlap / total.clamp_min(1)", T_OQ, "D"),
+    Mutant("output quality: both-empty Dice is 0", "wrong constant", OQ,
+           "torch.ones_like(total))", "torch.zeros_like(total))", T_OQ, "D"),
+    Mutant("output quality: logits thresholded at 0.5", "wrong threshold", OQ,
+           "pred, truth = (logits > 0)", "pred, truth = (logits > 0.5)", T_OQ, "D"),
+    Mutant("output quality: lambda ignored", "ignored argument", OQ,
+           "self.lambda_quality * ((quality - dice) ** 2).mean()", "((quality - dice) ** 2).mean()", T_OQ, "D"),
+    Mutant("loss helpers: activation applied to the prior too", "swapped term", LU,
+           ", DiceLoss(**common)", ", DiceLoss(sigmoid=sigmoid, softmax=softmax, **common)", T_QL + T_DI, "D"),
+    Mutant("loss helpers: sum reduction returns the mean", "swapped term", LU,
+           "return torch.sum(f)", "return torch.mean(f)", T_QL + T_DI, "D"),
+    Mutant("interaction: seed maps written into the first channels", "wrong axis", EI,
+           "image[:, -2:] = torch.as_tensor(maps", "image[:, :2] = torch.as_tensor(maps", T_EI, "D"),
+    Mutant("interaction: one round too few", "off-by-one", EI,
+           "for _ in range(self.max_interactions):", "for _ in range(self.max_interactions - 1):", T_EI, "D"),
+    Mutant("prior batch: inference batch loses the prior", "dropped term", ER,
+           'return image, label, (), {"prior": prior}', "return image, label, (), {}", T_ER, "D"),
+    Mutant("prior batch: prior concatenated before the image", "swapped channel", ER,
+           "torch.cat([image, prior], dim=1), {self.label_key", "torch.cat([prior, image], dim=1), {self.label_key",
+           T_ER, "D"),
+    Mutant("self-refinement: two-step draws not fed back", "off-by-one", ER,
+           "if self.steps < 2:", "if self.steps < 3:", T_ER, "D"),
+    Mutant("slice samples: a sample 'past the end' may be the end slice itself", "off-by-one", SS,
+           "self.R.randint(1, self.beyond + 1)", "self.R.randint(0, self.beyond + 1)", T_SS, "D"),
+    Mutant("slice samples: skip_prob's two-slice prior never used", "swapped term", SS,
+           "for offset in (step, 1):", "for offset in (1, step):", T_SS, "D"),
+    Mutant("slice samples: volumes drawn uniformly, not by labelled slices", "ignored argument", SS,
+           "[p.size for p in self.present]", "[1 for p in self.present]", T_SS, "D"),
+    Mutant("slice samples: prior crop padded with the coarsest spacing", "wrong axis", SS,
+           "/ min(spacing))) + 2", "/ max(spacing))) + 2", T_SS, "D"),
+    Mutant("slice samples: label not oriented like the image", "dropped term", SS,
+           "            if isinstance(image, MetaTensor):\n                mask = MetaTensor",
+           "            if False:\n                mask = MetaTensor", T_SS, "D"),
+    Mutant("2D folders: upper-case extensions skipped", "dropped term", F2,
+           "f.suffix.lower() in FOLDER_IMAGE_EXTENSIONS", "f.suffix in FOLDER_IMAGE_EXTENSIONS", T_F2, "D"),
+    Mutant("2D folders: mask size not checked", "dropped term", F2,
+           "if mask_size != size:", "if False:", T_F2, "D"),
+    Mutant("PH2: the other split's items", "comparison flip", F2,
+           'if row["split"] == split]', 'if row["split"] != split]', T_F2, "D"),
+    Mutant("paths: a sibling folder with a common prefix counts as inside", "dropped term", PT,
+           "path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)", "path.startswith(folder)", T_CLI,
+           "D"),
+    Mutant("paths: overwrite ignored", "ignored argument", PT,
+           "if path.exists() and not overwrite:", "if path.exists():", T_CLI, "D"),
+    Mutant("paths: two outputs on one path not detected", "dropped term", PT,
+           "        seen[real] = label\n", "", T_CLI, "D"),
+    Mutant("readers: origin not turned from LPS to RAS", "dropped term", RD,
+           "affine[: min(rank, 2)] *= -1.0", "affine[: min(rank, 2), :rank] *= -1.0", T_RD, "D"),
+    Mutant("readers: gap series keep the file-to-file spacing", "dropped term", RD,
+           "        spacing[-1] = series.slice_spacing\n", "", T_RD, "D"),
+    Mutant("writers: hard link to an input not detected", "dropped term", WR,
+           "same = path.exists() and Path(source).exists() and os.path.samefile(source, path)", "same = False",
+           T_WR, "D"),
+    Mutant("writers: the image's own source not protected", "ignored argument", WR,
+           "inputs=(*inputs, *([source] if source else []))", "inputs=inputs", T_WR, "D"),
+    Mutant("dicom: gap size counts the step, not the missing slices", "off-by-one", DC,
+           "(k, int(whole[k]) - 1)", "(k, int(whole[k]))", T_RD, "D"),
+    Mutant("dicom: slice normal reversed", "swapped term", DC,
+           "np.cross(orientation[:3], orientation[3:])", "np.cross(orientation[3:], orientation[:3])", T_RD, "D"),
+    Mutant("overlap scores: ignore_empty keyed on the prediction", "swapped term", MO,
+           "if ignore_empty and n_label == 0:", "if ignore_empty and n_pred == 0:", T_MET, "D"),
+    Mutant("overlap scores: empty label gives sensitivity 1 for any prediction", "wrong constant", MO,
+           '"sensitivity": _ratio(overlap, n_label, n_pred == 0)', '"sensitivity": _ratio(overlap, n_label, True)',
+           T_MET, "D"),
+    Mutant("checks: range with lo > hi accepted", "dropped term", UC,
+           "low <= pair[0] <= pair[1] <= high", "low <= pair[0] <= high", T_PERT + T_INT, "D"),
+    Mutant("geometry: atol ignored", "ignored argument", GE,
+           "rtol=0.0, atol=atol)", "rtol=0.0, atol=1e-2)", T_GE + T_RD, "D"),
 )  # fmt: skip
 
 
@@ -481,7 +635,7 @@ def _selection(mutant: Mutant, copy: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", "--match", default="", help="only mutants whose name contains this text")
-    parser.add_argument("--group", default="", help="only the mutants of this group (A, B or C)")
+    parser.add_argument("--group", default="", help="only the mutants of this group (A, B, C or D)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (a timeout is caught)")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the caught fraction is lower")
     args = parser.parse_args()
