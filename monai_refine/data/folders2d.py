@@ -1,15 +1,19 @@
-"""2D image folders for the lesion bundles: datalists of a folder of images (and masks), PH2's split, PNG writer.
+"""2D image folders for the 2D bundles: datalists of a folder of images (masks, FOV masks), PH2's split, DRIVE's
+split, HRF's test images, PNG writer.
 
 The 2D bundles share one inference contract: every ``*.jpg``, ``*.jpeg``, ``*.png``, ``*.bmp``, ``*.tif``,
-``*.tiff`` in ``dataset_dir`` is segmented and written as ``output_dir/<image stem>_seg.png``, uint8 {0, 255}, at
-the image's height and width. :func:`image_folder_datalist` checks the folder (not empty, every image readable,
-masks of the same size) before any network runs, and :class:`SaveMask2Dd` writes the result.
+``*.tiff`` in ``dataset_dir`` is segmented and written as ``output_dir/<image stem>_seg.png``, uint8
+{0, 255}, at the image's height and width. :func:`image_folder_datalist` checks the folder (not empty, every image
+readable, masks of the same size) before any network runs, and :class:`SaveMask2Dd` writes the result.
+
+Every file is read with Pillow (MONAI's ``PILReader`` with :func:`rgb_converter` or :func:`grey_converter`): RGB
+TIFs (DRIVE's images), palette or grey GIFs (DRIVE's labels and FOV masks) and PNGs alike.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +26,14 @@ from PIL import Image, UnidentifiedImageError
 from monai_refine.utils import RefineKeys
 
 __all__ = [
+    "DRIVE_SPLITS",
     "FOLDER_IMAGE_EXTENSIONS",
     "SaveMask2D",
     "SaveMask2Dd",
-    "image_folder_datalist",
+    "drive_datalist",
     "grey_converter",
+    "hrf_datalist",
+    "image_folder_datalist",
     "image_size",
     "ph2_datalist",
     "rgb_converter",
@@ -34,6 +41,12 @@ __all__ = [
 
 #: The image files a 2D bundle segments (case-insensitive).
 FOLDER_IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
+
+#: DRIVE's usual split of its 20 training images (21-40) into training and validation.
+DRIVE_SPLITS = {"train": tuple(range(21, 35)), "validation": tuple(range(35, 41))}
+
+#: The FOV mask files of an image ``<stem>.*`` in a ``fov_dir``, in the order they are looked for.
+FOV_NAMES = ("{}_mask.gif", "{}_mask.png", "{}_mask.tif", "{}.gif", "{}.png", "{}.tif")
 
 
 def rgb_converter(image: Image.Image) -> Image.Image:
@@ -76,21 +89,27 @@ def image_folder_datalist(
     mask_dir: PathLike | None = None,
     image_key: str = RefineKeys.IMAGE,
     mask_key: str = RefineKeys.PRIOR,
+    fov_dir: PathLike | None = None,
+    fov_key: str = RefineKeys.FOV,
 ) -> list[dict[str, str]]:
     """One ``{image_key: path}`` item per image of ``dataset_dir``, with ``{mask_key: path}`` from ``mask_dir``.
 
     A mask is ``mask_dir/<image stem>.png`` or ``mask_dir/<image stem>_seg.png`` (the bundles' own output name),
-    so one bundle's output folder can be another's ``mask_dir``.
+    so one bundle's output folder can be another's ``mask_dir``. A field-of-view mask (fundus photographs) is
+    ``fov_dir/<image stem>_mask.gif`` (DRIVE's name), ``_mask.png`` (HRF's), ``_mask.tif``, or ``<image stem>``
+    with one of those extensions.
 
     Args:
         dataset_dir: folder of ``*.jpg``, ``*.jpeg``, ``*.png``, ``*.bmp``, ``*.tif``, ``*.tiff`` images.
         mask_dir: optional folder of the masks to refine, one per image, same height and width.
         image_key: the items' image key.
         mask_key: the items' mask key.
+        fov_dir: optional folder of field-of-view masks, one per image, same height and width.
+        fov_key: the items' FOV mask key.
 
     Raises:
         ValueError: the folder does not exist or holds no image, an image or mask is unreadable, an image has no
-            mask, or a mask's size differs from its image's.
+            mask or FOV mask, or a mask's size differs from its image's.
 
     Example:
         >>> import tempfile
@@ -105,28 +124,33 @@ def image_folder_datalist(
     files = _images(folder)
     if not files:
         raise ValueError(f"dataset_dir {folder} holds no image ({', '.join(FOLDER_IMAGE_EXTENSIONS)}).")
-    masks = None
-    if mask_dir is not None and str(mask_dir) != "":
-        masks = Path(mask_dir)
-        if not masks.is_dir():
-            raise ValueError(f"mask_dir {masks} is not a folder.")
+    folders = {}
+    for arg, value, key, names in (
+        ("mask_dir", mask_dir, mask_key, ("{}.png", "{}_seg.png")),
+        ("fov_dir", fov_dir, fov_key, FOV_NAMES),
+    ):
+        if value is not None and str(value) != "":
+            if not Path(value).is_dir():
+                raise ValueError(f"{arg} {value} is not a folder.")
+            folders[arg] = (Path(value), key, names)
     items = []
     for file in files:
         size = image_size(file)
         item = {image_key: str(file)}
-        if masks is not None:
-            found = [m for m in (masks / f"{file.stem}.png", masks / f"{file.stem}_seg.png") if m.is_file()]
-            if not found:
+        for arg, (folder_, key, names) in folders.items():
+            candidates = [folder_ / name.format(file.stem) for name in names]
+            found = next((m for m in candidates if m.is_file()), None)
+            if found is None:
                 raise ValueError(
-                    f"mask_dir {masks} has no {file.stem}.png or {file.stem}_seg.png for image {file.name}."
+                    f"{arg} {folder_} has no {' or '.join(m.name for m in candidates)} for image {file.name}."
                 )
-            mask_size = image_size(found[0], "mask")
+            mask_size = image_size(found, "mask")
             if mask_size != size:
                 raise ValueError(
-                    f"mask {found[0]} is {mask_size[0]}x{mask_size[1]} (HxW) but image {file} is {size[0]}x{size[1]}; "
+                    f"mask {found} is {mask_size[0]}x{mask_size[1]} (HxW) but image {file} is {size[0]}x{size[1]}; "
                     "a mask must have its image's size."
                 )
-            item[mask_key] = str(found[0])
+            item[key] = str(found)
         items.append(item)
     return items
 
@@ -173,6 +197,78 @@ def ph2_datalist(
         if image is None or not label.is_file():
             raise ValueError(f"{name} of {table} lacks images/{name}.* or masks/{name}.png in {root}.")
         items.append({image_key: str(image), label_key: str(label)})
+    return items
+
+
+def drive_datalist(
+    dataset_dir: PathLike,
+    split: str = "train",
+    image_key: str = RefineKeys.IMAGE,
+    label_key: str = RefineKeys.LABEL,
+    fov_key: str = RefineKeys.FOV,
+) -> list[dict[str, str]]:
+    """The DRIVE items of one split of :data:`DRIVE_SPLITS` (train 21-34, validation 35-40), as published.
+
+    Args:
+        dataset_dir: DRIVE's ``training`` folder: ``images/NN_training.tif``, ``1st_manual/NN_manual1.gif``,
+            ``mask/NN_training_mask.gif``.
+        split: ``"train"`` or ``"validation"``.
+        image_key: the items' image key.
+        label_key: the items' vessel label key.
+        fov_key: the items' field-of-view mask key.
+
+    Raises:
+        ValueError: an unknown split, or a file of the split missing.
+    """
+    if split not in DRIVE_SPLITS:
+        raise ValueError(f"split must be one of {sorted(DRIVE_SPLITS)}, got {split!r}.")
+    root = Path(dataset_dir)
+    items = []
+    for n in DRIVE_SPLITS[split]:
+        item = {
+            image_key: root / "images" / f"{n}_training.tif",
+            label_key: root / "1st_manual" / f"{n}_manual1.gif",
+            fov_key: root / "mask" / f"{n}_training_mask.gif",
+        }
+        missing = [str(p) for p in item.values() if not p.is_file()]
+        if missing:
+            raise ValueError(f"dataset_dir {root} lacks {missing} of DRIVE image {n}.")
+        items.append({k: str(v) for k, v in item.items()})
+    return items
+
+
+def hrf_datalist(
+    dataset_dir: PathLike,
+    indices: Sequence[int] = tuple(range(11, 16)),
+    image_key: str = RefineKeys.IMAGE,
+    label_key: str = RefineKeys.LABEL,
+    fov_key: str = RefineKeys.FOV,
+) -> list[dict[str, str]]:
+    """The HRF items whose index is in ``indices`` (every class present: ``_dr``, ``_g``, ``_h``), sorted by name.
+
+    Args:
+        dataset_dir: the HRF folder: ``images/NN_c.jpg``, ``manual1/NN_c.png``, ``mask/NN_c_mask.png``.
+        indices: the image indices, 1-15 (default 11-15, the usual test indices).
+        image_key: the items' image key.
+        label_key: the items' vessel label key.
+        fov_key: the items' field-of-view mask key.
+
+    Raises:
+        ValueError: no image of those indices, or an image without its label or FOV mask.
+    """
+    root = Path(dataset_dir)
+    wanted = {f"{int(i):02d}" for i in indices}
+    images = []
+    if (root / "images").is_dir():
+        images = [f for f in _images(root / "images") if f.stem.split("_")[0] in wanted]
+    if not images:
+        raise ValueError(f"dataset_dir {root} has no images/NN_*.jpg with NN in {sorted(wanted)}.")
+    items = []
+    for image in images:
+        label, fov = root / "manual1" / f"{image.stem}.png", root / "mask" / f"{image.stem}_mask.png"
+        if not label.is_file() or not fov.is_file():
+            raise ValueError(f"HRF image {image} lacks manual1/{label.name} or mask/{fov.name} in {root}.")
+        items.append({image_key: str(image), label_key: str(label), fov_key: str(fov)})
     return items
 
 

@@ -15,6 +15,7 @@ from .perturbation.array import RandMaskPerturb
 from .perturbation.dictionary import RandMaskPerturbD, RandMaskPerturbd, RandMaskPerturbDict
 from .post.array import DualThreshold
 from .post.dictionary import DualThresholdD, DualThresholdd, DualThresholdDict
+from .retina import FieldOfViewMask, FieldOfViewMaskD, FieldOfViewMaskd, FieldOfViewMaskDict
 from .seeds.array import DiscrepancySeeds, ExtremePointSeeds, GaussianSeedMap, MaskSeeds, seeds_from_points
 from .seeds.dictionary import (
     DiscrepancySeedsD,

@@ -20,6 +20,7 @@ class RefineKeys(StrEnum):
     SEEDS = "seeds"
     SEED_MAP = "seed_map"
     QUALITY = "quality"
+    FOV = "fov"
 
 
 class SeedChannel:

@@ -3,10 +3,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from monai.data import MetaTensor
+from monai.data import MetaTensor, PILReader
+from monai.transforms import LoadImage
 from PIL import Image
 
-from monai_refine.data.folders2d import SaveMask2D, SaveMask2Dd, image_folder_datalist, image_size, ph2_datalist
+from monai_refine.data.folders2d import (
+    SaveMask2D,
+    SaveMask2Dd,
+    drive_datalist,
+    grey_converter,
+    hrf_datalist,
+    image_folder_datalist,
+    image_size,
+    ph2_datalist,
+    rgb_converter,
+)
 
 
 def _save(path, size=(6, 8), mode="RGB"):
@@ -93,3 +104,95 @@ def test_save_mask_dict_reads_the_source_file(tmp_path):
     assert np.asarray(Image.open(tmp_path / "o" / "x_seg.png")).min() == 255
     with pytest.raises(ValueError, match="filename_or_obj"):
         SaveMask2Dd("pred", output_dir=tmp_path / "o")({"image": torch.zeros(3, 3, 3), "pred": torch.ones(1, 3, 3)})
+
+
+def test_image_folder_datalist_fov_masks(tmp_path):
+    """``fov_dir`` pairs DRIVE's ``<stem>_mask.gif`` and HRF's ``<stem>_mask.png`` (and ``<stem>.gif``) by stem."""
+    for name in ("21_training.tif", "01_dr.jpg", "x.png"):
+        _save(tmp_path / name)
+    fov = tmp_path / "fov"
+    fov.mkdir()
+    _save(fov / "21_training_mask.gif", mode="L")
+    _save(fov / "01_dr_mask.png", mode="L")
+    _save(fov / "x.gif", mode="L")
+    items = image_folder_datalist(tmp_path, fov_dir=fov)
+    assert [(i["image"].split("/")[-1], i["fov"].split("/")[-1]) for i in items] == [
+        ("01_dr.jpg", "01_dr_mask.png"),
+        ("21_training.tif", "21_training_mask.gif"),
+        ("x.png", "x.gif"),
+    ]
+    assert "prior" not in items[0] and image_folder_datalist(tmp_path, fov_dir="") == [
+        {"image": i["image"]} for i in items
+    ]
+    (fov / "x.gif").unlink()
+    with pytest.raises(ValueError, match="fov_dir .* has no x_mask.gif or .* for image x.png"):
+        image_folder_datalist(tmp_path, fov_dir=fov)
+    _save(fov / "x_mask.png", size=(5, 8), mode="L")
+    with pytest.raises(ValueError, match="a mask must have its image's size"):
+        image_folder_datalist(tmp_path, fov_dir=fov)
+    with pytest.raises(ValueError, match="fov_dir .* is not a folder"):
+        image_folder_datalist(tmp_path, fov_dir=tmp_path / "missing")
+
+
+def _drive_like(root, ids=range(21, 41)):
+    for sub in ("images", "1st_manual", "mask"):
+        (root / sub).mkdir(parents=True)
+    for n in ids:
+        _save(root / "images" / f"{n}_training.tif")
+        _save(root / "1st_manual" / f"{n}_manual1.gif", mode="L")
+        _save(root / "mask" / f"{n}_training_mask.gif", mode="L")
+    return root
+
+
+def test_drive_datalist(tmp_path):
+    root = _drive_like(tmp_path)
+    train, val = drive_datalist(root, "train"), drive_datalist(root, "validation")
+    assert [i["image"].split("/")[-1] for i in val] == [f"{n}_training.tif" for n in range(35, 41)]
+    assert len(train) == 14 and train[0] == {
+        "image": str(root / "images" / "21_training.tif"),
+        "label": str(root / "1st_manual" / "21_manual1.gif"),
+        "fov": str(root / "mask" / "21_training_mask.gif"),
+    }
+    with pytest.raises(ValueError, match="split must be one of"):
+        drive_datalist(root, "test")
+    (root / "mask" / "37_training_mask.gif").unlink()
+    with pytest.raises(ValueError, match="37_training_mask.gif"):
+        drive_datalist(root, "validation")
+
+
+def test_hrf_datalist(tmp_path):
+    for sub in ("images", "manual1", "mask"):
+        (tmp_path / sub).mkdir()
+    for stem in ("10_h", "11_dr", "11_g", "15_h", "16_x"):
+        _save(tmp_path / "images" / f"{stem}.jpg")
+        _save(tmp_path / "manual1" / f"{stem}.png", mode="L")
+        _save(tmp_path / "mask" / f"{stem}_mask.png", mode="L")
+    items = hrf_datalist(tmp_path)
+    assert [i["image"].split("/")[-1] for i in items] == ["11_dr.jpg", "11_g.jpg", "15_h.jpg"]
+    assert items[0]["label"].endswith("manual1/11_dr.png") and items[0]["fov"].endswith("mask/11_dr_mask.png")
+    assert [i["image"].split("/")[-1] for i in hrf_datalist(tmp_path, [10])] == ["10_h.jpg"]
+    with pytest.raises(ValueError, match="no images/NN_"):
+        hrf_datalist(tmp_path, [1, 2])
+    (tmp_path / "manual1" / "15_h.png").unlink()
+    with pytest.raises(ValueError, match="lacks manual1/15_h.png"):
+        hrf_datalist(tmp_path)
+
+
+def test_bundle_readers_on_gif_and_tif(tmp_path):
+    """The readers of the 2D bundles: a palette GIF label reads as {0, 255} grey, an RGB TIF as (3, H, W)."""
+    vessels = np.zeros((5, 7), dtype=np.uint8)
+    vessels[2, 1:6] = 255
+    palette = Image.fromarray(vessels).convert("P")  # GIFs store palette indices, not grey values
+    palette.save(tmp_path / "01_manual1.gif")
+    assert Image.open(tmp_path / "01_manual1.gif").mode == "P"
+    rgb = np.zeros((5, 7, 3), dtype=np.uint8)
+    rgb[..., 0], rgb[..., 1], rgb[1, 3] = 200, 90, (10, 20, 30)
+    Image.fromarray(rgb).save(tmp_path / "01_training.tif")
+    grey = PILReader(converter=grey_converter, reverse_indexing=False)
+    colour = PILReader(converter=rgb_converter, reverse_indexing=False)
+    label = LoadImage(reader=grey, image_only=True, ensure_channel_first=True)(tmp_path / "01_manual1.gif")
+    image = LoadImage(reader=colour, image_only=True, ensure_channel_first=True)(tmp_path / "01_training.tif")
+    np.testing.assert_array_equal(np.asarray(label), vessels[None])
+    assert image.shape == (3, 5, 7)
+    np.testing.assert_array_equal(np.asarray(image)[:, 1, 3], [10, 20, 30])
+    np.testing.assert_array_equal(np.asarray(image)[:, 0, 0], [200, 90, 0])

@@ -33,6 +33,7 @@ COLOR_SPACES = {
     "lab": _lab,
     "lab_l": lambda rgb: color.rgb2lab(rgb)[..., :1] / 100.0,
     "gray": lambda rgb: color.rgb2gray(rgb)[..., None],
+    "green": lambda rgb: rgb[..., 1:2],
 }
 
 
@@ -46,7 +47,8 @@ class ColorSpaceChannels(Transform):
     - ``"hsv"``: H, S, V from ``skimage.color.rgb2hsv``, already in ``[0, 1]`` (H = 1 is 360°);
     - ``"lab"``: L / 100, (a* + 128) / 255, (b* + 128) / 255;
     - ``"lab_l"``: L / 100 only;
-    - ``"gray"``: luminance from ``skimage.color.rgb2gray``.
+    - ``"gray"``: luminance from ``skimage.color.rgb2gray``;
+    - ``"green"``: G divided by ``max_value`` (the vessel channel of fundus photographs).
 
     The conversions are ``skimage``'s, in numpy: a torch input is copied to the host and the result back to its
     device (``backend`` says numpy). An RGB image already scaled to ``[0, 1]`` (fractional values, maximum <= 1) given
