@@ -119,3 +119,18 @@ def test_seed_map_uses_sigma_and_quality_logits_are_squashed():
             quality_logits=logits,
         )  # fmt: skip
         assert segmenter(image, image > 0, seeds, (1.0, 1.0))[1] == expected
+
+
+def test_outside_the_field_of_view_is_background():
+    """A 16 mm field of view on a 100 × 120 slice: every pixel outside it gets probability 0, not sigmoid(0) = 0.5
+    (which the propagator's 0.5 threshold would take as foreground)."""
+    image, prior, seeds = _slice()
+    out = NetworkSegmenter(_PriorLogits(), grid=SliceGrid(size=16, spacing=1.0))(image, prior, seeds, (1.0, 1.0))
+    assert out[0, 0, 0] == 0.0 and int((out >= 0.5).sum()) == 16 * 16  # the prior fills the whole field of view
+
+
+def test_without_a_grid_the_channels_are_in_order():
+    network = _PriorLogits()
+    image, prior, seeds = _slice()
+    out = NetworkSegmenter(network, channels=("image", "prior"))(image + 0.25, prior, seeds, (1.0, 1.0))
+    np.testing.assert_array_equal(out > 0.5, prior)  # channel 1 is the prior, channel 0 the image

@@ -173,3 +173,53 @@ def test_random_walker_follows_the_spacing():
     assert wide[0].all() and not wide[4].any()
     tall = RandomWalkerSegmenter()(image, prior, seeds, (4.0, 1.0))[0]
     assert tall[:, 4].all() and not tall[:, 0].any()
+
+
+@pytest.mark.parametrize("channel", [0, 1])
+def test_graph_cut_with_one_kind_of_seed_keeps_the_prior(channel):
+    """Without background (or foreground) seeds one intensity model is missing: the graph cut returns the prior."""
+    image = np.zeros((1, 20, 20), np.float32)
+    image[0, 5:15, 5:15] = 0.8
+    prior = image > 0
+    seeds = np.zeros((2, 20, 20), bool)
+    seeds[channel, 10, 10] = True
+    np.testing.assert_array_equal(GraphCutSegmenter()(image, prior, seeds, (1.0, 1.0)), prior)
+
+
+def test_graph_cut_takes_saturated_pixels():
+    """Intensity 1.0 (the top of the window) falls in the last histogram bin."""
+    image = np.zeros((1, 20, 20), np.float32)
+    image[0, 5:15, 5:15] = 1.0
+    seeds = np.zeros((2, 20, 20), bool)
+    seeds[0, 10, 10] = True
+    seeds[1, 1, :] = seeds[1, -2, :] = seeds[1, :, 1] = seeds[1, :, -2] = True
+    assert int(GraphCutSegmenter()(image, image > 0, seeds, (1.0, 1.0)).sum()) == 100
+
+
+def test_graph_cut_boundary_term_alone():
+    """With lambda_ = 0 only B_pq = exp(-ΔI² / 2σ²) / dist counts. A 12 × 12 square at 0.3 holds a 4 × 4 square at
+    0.5, the foreground seeds in its middle. With σ = 0.05 a cut along the outer edge (ΔI = 0.3: exp(-18) per edge)
+    is far cheaper than along the inner one (ΔI = 0.2: exp(-8)), so the whole outer square (144 px) is foreground."""
+    image = np.zeros((1, 24, 24), np.float32)
+    image[0, 6:18, 6:18] = 0.3
+    image[0, 10:14, 10:14] = 0.5
+    seeds = np.zeros((2, 24, 24), bool)
+    seeds[0, 11:13, 11:13] = True
+    seeds[1, 1, 1:-1] = seeds[1, -2, 1:-1] = seeds[1, 1:-1, 1] = seeds[1, 1:-1, -2] = True
+    out = GraphCutSegmenter(lambda_=0.0, sigma=0.05)(image, image > 0, seeds, (1.0, 1.0))
+    np.testing.assert_array_equal(out, image > 0)
+
+
+def test_graph_cut_edge_lengths_in_mm():
+    """Uniform image, lambda_ = 0: the cut is the cheapest closed curve around the two foreground seeds (10, 9) and
+    (10, 11), each edge costing 1 / its length in mm. At 1 × 1 mm two one-pixel cuts (2 × (4 + 4 / √2) = 13.7) beat
+    one around the three-pixel row (6 + 2 + 12 / √2 = 16.5); with 5 mm rows the vertical and diagonal edges cost
+    1/5 and 1/√26: two cuts 2 × (0.4 + 2 + 4 / √26) = 6.4, one around the row 1.2 + 2 + 12 / √26 = 5.6, so the
+    pixel between them joins the foreground."""
+    image = np.zeros((1, 21, 21), np.float32)
+    seeds = np.zeros((2, 21, 21), bool)
+    seeds[0, 10, 9] = seeds[0, 10, 11] = True
+    seeds[1, 0, :] = seeds[1, -1, :] = seeds[1, :, 0] = seeds[1, :, -1] = True
+    segmenter = GraphCutSegmenter(lambda_=0.0)
+    assert np.argwhere(segmenter(image, image > 0, seeds, (1.0, 1.0))[0]).tolist() == [[10, 9], [10, 11]]
+    assert np.argwhere(segmenter(image, image > 0, seeds, (5.0, 1.0))[0]).tolist() == [[10, 9], [10, 10], [10, 11]]

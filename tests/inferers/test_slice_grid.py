@@ -109,3 +109,24 @@ def test_to_slice_fills_the_whole_slice_the_grid_covers():
     assert frame.centre == (3.5, 3.5)
     out = grid.to_slice(torch.ones(1, 8, 8), frame, fill=-1.0)
     assert out.min() == 1.0
+
+
+def test_seeds_just_past_the_grid_are_dropped():
+    """An 8-pixel grid at 1 mm centred on rows/columns 2..9 (centre 5.5) covers slice rows 2..9: a seed on row 10
+    would be grid row 8, one past the last, and is dropped; row 9 is grid row 7, column 5 grid column 3."""
+    grid = SliceGrid(size=8, spacing=1.0)
+    prior = np.zeros((1, 12, 12), bool)
+    prior[0, 2:10, 2:10] = True
+    seeds = np.zeros((2, 12, 12), bool)
+    seeds[0, 9, 5] = seeds[0, 10, 5] = seeds[1, 5, 10] = seeds[1, 1, 5] = True
+    on_grid = grid.seeds(seeds, grid.frame(prior, (1.0, 1.0)))
+    assert np.argwhere(on_grid[0]).tolist() == [[7, 3]] and not on_grid[1].any()
+
+
+def test_prior_channel_stays_binary_between_pixels():
+    """A 1.5 mm grid on a 1 mm slice samples between pixels: the prior channel is resampled by nearest neighbour."""
+    grid = SliceGrid(size=16, spacing=1.5)
+    prior = _square()
+    x, frame = network_input(grid, np.zeros((1, 60, 80), np.float32), prior, None, (1.0, 1.0), ("prior",))
+    assert set(np.unique(x).tolist()) == {0.0, 1.0}
+    np.testing.assert_array_equal(x, grid.sample(prior.astype(np.float32), frame, mode="nearest"))

@@ -685,3 +685,48 @@ def test_local_crop_reaches_the_whole_ring_at_fine_spacing():
         )
         counts.append([record.n_bg_seeds for record in history])
     assert counts[0] == counts[1] and min(counts[0][1:]) > 0
+
+
+def test_canonical_slices_swap_the_spacing_with_the_axes():
+    """Array axis 0 runs along world y (0.5 mm) and axis 1 along world x (0.8 mm): the canonical slice has x first,
+    so its rows are array axis 1 and its spacing (0.8, 0.5)."""
+    from monai_refine.inferers import canonical_slices
+
+    volume = torch.arange(72.0).reshape(1, 4, 6, 3)
+    affine = torch.tensor([[0, 0.8, 0, 0], [0.5, 0, 0, 0], [0, 0, 2.0, 0], [0, 0, 0, 1]], dtype=torch.float64)
+    slices, axis, spacing = canonical_slices(MetaTensor(volume, affine=affine))
+    assert axis == 2 and spacing == (0.8, 0.5) and slices.shape == (1, 3, 6, 4)
+    np.testing.assert_array_equal(slices[0, 1], volume[0, :, :, 1].numpy().T)
+
+
+def test_local_crop_holds_a_user_click_far_from_the_prior():
+    """A local segmenter's crop spans the prior, its ring and the slice's user seeds: a foreground click 20 pixels
+    away from the annotated square reaches the segmenter, so its pixel is kept on that slice."""
+
+    class LocalSeeds:
+        local = True
+
+        def __call__(self, image, prior, seeds, spacing):  # the prior plus every foreground seed
+            return prior | seeds[:1]
+
+    volume = np.zeros((1, 40, 40, 3), dtype=np.float32)
+    annotation = np.zeros(volume.shape, dtype=np.uint8)
+    annotation[0, 4:10, 4:10, 1] = 1
+    user = np.zeros((2, 40, 40, 3), dtype=np.uint8)
+    user[0, 30, 30, 2] = 1
+    mask = SlicePropagator(margin_mm=2.0)(volume, LocalSeeds(), annotation, seeds=user)
+    assert [int(mask[0, ..., z].sum()) for z in range(3)] == [36, 36, 37] and mask[0, 30, 30, 2] == 1
+
+
+def test_negative_slice_axis_counts_from_the_end():
+    from monai_refine.inferers import resolve_slice_axis
+
+    assert [resolve_slice_axis(np.zeros((1, 2, 3, 4)), a) for a in (-1, -2, -3)] == [2, 1, 0]
+    annotation = np.zeros((1, 3, 12, 12), dtype=np.uint8)
+    annotation[0, 1, 3:9, 3:9] = 1
+    volume = np.zeros(annotation.shape, dtype=np.float32)
+    first = SlicePropagator(margin_mm=2.0, slice_axis=-3)(volume, CopyPrevious(), annotation)
+    np.testing.assert_array_equal(
+        first, SlicePropagator(margin_mm=2.0, slice_axis=0)(volume, CopyPrevious(), annotation)
+    )
+    assert first.sum(axis=(0, 2, 3)).tolist() == [36, 36, 36]
