@@ -445,3 +445,16 @@ def test_extreme_point_jitter_stays_inside_the_image():
     for seed in range(20):
         seeds = ExtremePointSeeds(pert=2.0).set_random_state(seed)(label)
         assert 1 <= seeds[FG].sum() <= 4
+
+
+def test_mask_seeds_core_keeps_away_from_the_image_border():
+    """The erosion counts the image border as outside (as scipy's binary_erosion does): rows 0..4, columns 2..7 touch
+    the top edge; a voxel (r, c) lies min(r + 1, 5 - r, c - 1, 8 - c) voxels from the outside, more than 2 only at
+    (2, 4) and (2, 5), so the 2 mm core adds those two voxels to the skeleton and nothing on rows 0 and 1."""
+    mask = np.zeros((1, 10, 10), dtype=np.float32)
+    mask[0, 0:5, 2:8] = 1
+    skeleton = np.asarray(MaskSeeds(margin_mm=2.0, spacing=1.0)(mask))[FG] > 0
+    with_core = np.asarray(MaskSeeds(margin_mm=2.0, erosion_mm=2.0, spacing=1.0)(mask))[FG] > 0
+    core = np.zeros_like(skeleton)
+    core[2, 4:6] = True
+    np.testing.assert_array_equal(with_core, skeleton | core)

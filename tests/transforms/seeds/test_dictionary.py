@@ -117,3 +117,25 @@ def test_dictionary_transforms_pass_their_options_on():
     maps = GaussianSeedMapd("s", "m", sigma=1.0, spacing=1.0, truncate=2.0)({"s": seeds})["m"]
     np.testing.assert_allclose(maps[0, 0, [3, 4, 5]], np.exp(-0.5 * np.array([4.0, 1.0, 0.0])), rtol=1e-6)
     assert maps[0, 0, [2, 8]].tolist() == [0.0, 0.0]  # 3 mm away: beyond truncate * sigma = 2 mm
+
+
+def test_discrepancy_dict_draws_anew_on_every_call():
+    """Two of the missed square's skeleton voxels per call: the second call draws again (reproducibly)."""
+    data = {"pred": np.zeros((1, 20, 20), dtype=np.float32), "label": _pair()["label"]}
+    seeder = DiscrepancySeedsd("pred", "label", max_seeds_per_component=2).set_random_state(0)
+    first, second = (np.asarray(seeder(data)["seeds"]) for _ in range(2))
+    assert first[0].sum() == second[0].sum() == 2 and not np.array_equal(first, second)
+    np.testing.assert_array_equal(np.asarray(seeder.set_random_state(0)(data)["seeds"]), first)
+
+
+def test_extreme_point_dict_jitters_with_pert():
+    """A plus sign has one voxel at each extreme (no ties to draw among): without pert every call gives its four tips,
+    with pert=3 the points move."""
+    label = np.zeros((1, 21, 21), dtype=np.float32)
+    label[0, 6:15, 10] = label[0, 10, 6:15] = 1
+    tips = np.zeros((21, 21), bool)
+    tips[6, 10] = tips[14, 10] = tips[10, 6] = tips[10, 14] = True
+    still = ExtremePointSeedsd("label").set_random_state(0)
+    jitter = ExtremePointSeedsd("label", pert=3.0).set_random_state(0)
+    assert all(np.array_equal(np.asarray(still({"label": label})["seeds"])[0] > 0, tips) for _ in range(5))
+    assert not all(np.array_equal(np.asarray(jitter({"label": label})["seeds"])[0] > 0, tips) for _ in range(5))
