@@ -261,3 +261,28 @@ def test_noise_band_follows_the_moved_boundary():
     )  # fmt: skip
     out = np.asarray(transform(mask))[0]
     assert np.flatnonzero(out[4]).tolist() == [5, 6, *range(10, 20), 23, 24]
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_flip_reaches_every_axis(ndim):
+    """Over 20 draws the flip lands on each spatial axis of the asymmetric block."""
+    mask = _block(ndim)
+    perturb = _only("flip").set_random_state(0)
+    flipped = set()
+    for _ in range(20):
+        out = perturb(mask)
+        flipped |= {a for a in range(1, ndim + 1) if np.array_equal(out, np.flip(mask, axis=a))}
+    assert flipped == set(range(1, ndim + 1))
+
+
+def test_3d_rotation_tilts_about_every_axis():
+    """A one-voxel rod along axis 0 through the centre of rotation is left in place by a rotation about axis 0; the
+    rotations about the other two axes tilt it, so some draws spread it over several rows or columns."""
+    rod = np.zeros((1, 21, 21, 21), dtype=np.uint8)
+    rod[0, :, 10, 10] = 1
+    perturb = _only("rotate", rotate_range=0.4).set_random_state(0)
+    spreads = []
+    for _ in range(5):
+        out = perturb(rod)[0]
+        spreads.append(int(out.any(axis=(0, 2)).sum() + out.any(axis=(0, 1)).sum()))
+    assert max(spreads) > 4  # one row and one column when untilted
