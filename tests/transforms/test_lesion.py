@@ -32,3 +32,13 @@ def test_otsu_lesion_maskd_writes_the_mask_key():
     img[:, 1:4, 1:4] = 0.1
     d = OtsuLesionMaskd("image", mask_key="base")({"image": img})
     assert torch.equal(d["image"], img) and float(d["base"].sum()) == 9
+
+
+def test_otsu_lesion_mask_components_are_8_connected():
+    """A diagonal chain of 5 dark pixels is one 8-connected component, larger than a dark 2 × 2 block: it is kept."""
+    img = np.full((3, 12, 12), 200.0)
+    for k in range(1, 6):
+        img[:, k, k] = 40.0
+    img[:, 8:10, 8:10] = 40.0
+    out = np.asarray(OtsuLesionMask()(img))[0]
+    assert np.argwhere(out).tolist() == [[k, k] for k in range(1, 6)]
