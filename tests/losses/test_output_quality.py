@@ -52,3 +52,11 @@ def test_refinenet_quality_head_learns():
         losses.append(float(value.detach()))
     assert losses[-1] < losses[0]
     assert RefineOutputs.QUALITY not in RefineNet(2, in_channels=4, features=(4, 4, 8, 8, 8, 4))(x)
+
+
+def test_achieved_dice_thresholds_logits_at_zero():
+    """Logits ±0.3 (probabilities 0.57 and 0.43): the positive ones are the output mask."""
+    target = torch.zeros(1, 1, 4, 4)
+    target[0, 0, :2] = 1
+    logits = torch.where(target > 0, 0.3, -0.3)
+    torch.testing.assert_close(OutputQualityLoss.achieved_dice(logits, target), torch.tensor([1.0]))

@@ -73,3 +73,12 @@ class TestQualityRegularizedLoss:
     def test_bad_inputs(self, args, message):
         with pytest.raises(ValueError, match=message):
             QualityRegularizedLoss()(*args)
+
+
+def test_the_prior_is_scored_as_given_without_the_activation():
+    """sigmoid=True applies to the refined mask only: a binary prior equal to the target has quality 1, so a
+    predicted quality of 1 adds nothing (a sigmoid on the prior would give it 0.73 and 0.5 and Dice 0.66)."""
+    mask = 20 * TARGET - 10
+    loss = QualityRegularizedLoss(lambda_quality=1.0, sigmoid=True, **EXACT)
+    expected = DiceLoss(sigmoid=True, **EXACT)(mask, TARGET)
+    torch.testing.assert_close(loss(mask, TARGET, prior=TARGET, quality=torch.ones(1, 1)), expected)
