@@ -80,3 +80,59 @@ def test_window_intensity_in_place_matches_a_copy():
 def test_slab_volumes_load():
     ((image, label),) = load_ircad_volumes(SLAB_DIR.parent, [SLAB_DIR.name])
     assert image.shape == label.shape == (1, 512, 512, 24)
+
+
+def test_samples_past_the_end_lie_past_the_end():
+    """The organ covers slices 2..7: with end_prob=1 every sample is 1..3 slices beyond one end (clipped to the
+    volume), its prior the organ's last slice on that side (or the one before)."""
+    data = PropagationSliceDataset([_volume()], num_samples=1, end_prob=1.0, skip_prob=0.5).set_random_state(0)
+    draws = [data.randomize() for _ in range(40)]
+    assert {z for _, z, _ in draws} <= {0, 1, 8, 9} and {n for _, _, n in draws} <= {2, 3, 6, 7}
+
+
+def test_skip_prob_takes_the_prior_two_slices_away():
+    """With skip_prob=1 the prior of slices 4 and 5 (both ±2 labelled) is always two slices away."""
+    data = PropagationSliceDataset([_volume()], num_samples=1, skip_prob=1.0, end_prob=0.0).set_random_state(0)
+    draws = [data.randomize() for _ in range(60)]
+    middle = [abs(z - n) for _, z, n in draws if z in (4, 5)]
+    assert middle and set(middle) == {2} and {abs(z - n) for _, z, n in draws} <= {1, 2}
+
+
+def test_volumes_are_drawn_by_their_labelled_slices():
+    image, label = _volume()
+    short = label.clone()
+    short[..., [2, 3, 6, 7]] = 0  # 2 labelled slices against the first volume's 6
+    data = PropagationSliceDataset([(image, label), (image, short)], num_samples=1)
+    np.testing.assert_allclose(data.volume_weights, [0.75, 0.25])
+
+
+def test_prior_seeds_on_the_crop_equal_the_whole_slice():
+    """At 0.5 × 2 mm pixels the 5 mm ring lies 10 rows out: the crop around the prior holds all of it, so the seeds
+    equal MaskSeeds on the whole slice."""
+    from monai_refine.transforms import MaskSeeds
+
+    data = PropagationSliceDataset([_volume()], num_samples=1, perturb_prob=0.0, margin_mm=5.0).set_random_state(0)
+    label = np.zeros((80, 40), bool)
+    label[30:50, 15:25] = True
+    prior, seeds = data._prior(label, (0.5, 2.0))
+    np.testing.assert_array_equal(prior[0], label)
+    expected = np.asarray(MaskSeeds(margin_mm=5.0, spacing=(0.5, 2.0))(label[None])) > 0
+    assert expected[1, 20].any()  # ring pixels 10 rows above the prior
+    np.testing.assert_array_equal(seeds, expected)
+
+
+def test_labels_are_oriented_like_the_images():
+    """Stored with both in-plane axes pointing backwards (an LPS-like affine), an off-centre organ: image and label are
+    flipped alike, so the label covers the organ's 100 HU on the grid."""
+    image = np.zeros((1, 64, 64, 10), np.float32)
+    label = np.zeros_like(image)
+    image[0, 5:20, 8:30, 2:8] = 100.0
+    label[0, 5:20, 8:30, 2:8] = 1
+    affine = torch.diag(torch.tensor([-1.0, -1.0, 2.0, 1.0], dtype=torch.float64))
+    volume = (MetaTensor(torch.as_tensor(image), affine=affine), MetaTensor(torch.as_tensor(label), affine=affine))
+    data = PropagationSliceDataset([volume], num_samples=1, grid=SliceGrid(32, 2.0), perturb_prob=0.0, end_prob=0.0)
+    data.set_random_state(0)
+    for _ in range(5):
+        item = data[0]
+        organ = item["label"][0] > 0.5
+        assert organ.sum() > 0 and (item["image"][0][organ] > 0.5).float().mean() > 0.9
