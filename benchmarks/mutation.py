@@ -103,6 +103,7 @@ UC = "monai_refine/utils/checks.py"
 T_TL, T_OQ = ("tests/transforms/test_lesion.py",), ("tests/losses/test_output_quality.py",)
 T_SS, T_F2 = ("tests/data/test_slice_samples.py",), ("tests/data/test_folders2d.py",)
 T_RD, T_WR, T_CLI = ("tests/data/test_readers.py",), ("tests/data/test_writers.py",), ("tests/test_cli.py",)
+T_PT = ("tests/data/test_paths.py", *T_CLI)  # the paths tests were added after D's first run (which ran T_CLI)
 
 MUTANTS: tuple[Mutant, ...] = (
     # --- inferers/iterative.py
@@ -534,12 +535,12 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("PH2: the other split's items", "comparison flip", F2,
            'if row["split"] == split]', 'if row["split"] != split]', T_F2, "D"),
     Mutant("paths: a sibling folder with a common prefix counts as inside", "dropped term", PT,
-           "path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)", "path.startswith(folder)", T_CLI,
+           "path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)", "path.startswith(folder)", T_PT,
            "D"),
     Mutant("paths: overwrite ignored", "ignored argument", PT,
-           "if path.exists() and not overwrite:", "if path.exists():", T_CLI, "D"),
+           "if path.exists() and not overwrite:", "if path.exists():", T_PT, "D"),
     Mutant("paths: two outputs on one path not detected", "dropped term", PT,
-           "        seen[real] = label\n", "", T_CLI, "D"),
+           "        seen[real] = label\n", "", T_PT, "D"),
     Mutant("readers: origin not turned from LPS to RAS", "dropped term", RD,
            "affine[: min(rank, 2)] *= -1.0", "affine[: min(rank, 2), :rank] *= -1.0", T_RD, "D"),
     Mutant("readers: gap series keep the file-to-file spacing", "dropped term", RD,

@@ -71,3 +71,16 @@ def test_resolve_spacing_of_a_2d_metatensor_takes_the_first_pixdims():
 
     image = MetaTensor(torch.zeros(1, 4, 4), affine=torch.diag(torch.tensor([2.0, 3.0, 4.0, 1.0])))
     assert resolve_spacing(image, None, 2).tolist() == [2.0, 3.0]
+
+
+def test_same_geometry_tolerance():
+    """Spacings 1 mm apart by 0.001 mm differ at the default atol=1e-4 and agree at atol=1e-2."""
+    from monai_refine.utils import check_same_geometry
+
+    a, b = (
+        MetaTensor(torch.zeros(1, 4, 4, 2), affine=torch.diag(torch.tensor([s, 1.0, 2.0, 1.0], dtype=torch.float64)))
+        for s in (1.0, 1.001)
+    )
+    with pytest.raises(ValueError, match="spacing"):
+        check_same_geometry(a, b)
+    check_same_geometry(a, b, atol=1e-2)

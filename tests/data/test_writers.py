@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import nibabel as nib
 import numpy as np
@@ -116,3 +117,12 @@ def test_write_json(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["list.json"]
     with pytest.raises(ValueError, match="already exists"):
         write_json({}, path)
+
+
+def test_refuses_a_hard_link_to_an_input(tmp_path):
+    source = tmp_path / "ct.nii.gz"
+    source.write_bytes(b"input")
+    link = tmp_path / "mask.nii.gz"
+    os.link(source, link)  # another name for the input's data: writing there would change the input
+    with pytest.raises(ValueError, match="refusing to write"):
+        check_output_path(link, inputs=[source], overwrite=True)
