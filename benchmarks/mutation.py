@@ -304,7 +304,7 @@ MUTANTS: tuple[Mutant, ...] = (
            "np.float32(-0.5 * self.truncate**2)", "np.float32(-0.5 * self.truncate)", T_SEEDS, "C"),
     Mutant("seed map: spacing ignored in the kernel", "spacing ignored", SA,
            "np.arange(-r, r + 1) * h for r, h", "np.arange(-r, r + 1) for r, h", T_SEEDS, "C"),
-    Mutant("seeds: bounding box one voxel short at the high end", "off-by-one", SA,
+    Mutant("seeds: bounding box one voxel short at the high end (shared utils.bounding_box)", "off-by-one", GE,
            "min(int(hits[-1]) + int(grow) + 1, size)", "min(int(hits[-1]) + int(grow), size)", T_SEEDS, "C"),
     Mutant("extreme points: jitter clipped one voxel outside", "off-by-one", SA,
            "0, np.asarray(label_np.shape) - 1)", "0, np.asarray(label_np.shape))", T_SEEDS, "C"),
