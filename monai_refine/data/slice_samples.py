@@ -3,8 +3,9 @@
 Propagation segments slice ``z`` from the result on its neighbour ``z ∓ 1``: the network's input is the slice, that
 neighbour's mask (the *prior*) and the seed maps made from the prior by :class:`~monai_refine.transforms.MaskSeeds`.
 :class:`PropagationSliceDataset` makes exactly such inputs from a labelled volume, with the errors propagation
-brings: the prior is the label of a neighbour one (sometimes two) slices away, degraded by
-:class:`~monai_refine.transforms.RandMaskPerturb`, and some samples lie just past the organ's ends (the label is
+brings: the prior is the label of a neighbour one (sometimes more) slices away, degraded by
+:class:`~monai_refine.transforms.RandMaskPerturb`, or the network's own result on that neighbour (errors compound
+in propagation, so the network must learn to undo its own); some samples lie past the organ's ends (the label is
 empty while the prior is not), so the network learns where an organ stops. Samples go through
 :func:`~monai_refine.inferers.network_input`, the crop that :class:`~monai_refine.inferers.NetworkSegmenter` uses.
 """
@@ -24,10 +25,16 @@ from torch.utils.data import Dataset
 
 from monai_refine.data.ircad import load_ircad_patient
 from monai_refine.inferers.slice_grid import SliceGrid, network_input
-from monai_refine.inferers.slice_propagation import canonical_slices, occupied_slices, window_intensity
+from monai_refine.inferers.slice_propagation import (
+    Segmenter,
+    canonical_slices,
+    occupied_slices,
+    slice_result,
+    window_intensity,
+)
 from monai_refine.transforms.perturbation.array import RandMaskPerturb
 from monai_refine.transforms.seeds.array import MaskSeeds
-from monai_refine.utils import RefineKeys, as_binary_mask, check_probability
+from monai_refine.utils import RefineKeys, SeedChannel, as_binary_mask, check_probability
 
 __all__ = ["PropagationSliceDataset", "load_ircad_volumes"]
 
@@ -49,15 +56,25 @@ class PropagationSliceDataset(Randomizable, Dataset):
     """Random ``(image slice, prior, seed maps) → label`` samples from labelled volumes, as propagation sees them.
 
     Each sample picks a volume (in proportion to its labelled slices), then either (probability ``end_prob``) a
-    slice 1 to ``beyond`` slices past one end of the organ, with the organ's last slice on that side (or the one
-    before, for a two-slice step) as prior, or a labelled slice ``z`` and a neighbour ``z ∓ 1`` (``z ∓ 2`` with
-    probability ``skip_prob``) whose non-empty label is the prior. With probability ``perturb_prob`` the prior is
-    degraded by ``perturb`` (on the prior's bounding box, so the cost follows the organ). Seeds come from
+    slice 1 to ``beyond`` slices past one end of the organ, with the organ's last slice on that side (or one
+    before it, for a longer step) as prior, or a labelled slice ``z`` and a neighbour ``z ∓ step`` whose non-empty
+    label is the prior; ``step`` is 1, or with probability ``skip_prob`` drawn from 2..``max_step``. With
+    probability ``perturb_prob`` the prior is degraded by ``perturb`` (on the prior's bounding box, so the cost
+    follows the organ). With probability ``self_prob`` and a ``segmenter`` (the network being trained, wrapped in
+    :class:`~monai_refine.inferers.NetworkSegmenter`), the prior is instead the segmenter's result on the slice
+    one step back towards the prior's side, itself given that (maybe degraded) label as prior and kept as
+    :class:`~monai_refine.inferers.SlicePropagator` keeps it (:func:`~monai_refine.inferers.slice_result`): the
+    error of one propagation step, fed to the next one, as at inference. Seeds come from
     :class:`~monai_refine.transforms.MaskSeeds` on the prior at the slice's own resolution, as in
     :class:`~monai_refine.inferers.SlicePropagator`; then :func:`~monai_refine.inferers.network_input` crops and
     resamples image, prior and seed maps to ``grid``, and the label is resampled to the same grid (nearest).
 
-    Volumes are windowed once and kept in memory, slice axis first (an IRCAD patient of 512² × 129 is 135 MB).
+    Augmentation for scanners and patients that differ from the training ones: the HU window is shifted by up to
+    ``±window_shift`` HU and its width scaled by ``1 ± window_scale``, and the grid spacing by ``1 ± zoom`` (the
+    organ appears larger or smaller), each drawn uniformly per sample; all are 0 (off) by default.
+
+    Volumes are kept in memory as float32 HU, slice axis first (an IRCAD patient of 512² × 129 is 135 MB), and
+    windowed per sample.
 
     Args:
         volumes: ``(image, label)`` pairs, each ``(1, X, Y, Z)``; a MetaTensor's spacing is used (else 1 mm).
@@ -70,10 +87,18 @@ class PropagationSliceDataset(Randomizable, Dataset):
         perturb: the prior's degradation; default a mild :class:`RandMaskPerturb` (±2 mm erosion/dilation, boundary
             noise, small elastic, rotation and shift, no flip).
         perturb_prob: probability of degrading the prior.
-        skip_prob: probability that the prior is two slices away instead of one.
+        skip_prob: probability that the prior is more than one slice away.
+        max_step: the largest distance (slices) between the slice and its prior's slice, >= 1.
         end_prob: probability of a sample past an end of the organ (empty label).
         beyond: how many slices past each end such samples reach.
         slice_axis: the spatial axis of the slices (0..2, or negative).
+        segmenter: a :data:`~monai_refine.inferers.Segmenter` for self-fed priors (usually the network in
+            training inside :class:`~monai_refine.inferers.NetworkSegmenter`, which runs it in eval mode without
+            gradients); ``None``: priors only from labels.
+        self_prob: probability that the prior is the ``segmenter``'s result (needs a ``segmenter``).
+        window_shift: HU, the window's random shift is uniform in ``±window_shift``.
+        window_scale: the window's width is scaled by a factor uniform in ``1 ± window_scale``, in [0, 1).
+        zoom: the grid's spacing is scaled by a factor uniform in ``1 ± zoom``, in [0, 1).
 
     Items are dicts: ``"image"`` ``(C, size, size)`` float32 network input and ``"label"`` ``(1, size, size)``.
 
@@ -99,9 +124,15 @@ class PropagationSliceDataset(Randomizable, Dataset):
         perturb: RandMaskPerturb | None = None,
         perturb_prob: float = 0.5,
         skip_prob: float = 0.25,
+        max_step: int = 2,
         end_prob: float = 0.1,
         beyond: int = 3,
         slice_axis: int = -1,
+        segmenter: Segmenter | None = None,
+        self_prob: float = 0.0,
+        window_shift: float = 0.0,
+        window_scale: float = 0.0,
+        zoom: float = 0.0,
     ) -> None:
         if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
             raise ValueError(f"num_samples must be an integer >= 1, got {num_samples!r}.")
@@ -109,8 +140,16 @@ class PropagationSliceDataset(Randomizable, Dataset):
             raise ValueError("volumes must hold at least one (image, label) pair.")
         if slice_axis not in (-3, -2, -1, 0, 1, 2):
             raise ValueError(f"slice_axis must be a spatial axis in [-3, 2], got {slice_axis}.")
-        if isinstance(beyond, bool) or not isinstance(beyond, (int, np.integer)) or beyond < 1:
-            raise ValueError(f"beyond must be an integer >= 1 (slices), got {beyond!r}.")
+        for name, value in (("beyond", beyond), ("max_step", max_step)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1 (slices), got {value!r}.")
+        if self_prob > 0 and segmenter is None:
+            raise ValueError(f"self_prob={self_prob} needs a segmenter to make the self-fed priors.")
+        if not np.isfinite(window_shift) or window_shift < 0:
+            raise ValueError(f"window_shift must be finite and >= 0 (HU), got {window_shift}.")
+        for name, value in (("window_scale", window_scale), ("zoom", zoom)):
+            if not np.isfinite(value) or not 0 <= value < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {value}.")
         self.num_samples = int(num_samples)
         self.grid = SliceGrid(96, 2.5) if grid is None else grid
         self.channels = tuple(channels)
@@ -132,7 +171,12 @@ class PropagationSliceDataset(Randomizable, Dataset):
         self.perturb_prob = check_probability("perturb_prob", perturb_prob)
         self.skip_prob = check_probability("skip_prob", skip_prob)
         self.end_prob = check_probability("end_prob", end_prob)
-        self.beyond = int(beyond)
+        self.beyond, self.max_step = int(beyond), int(max_step)
+        self.segmenter = segmenter
+        self.self_prob = check_probability("self_prob", self_prob)
+        self.window = tuple(float(w) for w in window)
+        window_intensity(np.zeros(1), self.window)  # checks the window now rather than at the first sample
+        self.window_shift, self.window_scale, self.zoom = float(window_shift), float(window_scale), float(zoom)
         axis = slice_axis % 3
         self.images, self.labels, self.spacings, self.present = [], [], [], []
         for index, (image, label) in enumerate(volumes):
@@ -150,7 +194,7 @@ class PropagationSliceDataset(Randomizable, Dataset):
             slices, _, spacing = canonical_slices(image, axis)
             if isinstance(image, MetaTensor):
                 mask = MetaTensor(torch.as_tensor(mask), affine=image.affine)
-            self.images.append(window_intensity(slices[0], window))
+            self.images.append(np.asarray(slices[0], dtype=np.float32))
             self.labels.append(canonical_slices(mask, axis)[0][0])
             self.spacings.append(spacing)
             self.present.append(present)
@@ -172,7 +216,7 @@ class PropagationSliceDataset(Randomizable, Dataset):
         """Draw ``(volume, slice, neighbour)`` indices: the slice to segment and the slice whose label is the prior."""
         volume = int(self.R.choice(len(self.images), p=self.volume_weights))
         present, depth = self.present[volume], len(self.labels[volume])
-        step = 2 if self.R.rand() < self.skip_prob else 1
+        step = int(self.R.randint(2, self.max_step + 1)) if self.max_step > 1 and self.R.rand() < self.skip_prob else 1
         if self.R.rand() < self.end_prob:
             direction = 1 if self.R.rand() < 0.5 else -1
             end = present[-1] if direction == 1 else present[0]
@@ -187,10 +231,12 @@ class PropagationSliceDataset(Randomizable, Dataset):
                     return volume, index, neighbour
         raise ValueError(f"slice {index} of volume {volume} has no labelled neighbour.")
 
-    def _prior(self, label: np.ndarray, spacing: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray | None]:
-        """The (maybe degraded) prior ``(1, H, W)`` and its MaskSeeds ``(2, H, W)`` (``None`` without seed-map
-        channels), computed on the prior's bounding box grown by the ring and perturbation margins (the result equals
-        the full-slice computation)."""
+    def _prior(
+        self, label: np.ndarray, spacing: tuple[float, ...], seeds_needed: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The (maybe degraded) prior ``(1, H, W)`` and its MaskSeeds ``(2, H, W)`` (``None`` unless
+        ``seeds_needed``), computed on the prior's bounding box grown by the ring and perturbation margins (the
+        result equals the full-slice computation)."""
         pad = int(np.ceil((self.margin_mm + 6.0) / min(spacing))) + 2
         rows, cols = np.flatnonzero(label.any(1)), np.flatnonzero(label.any(0))
         box = (
@@ -204,18 +250,50 @@ class PropagationSliceDataset(Randomizable, Dataset):
             crop = degraded if degraded.any() else crop
         prior = np.zeros((1, *label.shape), dtype=bool)
         prior[(0, *box)] = crop[0]
-        if RefineKeys.SEED_MAP not in self.channels:
+        if not seeds_needed:
             return prior, None
         self.seeder.spacing = spacing
         seeds = np.zeros((2, *label.shape), dtype=bool)
         seeds[(slice(None), *box)] = np.asarray(self.seeder(crop)) > 0
         return prior, seeds
 
+    def _self_fed_prior(
+        self, volume: int, z: int, direction: int, window: tuple[float, float], spacing: tuple[float, ...]
+    ) -> np.ndarray | None:
+        """The segmenter's result ``(1, H, W)`` on slice ``z - direction``, given as prior the (maybe degraded)
+        label of the first labelled slice from ``z - 2 direction`` on, away from ``z`` (past an organ's end, that is
+        the organ's last slice: the leak that propagation compounds); ``None`` when there is no such slice or the
+        result is empty."""
+        present, middle = self.present[volume], z - direction
+        source = present[present <= middle - 1] if direction > 0 else present[present >= middle + 1][::-1]
+        if not source.size or not 0 <= middle < len(self.labels[volume]):
+            return None
+        prior, seeds = self._prior(self.labels[volume][source[-1]], spacing, seeds_needed=True)
+        image = window_intensity(self.images[volume][middle][None], window)
+        output = self.segmenter(image, prior, seeds, spacing)
+        probability = output[0] if isinstance(output, tuple) else output
+        mask = slice_result(np.asarray(probability)[0], seeds[SeedChannel.FOREGROUND])
+        return mask[None] if mask.any() else None
+
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         volume, z, neighbour = self.randomize()
         spacing = self.spacings[volume]
-        prior, seeds = self._prior(self.labels[volume][neighbour], spacing)
-        image = self.images[volume][z][None]
-        x, frame = network_input(self.grid, image, prior, seeds, spacing, self.channels, self.sigma)
-        label = self.grid.sample(self.labels[volume][z][None].astype(np.float32), frame, mode="nearest")
+        centre = (self.window[0] + self.window[1]) / 2 + self.R.uniform(-self.window_shift, self.window_shift)
+        half = (self.window[1] - self.window[0]) / 2 * self.R.uniform(1 - self.window_scale, 1 + self.window_scale)
+        window = (centre - half, centre + half)
+        grid = self.grid
+        if self.zoom:
+            grid = SliceGrid(self.grid.size, self.grid.spacing * self.R.uniform(1 - self.zoom, 1 + self.zoom))
+        seeds_needed = RefineKeys.SEED_MAP in self.channels
+        prior = None
+        if self.segmenter is not None and self.R.rand() < self.self_prob:
+            prior = self._self_fed_prior(volume, z, 1 if z > neighbour else -1, window, spacing)
+        if prior is None:
+            prior, seeds = self._prior(self.labels[volume][neighbour], spacing, seeds_needed)
+        else:
+            self.seeder.spacing = spacing
+            seeds = np.asarray(self.seeder(prior)) > 0 if seeds_needed else None
+        image = window_intensity(self.images[volume][z][None], window)
+        x, frame = network_input(grid, image, prior, seeds, spacing, self.channels, self.sigma)
+        label = grid.sample(self.labels[volume][z][None].astype(np.float32), frame, mode="nearest")
         return {RefineKeys.IMAGE.value: torch.as_tensor(x), RefineKeys.LABEL.value: torch.as_tensor(label)}

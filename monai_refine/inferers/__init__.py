@@ -20,5 +20,6 @@ from .slice_propagation import (
     middle_slice,
     occupied_slices,
     resolve_slice_axis,
+    slice_result,
     window_intensity,
 )

@@ -38,6 +38,7 @@ __all__ = [
     "middle_slice",
     "occupied_slices",
     "resolve_slice_axis",
+    "slice_result",
     "window_intensity",
 ]
 
@@ -418,7 +419,7 @@ class _Run:
             elif settings.min_quality is not None:
                 raise ValueError("min_quality needs a segmenter that returns (mask, quality); this one returns a mask.")
             mask = np.zeros_like(full_prior)
-            mask[box] = self._keep_seeded_components(convert_to_numpy(output)[0] >= 0.5, seeds[SeedChannel.FOREGROUND])
+            mask[box] = slice_result(convert_to_numpy(output)[0], seeds[SeedChannel.FOREGROUND], settings.fill_holes)
             area, previous = int(mask.sum()), int(full_prior.sum())
             reason = None
             if area == 0:
@@ -440,14 +441,31 @@ class _Run:
             if reason is not None and reason != StopReason.VOLUME_END:
                 return
 
-    def _keep_seeded_components(self, mask: np.ndarray, foreground: np.ndarray) -> np.ndarray:
-        if self.settings.fill_holes:
-            mask = ndimage.binary_fill_holes(mask)
-        components = ndimage.label(mask)[0]
-        keep = np.zeros(components.max() + 1, dtype=bool)
-        keep[components[foreground & mask]] = True
-        keep[0] = False
-        return keep[components]
+
+
+def slice_result(probability: np.ndarray, foreground: np.ndarray, fill_holes: bool = True) -> np.ndarray:
+    """A segmenter's output on one slice as :class:`SlicePropagator` keeps it: thresholded at 0.5, holes filled
+    (optional), and only the connected components that hold a foreground seed.
+
+    Args:
+        probability: ``(H, W)`` foreground probability (or a binary mask).
+        foreground: ``(H, W)`` binary foreground seeds.
+        fill_holes: fill the holes of the thresholded mask first.
+
+    Example:
+        >>> p = np.zeros((6, 6)); p[0:2, 0:2] = 0.9; p[3:6, 3:6] = 0.8; p[4, 4] = 0.1
+        >>> fg = np.zeros((6, 6), bool); fg[3, 3] = True
+        >>> int(slice_result(p, fg).sum()), int(slice_result(p, fg, fill_holes=False).sum())
+        (9, 8)
+    """
+    mask = np.asarray(probability) >= 0.5
+    if fill_holes:
+        mask = ndimage.binary_fill_holes(mask)
+    components = ndimage.label(mask)[0]
+    keep = np.zeros(components.max() + 1, dtype=bool)
+    keep[components[np.asarray(foreground, dtype=bool) & mask]] = True
+    keep[0] = False
+    return keep[components]
 
 
 def _check_window(window: Sequence[float]) -> tuple[float, float]:
