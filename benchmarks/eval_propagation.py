@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy import ndimage
 
 from monai_refine.data import load_ircad_patient, load_propagation_bundle
 from monai_refine.inferers import (
@@ -30,8 +31,10 @@ from monai_refine.inferers import (
     annotate_slices,
     middle_slice,
     propagation_preset,
+    resolve_slice_axis,
 )
 from monai_refine.metrics import overlap_scores
+from monai_refine.transforms import DiscrepancySeeds
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "ircad" / "patient17"
@@ -41,6 +44,35 @@ BUNDLE = ROOT / "bundles" / "liver_ct_slice_propagation"
 def _extent(mask: np.ndarray) -> tuple[int, int]:
     present = np.flatnonzero(mask.reshape(-1, mask.shape[-1]).any(0))
     return (int(present[0]), int(present[-1])) if present.size else (-1, -1)
+
+
+def simulate_corrections(propagator, segmenter, image, annotation, reference, clicks, slice_axis=2):
+    """Dice after each of ``max(clicks)`` simulated corrective clicks (kept for the counts in ``clicks``).
+
+    Each click goes on the worst slice of the current result (the most wrongly labelled voxels), at one skeleton
+    voxel of that slice's largest error component (:class:`~monai_refine.transforms.DiscrepancySeeds` with
+    ``max_seeds_per_component=1``): a foreground click on a miss, a background click on a leak. The whole volume is
+    then propagated again from the annotation with all clicks so far as user seeds.
+    """
+    truth = np.asarray(reference[0]) > 0
+    seeds = np.zeros((2, *truth.shape), dtype=np.uint8)
+    dice, mask = {}, None
+    for count in range(max(clicks) + 1):
+        mask = propagator(image, segmenter, annotation=annotation, seeds=seeds if count else None)
+        result = np.asarray(mask[0]) > 0
+        if count in clicks:
+            dice[count] = round(float(overlap_scores(result[None], truth[None])["dice"]), 4)
+        error = np.moveaxis(result != truth, slice_axis, 0)
+        worst = int(error.sum((1, 2)).argmax())
+        labels, n = ndimage.label(error[worst])
+        if n == 0:
+            break
+        largest = int(np.bincount(labels.ravel())[1:].max())
+        clicker = DiscrepancySeeds(min_component_size=largest, max_seeds_per_component=1).set_random_state(count)
+        pred = np.moveaxis(result, slice_axis, 0)[worst][None]
+        click = np.asarray(clicker(pred, np.moveaxis(truth, slice_axis, 0)[worst][None])) > 0
+        np.moveaxis(seeds, slice_axis + 1, 1)[:, worst] |= click.astype(np.uint8)
+    return dice
 
 
 def _network_runs(args) -> list[tuple[str, str, object, object]]:
@@ -86,6 +118,10 @@ def main() -> None:
     parser.add_argument("--variants", default="0123", help="RefineNet rows: 0 none, 1 quality, 2 growth, 3 both")
     parser.add_argument("--no-classical", action="store_true", help="skip the classical presets")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
+    parser.add_argument(
+        "--clicks", type=int, nargs="*", default=[], help="simulated corrections: Dice after these click counts"
+    )
+    parser.add_argument("--curve", type=Path, help="with --clicks: plot Dice against clicks to this PNG")
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -142,8 +178,41 @@ def main() -> None:
                 f"| {r['method']} | {r['trained_on']} | {r['tested_on']} | {r['dice']:.3f} | {r['sensitivity']:.3f} | "
                 f"{r['ppv']:.3f} | {r['first']}/{r['last']} vs {ref_first}/{ref_last} | {r['ms_per_slice']:.0f} |"
             )
+    if args.clicks:
+        axis = resolve_slice_axis(image)
+        for row, (name, _, segmenter, propagator) in zip(rows, runs):
+            row["clicks"] = simulate_corrections(
+                propagator, segmenter, image, annotation, reference, sorted(set(args.clicks)), axis
+            )
+            print(f"{name:<50} Dice after clicks {row['clicks']}", flush=True)
+        if args.markdown:
+            counts = sorted(set(args.clicks))
+            print("\n| method | trained on | tested on | " + " | ".join(f"{c} clicks" for c in counts) + " |")
+            print("|---|---|---|" + "---|" * len(counts))
+            for r in rows:
+                values = " | ".join(f"{r['clicks'][c]:.3f}" if c in r["clicks"] else "-" for c in counts)
+                print(f"| {r['method']} | {r['trained_on']} | {r['tested_on']} | {values} |")
+        if args.curve:
+            _plot_curve(rows, args.curve)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
+
+
+def _plot_curve(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(5, 3.5), dpi=120)
+    for r in rows:
+        counts = sorted(r["clicks"])
+        axes.plot(counts, [r["clicks"][c] for c in counts], marker="o", label=f"{r['method']} ({r['trained_on']})")
+    axes.set(xlabel="corrective clicks", ylabel="3D Dice", title=f"Simulated corrections, {rows[0]['tested_on']}")
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=6)
+    figure.tight_layout()
+    figure.savefig(path)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from .slice_propagation import (
     canonical_slices,
     middle_slice,
     occupied_slices,
+    rejected_by_clicks,
     resolve_slice_axis,
     slice_result,
     window_intensity,

@@ -37,6 +37,7 @@ __all__ = [
     "canonical_slices",
     "middle_slice",
     "occupied_slices",
+    "rejected_by_clicks",
     "resolve_slice_axis",
     "slice_result",
     "window_intensity",
@@ -177,8 +178,9 @@ class SlicePropagator(Inferer):
 
     User seeds (corrections) override the propagated ones on their slice: a user foreground seed is a foreground
     seed (so a component that holds only a user foreground seed is kept), and a user background seed is a background
-    seed that also cancels the propagated foreground seeds of the neighbour's component under it (the user says
-    that part is not the object, so it is dropped unless another foreground seed holds it).
+    seed that also cancels the propagated foreground seeds of the part of the neighbour's mask it lies in
+    (:func:`rejected_by_clicks`: a whole island, or the lobe around the click when it lies in the main component,
+    e.g. a leak), so that part is dropped unless another foreground seed holds it.
 
     Slices and spacing come from the geometry: the slice axis is, by default, the array axis closest to the
     patient's superior-inferior direction in the affine of a ``MetaTensor`` input (the last axis for plain arrays),
@@ -396,10 +398,8 @@ class _Run:
         if user is None:
             return seeds
         fg, bg = SeedChannel.FOREGROUND, SeedChannel.BACKGROUND
-        if user[bg].any():  # cancel the propagated foreground seeds of the prior's components under a user bg seed
-            components = ndimage.label(prior)[0]
-            rejected = np.isin(components, np.unique(components[user[bg] & prior]))
-            seeds[fg] &= ~(rejected & (components > 0))
+        if user[bg].any():
+            seeds[fg] &= ~rejected_by_clicks(prior, user[bg], self.spacing)
         seeds[fg] = (seeds[fg] & ~user[bg]) | user[fg]
         seeds[bg] = (seeds[bg] & ~user[fg]) | user[bg]
         return seeds
@@ -441,6 +441,45 @@ class _Run:
             if reason is not None and reason != StopReason.VOLUME_END:
                 return
 
+
+
+def rejected_by_clicks(prior: np.ndarray, clicks: np.ndarray, spacing: Sequence[float]) -> np.ndarray:
+    """The part of a neighbour's mask that user background clicks reject: ``(H, W)`` bool.
+
+    A click on a component of ``prior`` other than its largest rejects that whole component (an island the user
+    says is not the object). A click on the largest component (often the organ with a leak grown out of it) rejects
+    only the disc around the click of radius twice the click's distance to the mask's edge: the lobe the click
+    sits in, not the organ it grew from. Clicks outside ``prior`` reject nothing.
+
+    Args:
+        prior: ``(H, W)`` binary, the neighbouring slice's mask.
+        clicks: ``(H, W)`` binary, the user's background seeds on this slice.
+        spacing: the slice's in-plane spacing (mm), one value per axis.
+
+    Example:
+        >>> prior = np.zeros((20, 30), bool); prior[2:18, 2:18] = True; prior[8:12, 18:28] = True  # organ + leak
+        >>> prior[0:2, 26:30] = True  # and an island
+        >>> clicks = np.zeros_like(prior); clicks[10, 25] = True; clicks[0, 28] = True
+        >>> rejected = rejected_by_clicks(prior, clicks, (1.0, 1.0))
+        >>> bool(rejected[0:2, 26:30].all()), bool(rejected[10, 21:28].all()), bool(rejected[2:18, 2:18].any())
+        (True, True, False)
+    """
+    prior, clicks = np.asarray(prior, dtype=bool), np.asarray(clicks, dtype=bool) & np.asarray(prior, dtype=bool)
+    rejected = np.zeros(prior.shape, dtype=bool)
+    if not clicks.any():
+        return rejected
+    components = ndimage.label(prior)[0]
+    largest = int(np.bincount(components.ravel())[1:].argmax()) + 1
+    islands = np.setdiff1d(np.unique(components[clicks]), [largest])
+    rejected |= np.isin(components, islands) & (components > 0)
+    inside = np.argwhere(clicks & (components == largest))
+    if inside.size:  # one disc per click on the main component (few clicks: a loop over clicks, not pixels)
+        depth = ndimage.distance_transform_edt(prior, sampling=spacing)
+        grid = np.stack(np.meshgrid(*(np.arange(n) * s for n, s in zip(prior.shape, spacing)), indexing="ij"), -1)
+        for point in inside:
+            distance = np.linalg.norm(grid - point * np.asarray(spacing), axis=-1)
+            rejected |= distance <= 2 * depth[tuple(point)]
+    return rejected & prior
 
 
 def slice_result(probability: np.ndarray, foreground: np.ndarray, fill_holes: bool = True) -> np.ndarray:

@@ -114,7 +114,7 @@ def test_prior_seeds_on_the_crop_equal_the_whole_slice():
     data = PropagationSliceDataset([_volume()], num_samples=1, perturb_prob=0.0, margin_mm=5.0).set_random_state(0)
     label = np.zeros((80, 40), bool)
     label[30:50, 15:25] = True
-    prior, seeds = data._prior(label, (0.5, 2.0))
+    prior, seeds = data._prior(label, (0.5, 2.0), seeds_needed=True)
     np.testing.assert_array_equal(prior[0], label)
     expected = np.asarray(MaskSeeds(margin_mm=5.0, spacing=(0.5, 2.0))(label[None])) > 0
     assert expected[1, 20].any()  # ring pixels 10 rows above the prior
@@ -136,3 +136,84 @@ def test_labels_are_oriented_like_the_images():
         item = data[0]
         organ = item["label"][0] > 0.5
         assert organ.sum() > 0 and (item["image"][0][organ] > 0.5).float().mean() > 0.9
+
+
+def _graded_volume():
+    """:func:`_volume` with a background of 10·z HU on slice z, so a windowed slice tells its index."""
+    image, label = _volume()
+    image = image + 10.0 * torch.arange(10, dtype=torch.float32)
+    return image, label
+
+
+def test_steps_reach_max_step():
+    data = PropagationSliceDataset([_volume()], num_samples=1, skip_prob=1.0, max_step=3, end_prob=0.0)
+    data.set_random_state(0)
+    steps = [abs(z - n) for _, z, n in (data.randomize() for _ in range(200))]
+    # organ on slices 2..7: a step of 2 or 3 unless no labelled slice lies that far (then the neighbour, 1)
+    assert set(steps) == {1, 2, 3} and steps.count(1) < steps.count(2)
+
+
+def test_self_fed_prior_is_the_segmenters_result_on_the_slice_before():
+    calls = []
+
+    def shrink(image, prior, seeds, spacing):  # a "network" whose result is the prior minus a 4-pixel rim
+        calls.append(round(float(image[0, 0, 0]) * 300 - 100))  # the background HU: 10 x the slice index
+        out = np.zeros(prior.shape, np.float32)
+        out[0, 16:48, 16:48] = prior[0, 16:48, 16:48]
+        return out
+
+    data = PropagationSliceDataset(
+        [_graded_volume()],
+        num_samples=1,
+        grid=SliceGrid(32, 2.0),
+        perturb_prob=0.0,
+        segmenter=shrink,
+        self_prob=1.0,
+        end_prob=0.3,
+        window_shift=0.0,
+    ).set_random_state(0)
+    self_fed = 0
+    for _ in range(30):
+        n_calls = len(calls)
+        item = data[0]
+        z = round(float(item["image"][0, 0, 0]) * 300 - 100) // 10
+        prior_area = int(item["image"][1].sum())
+        if len(calls) > n_calls:  # segmented the slice next to z, and its result (16 x 16 grid pixels) is the prior
+            assert abs(calls[-1] // 10 - z) == 1 and prior_area == 256
+            self_fed += 1
+        else:  # no labelled slice beyond the neighbour: the neighbour's label (20 x 20 grid pixels)
+            assert prior_area == 400
+    assert self_fed > 20
+
+
+def test_window_and_zoom_augmentation():
+    def organ_values(**kwargs):
+        data = PropagationSliceDataset(
+            [_volume()], num_samples=1, grid=SliceGrid(32, 2.0), perturb_prob=0.0, end_prob=0.0, **kwargs
+        ).set_random_state(0)
+        items = [data[0] for _ in range(20)]
+        return {round(float(i["image"][0].max()), 4) for i in items}, {int(i["image"][1].sum()) for i in items}
+
+    assert organ_values() == ({round(2 / 3, 4)}, {400})
+    values, areas = organ_values(window_shift=30.0, window_scale=0.2)
+    assert len(values) == 20 and areas == {400}
+    assert all(0.5 < v < 0.9 for v in values)  # 100 HU in windows of centre 50 ± 30 HU, half-width 150 ± 20 %
+    values, areas = organ_values(zoom=0.2)
+    assert values == {round(2 / 3, 4)} and min(areas) < 400 < max(areas)  # the organ shown larger and smaller
+    assert all(256 <= a <= 625 for a in areas)  # 40 mm on grid pixels of 2 mm ± 20 %: 16.7 to 25 pixels a side
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"self_prob": 0.5}, "needs a segmenter"),
+        ({"max_step": 0}, "max_step"),
+        ({"zoom": 1.0}, "zoom"),
+        ({"window_scale": -0.1}, "window_scale"),
+        ({"window_shift": float("nan")}, "window_shift"),
+        ({"window": (200, -100)}, "window"),
+    ],
+)
+def test_bad_augmentation_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        PropagationSliceDataset([_volume()], **kwargs)

@@ -15,6 +15,7 @@ from monai_refine.inferers import (
     annotate_slices,
     middle_slice,
     propagation_preset,
+    window_intensity,
 )
 from monai_refine.metrics import overlap_scores
 from monai_refine.utils import slice_axis_from_affine
@@ -129,6 +130,30 @@ def test_user_background_seed_removes_a_propagated_component():
     # B goes on slice 3 and, propagated from there, on 4; the downward direction is untouched
     assert [int(with_click[0, ..., z].sum()) for z in range(5)] == [100, 100, 100, 64, 64]
     assert not with_click[0, 20:26, 20:26, 3:].any()
+
+
+def test_user_background_click_on_a_leak_keeps_the_organ():
+    """A leak grown out of the organ (a bright lobe in the annotation and on every slice): a background click in
+    the lobe on slice 3 removes the lobe's propagated foreground seeds there, not the organ's. Cancelling the whole
+    component under the click (the rule before) emptied slice 3 and stopped the direction."""
+    volume = np.zeros((1, 40, 40, 6), np.float32)
+    volume[0, 6:26, 6:26] = 100.0  # the organ
+    volume[0, 26:34, 12:20] = 100.0  # a lobe of the same intensity, connected to it, on every slice
+    annotation = np.zeros(volume.shape, np.uint8)
+    annotation[0, ..., 2] = volume[0, ..., 2] > 0
+    seeds = np.zeros((2, 40, 40, 6), np.uint8)
+    seeds[1, 30, 16, 3] = 1  # the user: the lobe is not the object
+    recorded = {}
+
+    def record(image, prior, seeds_, spacing):
+        recorded[len(recorded)] = seeds_.copy()
+        return image > 0.5
+
+    mask = SlicePropagator(margin_mm=2.0)(volume, record, annotation=annotation, seeds=seeds)
+    assert [int(mask[0, ..., z].sum()) for z in range(6)] == [464] * 6  # organ kept (the threshold keeps the lobe)
+    slice3 = recorded[0]  # slices 3, 4, 5 then 1, 0
+    assert slice3[0, 6:26, 6:26].any() and not slice3[0, 26:34, 12:20].any() and slice3[1, 30, 16]
+    assert recorded[1][0, 26:34, 12:20].any()  # slice 4 is propagated from slice 3's mask: its own seeds again
 
 
 def test_user_background_seed_stops_the_graph_cut():
@@ -594,7 +619,7 @@ def test_training_slices_look_like_inference_slices():
     assert seen[0][1] == spacing
     assert seen[0][0][-1, -1] == pytest.approx(250 / 300) and seen[0][0][0, 0] < 0.5  # the mark, flipped
     data = PropagationSliceDataset([(volume, MetaTensor(torch.as_tensor(truth), affine=AFFINE))], window=(-100, 200))
-    np.testing.assert_allclose(data.images[0][6], expected, atol=1e-6)
+    np.testing.assert_allclose(window_intensity(data.images[0][6], data.window), expected, atol=1e-6)  # HU kept
     np.testing.assert_array_equal(data.labels[0][6], np.flip(truth[0, ..., 6], (0, 1)))
     assert data.spacings[0] == spacing
 
