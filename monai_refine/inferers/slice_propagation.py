@@ -442,7 +442,6 @@ class _Run:
                 return
 
 
-
 def rejected_by_clicks(prior: np.ndarray, clicks: np.ndarray, spacing: Sequence[float]) -> np.ndarray:
     """The part of a neighbour's mask that user background clicks reject: ``(H, W)`` bool.
 
