@@ -49,13 +49,14 @@ def _extent(mask: np.ndarray) -> tuple[int, int]:
     return (int(present[0]), int(present[-1])) if present.size else (-1, -1)
 
 
-def simulate_corrections(propagator, segmenter, image, annotation, reference, clicks, slice_axis=2):
-    """Dice after each of ``max(clicks)`` simulated corrective clicks (kept for the counts in ``clicks``).
+def simulate_corrections(propagator, segmenter, image, annotation, reference, clicks, slice_axis=2, stroke=False):
+    """Dice after each of ``max(clicks)`` simulated corrections (kept for the counts in ``clicks``).
 
-    Each click goes on the worst slice of the current result (the most wrongly labelled voxels), at one skeleton
-    voxel of that slice's largest error component (:class:`~monai_refine.transforms.DiscrepancySeeds` with
-    ``max_seeds_per_component=1``): a foreground click on a miss, a background click on a leak. The whole volume is
-    then propagated again from the annotation with all clicks so far as user seeds.
+    Each correction goes on the worst slice of the current result (the most wrongly labelled voxels), on that slice's
+    largest error component (:class:`~monai_refine.transforms.DiscrepancySeeds`): one skeleton voxel of it (a
+    click, ``max_seeds_per_component=1``) or, with ``stroke``, its whole skeleton (a stroke along the middle of the
+    error); foreground on a miss, background on a leak. The whole volume is then propagated again from the
+    annotation with all corrections so far as user seeds.
     """
     truth = np.asarray(reference[0]) > 0
     seeds = np.zeros((2, *truth.shape), dtype=np.uint8)
@@ -71,7 +72,8 @@ def simulate_corrections(propagator, segmenter, image, annotation, reference, cl
         if n == 0:
             break
         largest = int(np.bincount(labels.ravel())[1:].max())
-        clicker = DiscrepancySeeds(min_component_size=largest, max_seeds_per_component=1).set_random_state(count)
+        clicker = DiscrepancySeeds(min_component_size=largest, max_seeds_per_component=None if stroke else 1)
+        clicker.set_random_state(count)
         pred = np.moveaxis(result, slice_axis, 0)[worst][None]
         click = np.asarray(clicker(pred, np.moveaxis(truth, slice_axis, 0)[worst][None])) > 0
         np.moveaxis(seeds, slice_axis + 1, 1)[:, worst] |= click.astype(np.uint8)
@@ -120,11 +122,19 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1: no spinning on a loaded machine)")
     parser.add_argument("--variants", default="0123", help="RefineNet rows: 0 none, 1 quality, 2 growth, 3 both")
     parser.add_argument("--no-classical", action="store_true", help="skip the classical presets")
+    parser.add_argument(
+        "--presets",
+        nargs="*",
+        choices=[*PRESETS, "untuned"],
+        default=[*PRESETS, "untuned"],
+        help="which classical rows to run ('untuned': the graph cut before tuning)",
+    )
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
     parser.add_argument(
         "--clicks", type=int, nargs="*", default=[], help="simulated corrections: Dice after these click counts"
     )
     parser.add_argument("--curve", type=Path, help="with --clicks: plot Dice against clicks to this PNG")
+    parser.add_argument("--stroke", action="store_true", help="with --clicks: each correction is a stroke, not a click")
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -135,11 +145,12 @@ def main() -> None:
     annotation = annotate_slices(reference, [start])
     runs = []
     if not args.no_classical:
-        for name in PRESETS:
+        for name in [p for p in PRESETS if p in args.presets]:
             segmenter, kwargs = propagation_preset(name)
             runs.append((f"{name} preset", "- (tuned on p17, upper half)", segmenter, SlicePropagator(**kwargs)))
-        naive = GraphCutSegmenter(lambda_=1.0, sigma=0.05, shape_weight=0.0)
-        runs.append(("graph-cut, untuned (λ=1, σ=0.05, no shape term)", "-", naive, SlicePropagator(margin_mm=5.0)))
+        if "untuned" in args.presets:
+            naive = GraphCutSegmenter(lambda_=1.0, sigma=0.05, shape_weight=0.0)
+            runs.append(("graph-cut, untuned (λ=1, σ=0.05, no shape term)", "-", naive, SlicePropagator(margin_mm=5.0)))
     runs += _network_runs(args)
 
     tested = args.data.name
@@ -191,12 +202,13 @@ def main() -> None:
         axis = resolve_slice_axis(image)
         for row, (name, _, segmenter, propagator) in zip(rows, runs):
             row["clicks"] = simulate_corrections(
-                propagator, segmenter, image, annotation, reference, sorted(set(args.clicks)), axis
+                propagator, segmenter, image, annotation, reference, sorted(set(args.clicks)), axis, args.stroke
             )
             print(f"{name:<50} Dice after clicks {row['clicks']}", flush=True)
         if args.markdown:
             counts = sorted(set(args.clicks))
-            print("\n| method | trained on | tested on | " + " | ".join(f"{c} clicks" for c in counts) + " |")
+            unit = "strokes" if args.stroke else "clicks"
+            print("\n| method | trained on | tested on | " + " | ".join(f"{c} {unit}" for c in counts) + " |")
             print("|---|---|---|" + "---|" * len(counts))
             for r in rows:
                 values = " | ".join(f"{r['clicks'][c]:.3f}" if c in r["clicks"] else "-" for c in counts)
@@ -217,7 +229,7 @@ def _plot_curve(rows: list[dict], path: Path) -> None:
     for r in rows:
         counts = sorted(r["clicks"])
         axes.plot(counts, [r["clicks"][c] for c in counts], marker="o", label=f"{r['method']} ({r['trained_on']})")
-    axes.set(xlabel="corrective clicks", ylabel="3D Dice", title=f"Simulated corrections, {rows[0]['tested_on']}")
+    axes.set(xlabel="corrections", ylabel="3D Dice", title=f"Simulated corrections, {rows[0]['tested_on']}")
     axes.grid(alpha=0.3)
     axes.legend(fontsize=6)
     figure.tight_layout()
