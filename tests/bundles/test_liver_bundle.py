@@ -113,6 +113,18 @@ def _blob_volume():
     return MetaTensor(torch.as_tensor(image), affine=affine), MetaTensor(torch.as_tensor(truth), affine=affine)
 
 
+def test_propagation_stops_at_the_organs_end_beside_a_blob():
+    """The blob touches the organ's tapered lower end and goes on past it; with the shipped weights and the bundle's
+    default stops the propagation stops at both ends of the organ (slices 2-9) instead of running on in the blob."""
+    image, truth = _blob_volume()
+    segmenter, propagator = load_propagation_bundle(BUNDLE, overrides={"device": "cpu"})
+    mask, history = propagator(image, segmenter, annotation=annotate_slices(truth, [6]), return_history=True)
+    areas = [int(mask[0, ..., z].sum()) for z in range(16)]
+    assert areas[:2] == [0, 0] and areas[10:] == [0] * 6, areas
+    assert all(areas[z] > 0 for z in range(2, 10)), areas
+    assert {r.stop_reason for r in history if r.stop_reason} <= {"quality_drop", "grew", "vanished", "shrunk"}
+
+
 def test_storage_orientation_does_not_change_the_mask():
     """The same CT stored with the in-plane axes reversed and the slices first gives the same mask."""
     image, truth = _blob_volume()
