@@ -66,16 +66,16 @@ def simulate_corrections(propagator, segmenter, image, annotation, reference, cl
         result = np.asarray(mask[0]) > 0
         if count in clicks:
             dice[count] = round(float(overlap_scores(result[None], truth[None])["dice"]), 4)
-        error = np.moveaxis(result != truth, slice_axis, 0)
-        worst = int(error.sum((1, 2)).argmax())
-        labels, n = ndimage.label(error[worst])
-        if n == 0:
+        pred_slices, truth_slices = np.moveaxis(result, slice_axis, 0), np.moveaxis(truth, slice_axis, 0)
+        worst = int((pred_slices != truth_slices).sum((1, 2)).argmax())
+        pred, label = pred_slices[worst], truth_slices[worst]
+        # DiscrepancySeeds labels misses and leaks apart: keep only the largest component of either kind
+        sizes = [np.bincount(ndimage.label(e)[0].ravel())[1:] for e in (pred & ~label, label & ~pred)]
+        largest = max((int(s.max()) for s in sizes if s.size), default=0)
+        if largest == 0:
             break
-        largest = int(np.bincount(labels.ravel())[1:].max())
         clicker = DiscrepancySeeds(min_component_size=largest, max_seeds_per_component=None if stroke else 1)
-        clicker.set_random_state(count)
-        pred = np.moveaxis(result, slice_axis, 0)[worst][None]
-        click = np.asarray(clicker(pred, np.moveaxis(truth, slice_axis, 0)[worst][None])) > 0
+        click = np.asarray(clicker.set_random_state(count)(pred[None], label[None])) > 0
         np.moveaxis(seeds, slice_axis + 1, 1)[:, worst] |= click.astype(np.uint8)
     return dice
 
