@@ -85,7 +85,7 @@ def _network_runs(args) -> list[tuple[str, str, object, object]]:
     runs = []
     base = {"device": args.device}
     if args.control:
-        overrides = {**base, "checkpoint": str(args.control)}
+        overrides = {**base, "checkpoint": str(args.control), "min_quality": None, "max_growth": None}
         segmenter, propagator = load_propagation_bundle(
             args.bundle, ("inference.json", "control_inference.json"), overrides
         )
