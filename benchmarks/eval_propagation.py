@@ -204,7 +204,7 @@ def main() -> None:
             row["clicks"] = simulate_corrections(
                 propagator, segmenter, image, annotation, reference, sorted(set(args.clicks)), axis, args.stroke
             )
-            print(f"{name:<50} Dice after clicks {row['clicks']}", flush=True)
+            print(f"{name:<50} Dice after {'strokes' if args.stroke else 'clicks'} {row['clicks']}", flush=True)
         if args.markdown:
             counts = sorted(set(args.clicks))
             unit = "strokes" if args.stroke else "clicks"
