@@ -206,37 +206,28 @@ def main() -> None:
     parser.add_argument("--hrf", default=str(DATA / "hrf"))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--timing_threads", type=int, default=2)
-    parser.add_argument("--skip", default="", help="comma-separated parts to skip: hrf, timing")
+    parser.add_argument("--parts", default="drive,hrf,timing", help="comma-separated parts to run: drive, hrf, timing")
     parser.add_argument("--out", default="drive_results.json")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    skip = set(args.skip.split(","))
-    results = {}
+    parts = set(args.parts.split(","))
+    out = Path(args.out)
+    results = json.loads(out.read_text()) if out.is_file() else {}  # parts run before are kept
     for spec in args.checkpoint:
         name, path = spec.split("=", 1)
         bundle = Bundle(path)
-        start = time.perf_counter()
-        drive = drive_rows(bundle, args.drive)
-        result = {
-            "checkpoint": path,
-            "drive": drive,
-            "drive_mean": {k: mean(v) if isinstance(v[0], dict) else float(np.mean(v)) for k, v in drive.items()},
-        }
-        print(f"[{name}] DRIVE 35-40 in {time.perf_counter() - start:.0f} s", flush=True)
-        for key in ("first", "final"):
-            m = result["drive_mean"][key]
-            print(
-                f"| {name} | {key} | {m['dice']:.4f} | {m['sen']:.4f} | {m['spe']:.4f} | {m['acc']:.4f} | "
-                f"{m['auc']:.4f} |",
-                flush=True,
-            )
-        m = result["drive_mean"]
-        print(
-            f"| {name} | degraded labels | {m['degraded']:.4f} | step 1 {m['refined_first']:.4f} | "
-            f"final {m['refined_final']:.4f} |",
-            flush=True,
-        )
-        if "hrf" not in skip:
+        result = results.setdefault(name, {})
+        result["checkpoint"] = path
+        if "drive" in parts:
+            start = time.perf_counter()
+            drive = drive_rows(bundle, args.drive)
+            result["drive"] = drive
+            result["drive_mean"] = {
+                k: mean(v) if isinstance(v[0], dict) else float(np.mean(v)) for k, v in drive.items()
+            }
+            result["drive_s"] = time.perf_counter() - start
+            out.write_text(json.dumps(results, indent=2) + "\n")
+        if "hrf" in parts:
             start = time.perf_counter()
             hrf = hrf_rows(bundle, args.hrf, args.drive)
             result["hrf"] = hrf
@@ -245,19 +236,33 @@ def main() -> None:
                 "native": mean(hrf["native"]),
                 "scale": float(np.mean(hrf["scale"])),
             }
-            print(f"[{name}] HRF 11-15 in {time.perf_counter() - start:.0f} s", flush=True)
-            for key in ("fov_matched", "native"):
-                m = result["hrf_mean"][key]
-                print(
-                    f"| {name} | HRF {key} | {m['dice']:.4f} | {m['sen']:.4f} | {m['spe']:.4f} | {m['acc']:.4f} | "
-                    f"{m['auc']:.4f} |",
-                    flush=True,
-                )
-        if "timing" not in skip:
+            result["hrf_s"] = time.perf_counter() - start
+            out.write_text(json.dumps(results, indent=2) + "\n")
+        if "timing" in parts:
             result["timing"] = timing(path, args.drive, args.timing_threads)
-            print(f"[{name}] timing {result['timing']}", flush=True)
-        results[name] = result
-    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+            out.write_text(json.dumps(results, indent=2) + "\n")
+        print(table(name, result), flush=True)
+
+
+def table(name: str, result: dict) -> str:
+    """The markdown rows of one checkpoint's results."""
+    rows = []
+    metric = "| {} | {} | {dice:.4f} | {sen:.4f} | {spe:.4f} | {acc:.4f} | {auc:.4f} |"
+    for key in ("first", "final"):
+        if key in result.get("drive_mean", {}):
+            rows.append(metric.format(name, f"DRIVE 35-40, {key} step", **result["drive_mean"][key]))
+    for key in ("fov_matched", "native"):
+        if key in result.get("hrf_mean", {}):
+            rows.append(metric.format(name, f"HRF 11-15, {key}", **result["hrf_mean"][key]))
+    if "drive_mean" in result:
+        m = result["drive_mean"]
+        rows.append(
+            f"| {name} | degraded labels: Dice {m['degraded']:.4f} -> step 1 {m['refined_first']:.4f} -> "
+            f"final {m['refined_final']:.4f} |"
+        )
+    if "timing" in result:
+        rows.append(f"| {name} | timing | {result['timing']} |")
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":
