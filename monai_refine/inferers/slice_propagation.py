@@ -180,7 +180,9 @@ class SlicePropagator(Inferer):
     seed (so a component that holds only a user foreground seed is kept), and a user background seed is a background
     seed that also cancels the propagated foreground seeds of the part of the neighbour's mask it lies in
     (:func:`rejected_by_clicks`: a whole island, or the lobe around the click when it lies in the main component,
-    e.g. a leak), so that part is dropped unless another foreground seed holds it.
+    e.g. a leak), so that part is dropped unless another foreground seed holds it. A slice whose result holds a user
+    foreground seed is never stopped by the shrink, quality or growth rules: the user vouches for it, so a
+    correction on the slice where a direction stopped too early carries the propagation on.
 
     Slices and spacing come from the geometry: the slice axis is, by default, the array axis closest to the
     patient's superior-inferior direction in the affine of a ``MetaTensor`` input (the last axis for plain arrays),
@@ -421,14 +423,16 @@ class _Run:
             mask = np.zeros_like(full_prior)
             mask[box] = slice_result(convert_to_numpy(output)[0], seeds[SeedChannel.FOREGROUND], settings.fill_holes)
             area, previous = int(mask.sum()), int(full_prior.sum())
+            # a user foreground seed inside the result vouches for the slice: no shrink, quality or growth stop
+            vouched = self.user is not None and bool((self.user[SeedChannel.FOREGROUND, index][box] & mask[box]).any())
             reason = None
             if area == 0:
                 reason = StopReason.VANISHED
-            elif area < settings.min_area_fraction * previous:
+            elif not vouched and area < settings.min_area_fraction * previous:
                 reason, mask, area = StopReason.SHRUNK, np.zeros_like(mask), 0
-            elif settings.min_quality is not None and quality < settings.min_quality:
+            elif not vouched and settings.min_quality is not None and quality < settings.min_quality:
                 reason, mask, area = StopReason.QUALITY_DROP, np.zeros_like(mask), 0
-            elif settings.max_growth is not None and area > settings.max_growth * previous:
+            elif not vouched and settings.max_growth is not None and area > settings.max_growth * previous:
                 reason, mask, area = StopReason.GREW, np.zeros_like(mask), 0
             elif index in (0, len(result) - 1):
                 reason = StopReason.VOLUME_END

@@ -156,6 +156,28 @@ def test_user_background_click_on_a_leak_keeps_the_organ():
     assert recorded[1][0, 26:34, 12:20].any()  # slice 4 is propagated from slice 3's mask: its own seeds again
 
 
+def test_user_foreground_seed_overrides_the_quality_stop():
+    """A segmenter that predicts a low quality on slice 3 (marked by a bright corner pixel) stops the upward direction
+    there; a user foreground seed on slice 3 vouches for it and the propagation goes on to the volume's end."""
+    volume = np.zeros((1, 32, 32, 6), np.float32)
+    volume[0, 8:20, 8:20] = 100.0
+    volume[0, 0, 0, 3] = 100.0
+    annotation = np.zeros(volume.shape, np.uint8)
+    annotation[0, 8:20, 8:20, 1] = 1
+
+    def doubtful(image, prior, seeds, spacing):
+        return image > 0.5, 0.2 if image[0, 0, 0] > 0.5 else 0.9
+
+    propagator = SlicePropagator(margin_mm=2.0, min_quality=0.5)
+    stopped, history = propagator(volume, doubtful, annotation=annotation, return_history=True)
+    assert [int(stopped[0, ..., z].sum()) for z in range(6)] == [144, 144, 144, 0, 0, 0]
+    assert (3, "quality_drop") in [(r.index, r.stop_reason) for r in history]
+    seeds = np.zeros((2, 32, 32, 6), np.uint8)
+    seeds[0, 12, 12, 3] = 1
+    vouched = propagator(volume, doubtful, annotation=annotation, seeds=seeds)
+    assert [int(vouched[0, ..., z].sum()) for z in range(6)] == [144] * 6
+
+
 def test_user_background_seed_stops_the_graph_cut():
     """With the graph cut too: a background click inside the propagated blob removes it from that slice on."""
     volume, truth = _cone()
