@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from bench_perturb import VESSEL_RANGES  # benchmarks/ is on sys.path when this script runs
 from monai.bundle import ConfigParser, ConfigWorkflow
 from monai.metrics import ROCAUCMetric
 from monai.transforms import Compose, Resized
@@ -47,16 +48,7 @@ REPO = Path(__file__).resolve().parents[1]
 BUNDLE = REPO / "bundles" / "drive_vessel_iterative"
 DATA = REPO.parent / "shared" / "data" / "retina"
 #: ``benchmarks/bench_perturb.py``'s HRF vessel ranges (pixels), docs/results.md "Achieved Dice on real masks"
-VESSEL_PERTURBATION = {
-    "radius_range": (-1.0, 1.0),
-    "noise_band_range": (0.5, 1.5),
-    "noise_fraction_range": (0.05, 0.3),
-    "elastic_magnitude_range": (0.3, 1.0),
-    "shift_range": 1.5,
-    "rotate_range": 0.02,
-    "flip_prob": 0.0,
-    "spacing": 1.0,
-}
+VESSEL_PERTURBATION = {**VESSEL_RANGES, "spacing": 1.0}
 
 
 def read_mask(path: str) -> np.ndarray:

@@ -6,9 +6,11 @@ from collections.abc import Hashable, Mapping
 
 import numpy as np
 from monai.config import KeysCollection, NdarrayOrTensor
-from monai.transforms import FillHoles, KeepLargestConnectedComponent, MapTransform, Transform
-from monai.utils import TransformBackends, convert_to_dst_type, convert_to_numpy
+from monai.transforms import MapTransform, Transform
+from monai.utils import TransformBackends, convert_to_numpy
 from skimage.filters import threshold_otsu
+
+from monai_refine.transforms.post.array import largest_filled_region
 
 __all__ = ["OtsuLesionMask", "OtsuLesionMaskd"]
 
@@ -41,10 +43,7 @@ class OtsuLesionMask(Transform):
         mask = np.zeros((1, *grey.shape), dtype=np.uint8)
         if grey.max() > grey.min():
             mask[0] = grey < threshold_otsu(grey)
-            mask = KeepLargestConnectedComponent(connectivity=2)(mask)
-            mask = FillHoles(connectivity=1)(mask)
-        out, *_ = convert_to_dst_type(convert_to_numpy(mask).astype(np.float32), img, dtype=np.float32)
-        return out
+        return largest_filled_region(mask, img)
 
 
 class OtsuLesionMaskd(MapTransform):

@@ -6,9 +6,10 @@ from collections.abc import Hashable, Mapping
 
 import numpy as np
 from monai.config import KeysCollection, NdarrayOrTensor
-from monai.transforms import FillHoles, KeepLargestConnectedComponent, MapTransform, Transform
-from monai.utils import TransformBackends, convert_to_dst_type, convert_to_numpy
+from monai.transforms import MapTransform, Transform
+from monai.utils import TransformBackends, convert_to_numpy
 
+from monai_refine.transforms.post.array import largest_filled_region
 from monai_refine.utils import RefineKeys, check_array, check_finite
 
 __all__ = ["FieldOfViewMask", "FieldOfViewMaskd", "FieldOfViewMaskD", "FieldOfViewMaskDict"]
@@ -68,12 +69,7 @@ class FieldOfViewMask(Transform):
             )
         arr = convert_to_numpy(img[self.channel : self.channel + 1]).astype(np.float32)
         check_finite("img", arr)
-        mask = (arr > self.threshold).astype(np.uint8)
-        if mask.any():
-            mask = KeepLargestConnectedComponent(connectivity=2)(mask)
-            mask = FillHoles(connectivity=1)(mask)
-        out, *_ = convert_to_dst_type(convert_to_numpy(mask).astype(np.float32), img, dtype=np.float32)
-        return out
+        return largest_filled_region(arr > self.threshold, img)
 
 
 class FieldOfViewMaskd(MapTransform):

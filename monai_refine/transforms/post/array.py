@@ -12,7 +12,26 @@ from scipy import ndimage
 
 from monai_refine.utils import check_array, check_finite, resolve_spacing
 
-__all__ = ["DUAL_THRESHOLD_SELECT", "DualThreshold"]
+__all__ = ["DUAL_THRESHOLD_SELECT", "DualThreshold", "largest_filled_region"]
+
+
+def largest_filled_region(mask: np.ndarray, like: NdarrayOrTensor) -> NdarrayOrTensor:
+    """The largest 8-connected component of a binary ``(1, H, W)`` ``mask`` with its holes filled, as a float32
+    mask of the type and device of ``like`` (an empty mask stays empty): the one-object mask of the classical
+    lesion (:class:`~monai_refine.transforms.OtsuLesionMask`) and field-of-view
+    (:class:`~monai_refine.transforms.FieldOfViewMask`) transforms.
+
+    Example:
+        >>> mask = np.zeros((1, 7, 7), np.uint8); mask[0, 1:5, 1:5] = 1; mask[0, 2, 2] = 0; mask[0, 6, 6] = 1
+        >>> int(largest_filled_region(mask, mask).sum())
+        16
+    """
+    mask = np.asarray(mask, dtype=np.uint8)
+    if mask.any():
+        mask = FillHoles(connectivity=1)(KeepLargestConnectedComponent(connectivity=2)(mask))
+    out, *_ = convert_to_dst_type(convert_to_numpy(mask).astype(np.float32), like, dtype=np.float32)
+    return out
+
 
 #: The ``select`` modes of :class:`DualThreshold`; the first is the default (paper 003's rule).
 DUAL_THRESHOLD_SELECT = ("centroid", "center", "largest", "all")
