@@ -60,7 +60,7 @@ def simulate_corrections(propagator, segmenter, image, annotation, reference, cl
     """
     truth = np.asarray(reference[0]) > 0
     seeds = np.zeros((2, *truth.shape), dtype=np.uint8)
-    dice, mask = {}, None
+    dice = {}
     for count in range(max(clicks) + 1):
         mask = propagator(image, segmenter, annotation=annotation, seeds=seeds if count else None)
         result = np.asarray(mask[0]) > 0

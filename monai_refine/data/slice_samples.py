@@ -34,7 +34,7 @@ from monai_refine.inferers.slice_propagation import (
 )
 from monai_refine.transforms.perturbation.array import RandMaskPerturb
 from monai_refine.transforms.seeds.array import MaskSeeds
-from monai_refine.utils import RefineKeys, SeedChannel, as_binary_mask, check_probability
+from monai_refine.utils import RefineKeys, SeedChannel, as_binary_mask, bounding_box, check_probability
 
 __all__ = ["PropagationSliceDataset", "load_ircad_volumes"]
 
@@ -231,18 +231,11 @@ class PropagationSliceDataset(Randomizable, Dataset):
                     return volume, index, neighbour
         raise ValueError(f"slice {index} of volume {volume} has no labelled neighbour.")
 
-    def _prior(
-        self, label: np.ndarray, spacing: tuple[float, ...], seeds_needed: bool
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """The (maybe degraded) prior ``(1, H, W)`` and its MaskSeeds ``(2, H, W)`` (``None`` unless
-        ``seeds_needed``), computed on the prior's bounding box grown by the ring and perturbation margins (the
-        result equals the full-slice computation)."""
+    def _prior(self, label: np.ndarray, spacing: tuple[float, ...]) -> np.ndarray:
+        """The prior ``(1, H, W)``: ``label`` ``(H, W)``, degraded by ``perturb`` with probability ``perturb_prob``
+        on its bounding box grown by the ring and perturbation margins (so the cost follows the organ)."""
         pad = int(np.ceil((self.margin_mm + 6.0) / min(spacing))) + 2
-        rows, cols = np.flatnonzero(label.any(1)), np.flatnonzero(label.any(0))
-        box = (
-            slice(max(rows[0] - pad, 0), min(rows[-1] + pad + 1, label.shape[0])),
-            slice(max(cols[0] - pad, 0), min(cols[-1] + pad + 1, label.shape[1])),
-        )
+        box = bounding_box(label, (pad, pad))
         crop = label[box][None]
         if self.R.rand() < self.perturb_prob:
             self.perturb.spacing = spacing
@@ -250,12 +243,13 @@ class PropagationSliceDataset(Randomizable, Dataset):
             crop = degraded if degraded.any() else crop
         prior = np.zeros((1, *label.shape), dtype=bool)
         prior[(0, *box)] = crop[0]
-        if not seeds_needed:
-            return prior, None
+        return prior
+
+    def _seeds(self, prior: np.ndarray, spacing: tuple[float, ...]) -> np.ndarray:
+        """MaskSeeds ``(2, H, W)`` of ``prior`` at the slice's spacing, as SlicePropagator makes them (MaskSeeds works
+        on the prior's bounding box itself)."""
         self.seeder.spacing = spacing
-        seeds = np.zeros((2, *label.shape), dtype=bool)
-        seeds[(slice(None), *box)] = np.asarray(self.seeder(crop)) > 0
-        return prior, seeds
+        return np.asarray(self.seeder(prior)) > 0
 
     def _self_fed_prior(
         self, volume: int, z: int, direction: int, window: tuple[float, float], spacing: tuple[float, ...]
@@ -265,10 +259,13 @@ class PropagationSliceDataset(Randomizable, Dataset):
         the organ's last slice: the leak that propagation compounds); ``None`` when there is no such slice or the
         result is empty."""
         present, middle = self.present[volume], z - direction
-        source = present[present <= middle - 1] if direction > 0 else present[present >= middle + 1][::-1]
-        if not source.size or not 0 <= middle < len(self.labels[volume]):
+        if not 0 <= middle < len(self.labels[volume]):
             return None
-        prior, seeds = self._prior(self.labels[volume][source[-1]], spacing, seeds_needed=True)
+        source = present[present < middle][-1:] if direction > 0 else present[present > middle][:1]
+        if not source.size:
+            return None
+        prior = self._prior(self.labels[volume][int(source[0])], spacing)
+        seeds = self._seeds(prior, spacing)
         image = window_intensity(self.images[volume][middle][None], window)
         output = self.segmenter(image, prior, seeds, spacing)
         probability = output[0] if isinstance(output, tuple) else output
@@ -284,15 +281,12 @@ class PropagationSliceDataset(Randomizable, Dataset):
         grid = self.grid
         if self.zoom:
             grid = SliceGrid(self.grid.size, self.grid.spacing * self.R.uniform(1 - self.zoom, 1 + self.zoom))
-        seeds_needed = RefineKeys.SEED_MAP in self.channels
         prior = None
         if self.segmenter is not None and self.R.rand() < self.self_prob:
             prior = self._self_fed_prior(volume, z, 1 if z > neighbour else -1, window, spacing)
         if prior is None:
-            prior, seeds = self._prior(self.labels[volume][neighbour], spacing, seeds_needed)
-        else:
-            self.seeder.spacing = spacing
-            seeds = np.asarray(self.seeder(prior)) > 0 if seeds_needed else None
+            prior = self._prior(self.labels[volume][neighbour], spacing)
+        seeds = self._seeds(prior, spacing) if RefineKeys.SEED_MAP in self.channels else None
         image = window_intensity(self.images[volume][z][None], window)
         x, frame = network_input(grid, image, prior, seeds, spacing, self.channels, self.sigma)
         label = grid.sample(self.labels[volume][z][None].astype(np.float32), frame, mode="nearest")

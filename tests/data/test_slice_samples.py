@@ -114,11 +114,38 @@ def test_prior_seeds_on_the_crop_equal_the_whole_slice():
     data = PropagationSliceDataset([_volume()], num_samples=1, perturb_prob=0.0, margin_mm=5.0).set_random_state(0)
     label = np.zeros((80, 40), bool)
     label[30:50, 15:25] = True
-    prior, seeds = data._prior(label, (0.5, 2.0), seeds_needed=True)
+    prior = data._prior(label, (0.5, 2.0))
+    seeds = data._seeds(prior, (0.5, 2.0))
     np.testing.assert_array_equal(prior[0], label)
     expected = np.asarray(MaskSeeds(margin_mm=5.0, spacing=(0.5, 2.0))(label[None])) > 0
     assert expected[1, 20].any()  # ring pixels 10 rows above the prior
     np.testing.assert_array_equal(seeds, expected)
+
+
+def test_prior_degraded_on_a_crop_that_holds_the_perturbation():
+    """At 0.5 × 2 mm pixels a 5 mm dilation grows the prior 10 rows and 2 columns: the crop the perturbation works
+    on must reach that far along the fine axis (not only the coarse axis' pixels), so the degraded prior equals the
+    label dilated by 5 mm on the whole slice."""
+    from scipy import ndimage
+
+    from monai_refine.transforms import RandMaskPerturb
+
+    dilate = RandMaskPerturb(
+        morph_prob=1.0,
+        radius_range=(5.0, 5.0),
+        noise_prob=0.0,
+        elastic_prob=0.0,
+        rotate_prob=0.0,
+        shift_prob=0.0,
+        flip_prob=0.0,
+    )
+    data = PropagationSliceDataset([_volume()], num_samples=1, perturb=dilate, perturb_prob=1.0, margin_mm=0.5)
+    label = np.zeros((80, 40), bool)
+    label[30:50, 15:25] = True
+    prior = data.set_random_state(0)._prior(label, (0.5, 2.0))
+    distance = ndimage.distance_transform_edt(~label, sampling=(0.5, 2.0))
+    np.testing.assert_array_equal(prior[0], distance <= 5.0)
+    assert prior[0, 20, 20] and not prior[0, 19, 20]  # 10 rows above the label
 
 
 def test_labels_are_oriented_like_the_images():
