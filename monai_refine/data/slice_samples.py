@@ -6,7 +6,8 @@ neighbour's mask (the *prior*) and the seed maps made from the prior by :class:`
 brings: the prior is the label of a neighbour one (sometimes more) slices away, degraded by
 :class:`~monai_refine.transforms.RandMaskPerturb`, or the network's own result on that neighbour (errors compound
 in propagation, so the network must learn to undo its own); some samples lie past the organ's ends (the label is
-empty while the prior is not), so the network learns where an organ stops. Samples go through
+empty while the prior is not), so the network learns where an organ stops; some carry a simulated user's corrective
+strokes, so the network learns to follow them. Samples go through
 :func:`~monai_refine.inferers.network_input`, the crop that :class:`~monai_refine.inferers.NetworkSegmenter` uses.
 """
 
@@ -21,6 +22,7 @@ from monai.config import NdarrayOrTensor
 from monai.data import MetaTensor
 from monai.transforms import Randomizable
 from monai.utils import convert_to_numpy
+from scipy import ndimage
 from torch.utils.data import Dataset
 
 from monai_refine.data.ircad import load_ircad_patient
@@ -28,12 +30,13 @@ from monai_refine.inferers.slice_grid import SliceGrid, network_input
 from monai_refine.inferers.slice_propagation import (
     Segmenter,
     canonical_slices,
+    merge_user_seeds,
     occupied_slices,
     slice_result,
     window_intensity,
 )
 from monai_refine.transforms.perturbation.array import RandMaskPerturb
-from monai_refine.transforms.seeds.array import MaskSeeds
+from monai_refine.transforms.seeds.array import DiscrepancySeeds, MaskSeeds
 from monai_refine.utils import RefineKeys, SeedChannel, as_binary_mask, bounding_box, check_probability
 
 __all__ = ["PropagationSliceDataset", "load_ircad_volumes"]
@@ -66,8 +69,16 @@ class PropagationSliceDataset(Randomizable, Dataset):
     :class:`~monai_refine.inferers.SlicePropagator` keeps it (:func:`~monai_refine.inferers.slice_result`): the
     error of one propagation step, fed to the next one, as at inference. Seeds come from
     :class:`~monai_refine.transforms.MaskSeeds` on the prior at the slice's own resolution, as in
-    :class:`~monai_refine.inferers.SlicePropagator`; then :func:`~monai_refine.inferers.network_input` crops and
-    resamples image, prior and seed maps to ``grid``, and the label is resampled to the same grid (nearest).
+    :class:`~monai_refine.inferers.SlicePropagator`. With probability ``correction_prob`` a simulated user then
+    corrects the slice: on the result the slice would get without help (the ``segmenter``'s, or the prior itself
+    without one), 1 to ``max_corrections`` of the largest error regions of at least ``min_correction_mm2`` each get
+    a stroke along their skeleton (:class:`~monai_refine.transforms.DiscrepancySeeds`: foreground on a miss,
+    background on a leak), merged with the propagated seeds exactly as the propagator merges user seeds
+    (:func:`~monai_refine.inferers.merge_user_seeds`). (Engine-level simulation such as
+    :class:`~monai_refine.engines.SeedInteraction` rewrites whole seed channels of the cropped batch; here the
+    corrections must be merged with the prior's own seeds at the slice's resolution, before the crop.) Then
+    :func:`~monai_refine.inferers.network_input` crops and resamples image, prior and seed maps to ``grid``, and the
+    label is resampled to the same grid (nearest).
 
     Augmentation for scanners and patients that differ from the training ones: the HU window is shifted by up to
     ``±window_shift`` HU and its width scaled by ``1 ± window_scale``, and the grid spacing by ``1 ± zoom`` (the
@@ -99,6 +110,10 @@ class PropagationSliceDataset(Randomizable, Dataset):
         window_shift: HU, the window's random shift is uniform in ``±window_shift``.
         window_scale: the window's width is scaled by a factor uniform in ``1 ± window_scale``, in [0, 1).
         zoom: the grid's spacing is scaled by a factor uniform in ``1 ± zoom``, in [0, 1).
+        correction_prob: probability of a sample with simulated user corrections (needs the seed maps among the
+            ``channels``).
+        max_corrections: the most error regions corrected in one sample (the count is uniform in 1..this).
+        min_correction_mm2: error regions smaller than this (mm²) get no stroke, like slivers a user leaves alone.
 
     Items are dicts: ``"image"`` ``(C, size, size)`` float32 network input and ``"label"`` ``(1, size, size)``.
 
@@ -133,6 +148,9 @@ class PropagationSliceDataset(Randomizable, Dataset):
         window_shift: float = 0.0,
         window_scale: float = 0.0,
         zoom: float = 0.0,
+        correction_prob: float = 0.0,
+        max_corrections: int = 3,
+        min_correction_mm2: float = 20.0,
     ) -> None:
         if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
             raise ValueError(f"num_samples must be an integer >= 1, got {num_samples!r}.")
@@ -140,11 +158,15 @@ class PropagationSliceDataset(Randomizable, Dataset):
             raise ValueError("volumes must hold at least one (image, label) pair.")
         if slice_axis not in (-3, -2, -1, 0, 1, 2):
             raise ValueError(f"slice_axis must be a spatial axis in [-3, 2], got {slice_axis}.")
-        for name, value in (("beyond", beyond), ("max_step", max_step)):
+        for name, value in (("beyond", beyond), ("max_step", max_step), ("max_corrections", max_corrections)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1 (slices), got {value!r}.")
         if self_prob > 0 and segmenter is None:
             raise ValueError(f"self_prob={self_prob} needs a segmenter to make the self-fed priors.")
+        if correction_prob > 0 and RefineKeys.SEED_MAP not in channels:
+            raise ValueError(f"correction_prob={correction_prob} needs the seed maps in channels, got {channels}.")
+        if not np.isfinite(min_correction_mm2) or min_correction_mm2 < 0:
+            raise ValueError(f"min_correction_mm2 must be finite and >= 0 (mm²), got {min_correction_mm2}.")
         if not np.isfinite(window_shift) or window_shift < 0:
             raise ValueError(f"window_shift must be finite and >= 0 (HU), got {window_shift}.")
         for name, value in (("window_scale", window_scale), ("zoom", zoom)):
@@ -177,6 +199,9 @@ class PropagationSliceDataset(Randomizable, Dataset):
         self.window = tuple(float(w) for w in window)
         window_intensity(np.zeros(1), self.window)  # checks the window now rather than at the first sample
         self.window_shift, self.window_scale, self.zoom = float(window_shift), float(window_scale), float(zoom)
+        self.correction_prob = check_probability("correction_prob", correction_prob)
+        self.max_corrections, self.min_correction_mm2 = int(max_corrections), float(min_correction_mm2)
+        self.corrector = DiscrepancySeeds()
         axis = slice_axis % 3
         self.images, self.labels, self.spacings, self.present = [], [], [], []
         for index, (image, label) in enumerate(volumes):
@@ -272,6 +297,24 @@ class PropagationSliceDataset(Randomizable, Dataset):
         mask = slice_result(np.asarray(probability)[0], seeds[SeedChannel.FOREGROUND])
         return mask[None] if mask.any() else None
 
+    def _corrections(self, result: np.ndarray, label: np.ndarray, spacing: tuple[float, ...]) -> np.ndarray:
+        """A simulated user's strokes ``(2, H, W)`` bool on ``result`` ``(H, W)`` against ``label`` ``(H, W)``: the
+        skeletons of 1..``max_corrections`` of the largest error regions of at least ``min_correction_mm2``."""
+        labelled = [ndimage.label(error)[0] for error in (result & ~label, label & ~result)]  # leaks, misses
+        regions = [
+            (int(size), kind, index + 1)
+            for kind, components in enumerate(labelled)
+            for index, size in enumerate(np.bincount(components.ravel())[1:])
+            if size * np.prod(spacing) >= self.min_correction_mm2
+        ]
+        chosen = sorted(regions, reverse=True)[: self.R.randint(1, self.max_corrections + 1)]
+        # the prediction that errs exactly on the chosen regions: DiscrepancySeeds strokes those and nothing else
+        shown = label.copy()
+        for _, kind, index in chosen:
+            region = labelled[kind] == index
+            shown = shown | region if kind == 0 else shown & ~region
+        return np.asarray(self.corrector(shown[None], label[None])) > 0
+
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         volume, z, neighbour = self.randomize()
         spacing = self.spacings[volume]
@@ -288,6 +331,14 @@ class PropagationSliceDataset(Randomizable, Dataset):
             prior = self._prior(self.labels[volume][neighbour], spacing)
         seeds = self._seeds(prior, spacing) if RefineKeys.SEED_MAP in self.channels else None
         image = window_intensity(self.images[volume][z][None], window)
+        if seeds is not None and self.R.rand() < self.correction_prob:
+            result = prior[0]
+            if self.segmenter is not None:
+                output = self.segmenter(image, prior, seeds, spacing)
+                probability = output[0] if isinstance(output, tuple) else output
+                result = slice_result(np.asarray(probability)[0], seeds[SeedChannel.FOREGROUND])
+            user = self._corrections(result, self.labels[volume][z], spacing)
+            seeds = merge_user_seeds(seeds, prior[0], user, spacing)
         x, frame = network_input(grid, image, prior, seeds, spacing, self.channels, self.sigma)
         label = grid.sample(self.labels[volume][z][None].astype(np.float32), frame, mode="nearest")
         return {RefineKeys.IMAGE.value: torch.as_tensor(x), RefineKeys.LABEL.value: torch.as_tensor(label)}

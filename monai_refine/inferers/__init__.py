@@ -17,6 +17,7 @@ from .slice_propagation import (
     SliceRecord,
     annotate_slices,
     canonical_slices,
+    merge_user_seeds,
     middle_slice,
     occupied_slices,
     rejected_by_clicks,

@@ -35,6 +35,7 @@ __all__ = [
     "Segmenter",
     "annotate_slices",
     "canonical_slices",
+    "merge_user_seeds",
     "middle_slice",
     "occupied_slices",
     "rejected_by_clicks",
@@ -397,14 +398,7 @@ class _Run:
 
     def _seeds(self, prior: np.ndarray, user: np.ndarray | None) -> np.ndarray:
         seeds = convert_to_numpy(self.seeder(prior[None])).astype(bool)
-        if user is None:
-            return seeds
-        fg, bg = SeedChannel.FOREGROUND, SeedChannel.BACKGROUND
-        if user[bg].any():
-            seeds[fg] &= ~rejected_by_clicks(prior, user[bg], self.spacing)
-        seeds[fg] = (seeds[fg] & ~user[bg]) | user[fg]
-        seeds[bg] = (seeds[bg] & ~user[fg]) | user[bg]
-        return seeds
+        return seeds if user is None else merge_user_seeds(seeds, prior, user, self.spacing)
 
     def propagate(self, start: int, direction: int, stop: int) -> None:
         """Segment slices ``start + direction, …`` up to ``stop`` (inclusive) from their neighbour's result."""
@@ -446,6 +440,35 @@ class _Run:
                 return
 
 
+def merge_user_seeds(seeds: np.ndarray, prior: np.ndarray, user: np.ndarray, spacing: Sequence[float]) -> np.ndarray:
+    """Seeds ``(2, H, W)`` bool for one slice: the propagated ``seeds`` overridden by the ``user``'s, as
+    :class:`SlicePropagator` merges them (and :class:`~monai_refine.data.PropagationSliceDataset` for its simulated
+    corrections): a user seed replaces a propagated seed of the other class on its pixel, and a user background seed
+    also cancels the propagated foreground seeds of the part of ``prior`` it rejects (:func:`rejected_by_clicks`).
+
+    Args:
+        seeds: ``(2, H, W)`` binary foreground/background seeds propagated from ``prior`` (:class:`MaskSeeds`).
+        prior: ``(H, W)`` binary, the neighbouring slice's mask.
+        user: ``(2, H, W)`` binary, the user's foreground/background seeds on this slice.
+        spacing: the slice's in-plane spacing (mm), one value per axis.
+
+    Example:
+        >>> prior = np.zeros((9, 9), bool); prior[2:7, 2:7] = True
+        >>> seeds = np.zeros((2, 9, 9), bool); seeds[0, 4, 2:7] = True; seeds[1, 0, :] = True
+        >>> user = np.zeros((2, 9, 9), bool); user[0, 0, 4] = True; user[1, 4, 6] = True  # a click on each class
+        >>> merged = merge_user_seeds(seeds, prior, user, (1.0, 1.0))  # the edge click rejects its disc of radius 2
+        >>> bool(merged[0, 0, 4]), bool(merged[1, 0, 4]), int(merged[0, 4].sum()), bool(merged[1, 4, 6])
+        (True, False, 2, True)
+    """
+    seeds, user = np.array(seeds, dtype=bool), np.asarray(user, dtype=bool)
+    fg, bg = SeedChannel.FOREGROUND, SeedChannel.BACKGROUND
+    if user[bg].any():
+        seeds[fg] &= ~rejected_by_clicks(prior, user[bg], spacing)
+    seeds[fg] = (seeds[fg] & ~user[bg]) | user[fg]
+    seeds[bg] = (seeds[bg] & ~user[fg]) | user[bg]
+    return seeds
+
+
 def rejected_by_clicks(prior: np.ndarray, clicks: np.ndarray, spacing: Sequence[float]) -> np.ndarray:
     """The part of a neighbour's mask that user background clicks reject: ``(H, W)`` bool.
 
@@ -476,12 +499,16 @@ def rejected_by_clicks(prior: np.ndarray, clicks: np.ndarray, spacing: Sequence[
     islands = np.setdiff1d(np.unique(components[clicks]), [largest])
     rejected |= np.isin(components, islands) & (components > 0)
     inside = np.argwhere(clicks & (components == largest))
-    if inside.size:  # one disc per click on the main component (few clicks: a loop over clicks, not pixels)
+    if inside.size:  # one disc per click on the main component (a loop over clicks, each on its disc's box only)
+        spacing = np.asarray(spacing, dtype=float)
         depth = ndimage.distance_transform_edt(prior, sampling=spacing)
-        grid = np.stack(np.meshgrid(*(np.arange(n) * s for n, s in zip(prior.shape, spacing)), indexing="ij"), -1)
         for point in inside:
-            distance = np.linalg.norm(grid - point * np.asarray(spacing), axis=-1)
-            rejected |= distance <= 2 * depth[tuple(point)]
+            radius = 2 * depth[tuple(point)]
+            reach = np.floor(radius / spacing).astype(int)
+            low, high = np.maximum(point - reach, 0), np.minimum(point + reach + 1, prior.shape)
+            offsets = np.ogrid[tuple(slice(a - p, b - p) for a, b, p in zip(low, high, point))]
+            distance = sum((o * s) ** 2 for o, s in zip(offsets, spacing))
+            rejected[tuple(slice(a, b) for a, b in zip(low, high))] |= distance <= radius**2
     return rejected & prior
 
 

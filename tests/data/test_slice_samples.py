@@ -230,9 +230,71 @@ def test_window_and_zoom_augmentation():
     assert all(256 <= a <= 625 for a in areas)  # 40 mm on grid pixels of 2 mm ± 20 %: 16.7 to 25 pixels a side
 
 
+def _seed_pixels(segmenter=None, **kwargs):
+    """The (foreground, background) seed pixels of one sample on a grid equal to the slice's pixels (1 mm, the
+    organ centred), with seed maps too narrow (0.3 mm) to spread past their pixel."""
+    settings = {"perturb_prob": 0.0, "end_prob": 0.0, "margin_mm": 2.0, "sigma": 0.3, **kwargs}
+    data = PropagationSliceDataset([_volume()], num_samples=1, grid=SliceGrid(64, 1.0), segmenter=segmenter, **settings)
+    image = data.set_random_state(0)[0]["image"]
+    return (image[2] > 0.5).numpy(), (image[3] > 0.5).numpy()
+
+
+def _leak(image, prior, seeds, spacing):  # the organ and a 12 x 32 mm lobe grown out of its lower edge
+    out = prior.astype(np.float32)
+    out[0, 52:64, 16:48] = 1
+    return out
+
+
+def _miss(image, prior, seeds, spacing):  # the organ without its upper 18 mm
+    out = prior.astype(np.float32)
+    out[0, 12:30, 12:52] = 0
+    return out
+
+
+@pytest.mark.parametrize("segmenter, channel, region", [(_leak, 1, (52, 64, 16, 48)), (_miss, 0, (12, 30, 12, 52))])
+def test_corrections_stroke_the_error_of_the_segmenters_result(segmenter, channel, region):
+    """The simulated user strokes the error of the result the slice would get: background along a leak, foreground
+    along a miss, on top of the propagated seeds (the same draws without corrections)."""
+    plain = _seed_pixels(segmenter)
+    corrected = _seed_pixels(segmenter, correction_prob=1.0)
+    added = corrected[channel] & ~plain[channel]
+    top, bottom, left, right = region
+    inside = np.zeros_like(added)
+    inside[top:bottom, left:right] = True
+    assert added.sum() >= 20 and not (added & ~inside).any()  # a stroke along the error region, nowhere else
+    np.testing.assert_array_equal(corrected[1 - channel], plain[1 - channel])
+    assert (corrected[channel] | plain[channel] == corrected[channel]).all()  # propagated seeds kept
+
+
+def test_corrections_go_to_the_largest_regions_above_the_minimum():
+    def two_leaks(image, prior, seeds, spacing):  # the lobe (384 mm²) and a detached 60 mm² blob
+        out = _leak(image, prior, seeds, spacing)
+        out[0, 0:6, 20:30] = 1
+        return out
+
+    plain = _seed_pixels(two_leaks)[1]
+    one = _seed_pixels(two_leaks, correction_prob=1.0, max_corrections=1)[1] & ~plain
+    assert one[52:64].sum() >= 20 and not one[:12].any()  # only the largest error is corrected
+    none = _seed_pixels(two_leaks, correction_prob=1.0, min_correction_mm2=400.0)[1]
+    np.testing.assert_array_equal(none, plain)  # both regions below the minimum: no stroke
+
+
+def test_corrections_without_a_segmenter_correct_the_prior_past_the_end():
+    """Without a segmenter the prior is the result the user corrects; past the organ's end all of it is a leak:
+    a background stroke along it, which also cancels the prior's propagated foreground seeds."""
+    plain = _seed_pixels(end_prob=1.0)
+    fg, bg = _seed_pixels(end_prob=1.0, correction_prob=1.0)
+    assert plain[0].any() and not fg.any()
+    np.testing.assert_array_equal(bg & ~plain[1], plain[0])  # the stroke lies on the prior's skeleton
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
+        ({"correction_prob": 0.5, "channels": ("image", "prior")}, "seed maps"),
+        ({"correction_prob": 1.5}, "correction_prob"),
+        ({"max_corrections": 0}, "max_corrections"),
+        ({"min_correction_mm2": float("nan")}, "min_correction_mm2"),
         ({"self_prob": 0.5}, "needs a segmenter"),
         ({"max_step": 0}, "max_step"),
         ({"zoom": 1.0}, "zoom"),

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from monai.data import MetaTensor
+from scipy import ndimage
 
 from monai_refine.inferers import (
     PRESETS,
@@ -13,8 +14,10 @@ from monai_refine.inferers import (
     RandomWalkerSegmenter,
     SlicePropagator,
     annotate_slices,
+    merge_user_seeds,
     middle_slice,
     propagation_preset,
+    rejected_by_clicks,
     window_intensity,
 )
 from monai_refine.metrics import overlap_scores
@@ -154,6 +157,39 @@ def test_user_background_click_on_a_leak_keeps_the_organ():
     slice3 = recorded[0]  # slices 3, 4, 5 then 1, 0
     assert slice3[0, 6:26, 6:26].any() and not slice3[0, 26:34, 12:20].any() and slice3[1, 30, 16]
     assert recorded[1][0, 26:34, 12:20].any()  # slice 4 is propagated from slice 3's mask: its own seeds again
+
+
+@pytest.mark.parametrize("spacing", [(1.0, 1.0), (0.6, 1.7)])
+def test_rejected_by_clicks_is_the_union_of_discs(spacing):
+    """Each click on the main component rejects the disc (in mm) of twice its depth; clicks at the image border
+    and the anisotropic case included (the discs are computed on their boxes only: this pins the box arithmetic)."""
+    prior = np.zeros((30, 24), bool)
+    prior[0:20, 0:18] = True  # the organ touches the image border
+    prior[12:16, 18:24] = True  # a lobe reaching the other border
+    clicks = np.zeros_like(prior)
+    clicks[[0, 14, 10, 19], [5, 23, 9, 0]] = True
+    depth = ndimage.distance_transform_edt(prior, sampling=spacing)
+    rows, cols = np.meshgrid(np.arange(30) * spacing[0], np.arange(24) * spacing[1], indexing="ij")
+    expected = np.zeros_like(prior)
+    for r, c in zip(*np.nonzero(clicks)):
+        expected |= np.hypot(rows - r * spacing[0], cols - c * spacing[1]) <= 2 * depth[r, c]
+    np.testing.assert_array_equal(rejected_by_clicks(prior, clicks, spacing), expected & prior)
+    assert rejected_by_clicks(prior, clicks, spacing)[10, 9]  # the deep click rejects a real disc, not a point
+
+
+def test_merge_user_seeds_overrides_and_rejects():
+    prior = np.zeros((12, 12), bool)
+    prior[2:10, 2:10] = True
+    seeds = np.zeros((2, 12, 12), bool)
+    seeds[0, 5, 2:10] = True  # propagated foreground along a row of the prior
+    seeds[1, 0, :] = True  # propagated background ring (its top row)
+    user = np.zeros((2, 12, 12), bool)
+    user[0, 0, 3] = True  # the user: this ring pixel is the object
+    user[1, 5, 9] = True  # and this edge pixel of the prior is not
+    merged = merge_user_seeds(seeds, prior, user, (1.0, 1.0))
+    assert merged[0, 0, 3] and not merged[1, 0, 3]  # user foreground replaces the propagated background
+    assert merged[1, 5, 9] and not merged[0, 5, 7:10].any() and merged[0, 5, 2:7].all()  # disc of radius 2 dropped
+    assert merged[1, 0, [0, 1, 2, 4]].all() and not seeds[0, 0, 3]  # the rest untouched, the input not modified
 
 
 def test_user_foreground_seed_overrides_the_quality_stop():
