@@ -179,6 +179,8 @@ def plan_propagation(args: argparse.Namespace, demo_data: Path | None = None) ->
 
     if args.margin_mm is not None and not args.margin_mm > 0:
         raise CommandError(f"--margin-mm must be a positive distance in mm, got {args.margin_mm}.")
+    if args.workers < 1:
+        raise CommandError(f"--workers must be at least 1, got {args.workers}.")
     if not args.window[0] < args.window[1]:
         raise CommandError(f"--window LOW HIGH needs LOW < HIGH, got {args.window}.")
     if args.slice and any(s < 0 for s in args.slice):
@@ -444,7 +446,9 @@ def run_propagation(args: argparse.Namespace, plan: Plan) -> int:
     segmenter, kwargs = _propagation_method(args.method, args.bundle, args.device)
     if args.margin_mm is not None:
         kwargs["margin_mm"] = args.margin_mm
-    propagator = SlicePropagator(**kwargs, window=tuple(args.window), progress=not args.quiet, slice_axis=axis)
+    propagator = SlicePropagator(
+        **kwargs, window=tuple(args.window), progress=not args.quiet, slice_axis=axis, workers=args.workers
+    )
     if plan.previous is not None:
         previous = load_image(plan.previous, dtype=None)
         check_same_geometry(image, previous, names=(f"image {plan.image}", f"--resume mask {plan.previous}"))
@@ -686,6 +690,12 @@ def _add_propagation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--organ", default="liver", help="IRCAD mask folder under MASKS_DICOM (default: liver)")
     parser.add_argument("--slice", type=int, action="append", help="annotated slice index (repeatable)")
     parser.add_argument("--margin-mm", type=float, help="background ring distance in mm (default: the preset's)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="processes propagating the directions at once, classical methods on Linux (default: 2, up and down)",
+    )
     parser.add_argument("--clicks", help='user corrections: JSON {"foreground": [[x, y, z], ...], "background": [...]}')
     parser.add_argument(
         "--resume",

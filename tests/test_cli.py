@@ -197,6 +197,7 @@ def _run_cli_in_subprocess(argv, cwd=None):
         (["--slice", "12", "-o", "mask.nrrd"], "must end with .nii.gz or .nii"),
         (["--slice", "12", "--organ", "spleen"], "organs with a mask in"),
         (["--slice", "12", "--margin-mm", "0"], "--margin-mm must be a positive distance"),
+        (["--slice", "12", "--workers", "0"], "--workers must be at least 1"),
     ],
 )
 def test_bad_arguments_fail_before_heavy_imports(tmp_path, argv, message):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import multiprocessing
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -209,6 +210,10 @@ class SlicePropagator(Inferer):
         max_growth: stop a direction when a slice's area exceeds this multiple of the previous slice's
             (``StopReason.GREW``; that slice is left empty): a leak into a neighbouring organ of similar intensity
             shows as a jump in area. ``None`` sets no bound.
+        workers: processes that propagate independent directions (each annotated slice's upward and downward run)
+            at once. Used only for ``local`` (classical, CPU) segmenters and where the ``fork`` start method exists
+            (Linux); a network segmenter always runs in the calling process (forking a process whose torch has
+            started threads can deadlock). The result and history are the same as with 1 (the default).
 
     The instance holds only its settings: each call returns its own history (:class:`SliceRecord` per visited
     slice, annotated slices included) in the output's ``meta["propagation_history"]`` (MetaTensor ``(1, X, Y, Z)``
@@ -249,6 +254,7 @@ class SlicePropagator(Inferer):
         slice_axis: int | None = None,
         progress: bool = False,
         max_growth: float | None = None,
+        workers: int = 1,
     ) -> None:
         super().__init__()
         self.window = _check_window(window)
@@ -267,6 +273,9 @@ class SlicePropagator(Inferer):
         self.fill_holes = fill_holes
         self.slice_axis = slice_axis
         self.progress = progress
+        if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+            raise ValueError(f"workers must be an integer >= 1 (processes), got {workers!r}.")
+        self.workers = int(workers)
 
     def __call__(  # type: ignore[override]
         self,
@@ -347,14 +356,17 @@ class SlicePropagator(Inferer):
         user_slices = None if user is None else canonical(np.moveaxis(user, axis, 1))
         annotated = canonical(np.moveaxis(labels[0], slice_axis, 0))
         run = _Run(self, network, image, result, user_slices, spacing)
+        tasks = []  # (start, direction, stop): independent runs, each on its own range of slices
         for position, start in enumerate(slices):
             result[start] = annotated[start]
-            run.history.append(SliceRecord(start, 0, int(result[start].sum()), 0, 0, 0.0))
-            run.bar.update(1)
             low = 0 if position == 0 else (slices[position - 1] + start) // 2 + 1
             high = depth - 1 if position == len(slices) - 1 else (start + slices[position + 1]) // 2
-            for direction, stop in ((1, high), (-1, low)):
-                run.propagate(start, direction, stop)
+            tasks += [(start, 1, high), (start, -1, low)]
+        for (start, direction, _), records in zip(tasks, run.propagate_all(tasks)):
+            if direction == 1:
+                run.history.append(SliceRecord(start, 0, int(result[start].sum()), 0, 0, 0.0))
+                run.bar.update(1)
+            run.history += records
         run.bar.close()
         result = np.flip(result, flips)
         mask = np.moveaxis(result.swapaxes(-1, -2) if swap else result, 0, slice_axis)[None].astype(np.uint8)
@@ -400,9 +412,31 @@ class _Run:
         seeds = convert_to_numpy(self.seeder(prior[None])).astype(bool)
         return seeds if user is None else merge_user_seeds(seeds, prior, user, self.spacing)
 
-    def propagate(self, start: int, direction: int, stop: int) -> None:
-        """Segment slices ``start + direction, …`` up to ``stop`` (inclusive) from their neighbour's result."""
+    def propagate_all(self, tasks: list[tuple[int, int, int]]) -> list[list[SliceRecord]]:
+        """Run :meth:`propagate` on each ``(start, direction, stop)`` of ``tasks`` (independent: disjoint slices) and
+        return each one's records; in ``settings.workers`` forked processes when the segmenter allows it."""
+        workers = min(self.settings.workers, len(tasks))
+        if workers < 2 or not self.local or "fork" not in multiprocessing.get_all_start_methods():
+            return [self.propagate(*task) for task in tasks]
+        global _FORKED_RUN
+        _FORKED_RUN = self  # inherited by the forked workers: nothing (volume, segmenter) is pickled to them
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                outcomes = []
+                for records, masks in pool.imap(_propagate_in_worker, tasks):
+                    for record, mask in zip(records, masks):
+                        self.result[record.index] = mask
+                    self.bar.update(len(records))
+                    outcomes.append(records)
+        finally:
+            _FORKED_RUN = None
+        return outcomes
+
+    def propagate(self, start: int, direction: int, stop: int) -> list[SliceRecord]:
+        """Segment slices ``start + direction, …`` up to ``stop`` (inclusive) from their neighbour's result; returns
+        the records of the visited slices."""
         settings, result = self.settings, self.result
+        records: list[SliceRecord] = []
         for index in range(start + direction, stop + direction, direction):
             tic = time.perf_counter()
             full_prior = result[index - direction]
@@ -434,10 +468,23 @@ class _Run:
             ms = (time.perf_counter() - tic) * 1e3
             n_fg, n_bg = (int(s.sum()) for s in seeds)
             stop_reason = None if reason is None else str(reason)
-            self.history.append(SliceRecord(index, direction, area, n_fg, n_bg, ms, stop_reason, quality))
+            records.append(SliceRecord(index, direction, area, n_fg, n_bg, ms, stop_reason, quality))
             self.bar.update(1)
             if reason is not None and reason != StopReason.VOLUME_END:
-                return
+                break
+        return records
+
+
+#: the run that :meth:`_Run.propagate_all` hands to its forked workers
+_FORKED_RUN: _Run | None = None
+
+
+def _propagate_in_worker(task: tuple[int, int, int]) -> tuple[list[SliceRecord], np.ndarray]:
+    """In a forked worker: propagate one ``task`` of the inherited run; its records and the masks of their slices."""
+    run = _FORKED_RUN
+    run.bar = tqdm(disable=True)  # the parent's bar counts the slices when the result comes back
+    records = run.propagate(*task)
+    return records, run.result[[record.index for record in records]]
 
 
 def merge_user_seeds(seeds: np.ndarray, prior: np.ndarray, user: np.ndarray, spacing: Sequence[float]) -> np.ndarray:

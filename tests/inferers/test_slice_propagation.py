@@ -292,7 +292,13 @@ def test_bad_input(kwargs, match):
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"window": (10, 0)}, "window"), ({"min_area_fraction": 1.0}, "min_area_fraction"), ({"margin_mm": 0}, "margin")],
+    [
+        ({"window": (10, 0)}, "window"),
+        ({"min_area_fraction": 1.0}, "min_area_fraction"),
+        ({"margin_mm": 0}, "margin"),
+        ({"workers": 0}, "workers"),
+        ({"workers": 1.5}, "workers"),
+    ],
 )
 def test_bad_parameters(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -334,6 +340,50 @@ def test_the_same_ct_stored_otherwise_gives_the_same_mask(slab, axcodes):
     back = Orientation(axcodes="LPS")(mask)
     torch.testing.assert_close(back.affine, slab["mask"].affine)
     assert overlap_scores(back, slab["mask"])["dice"] >= 0.999  # measured 1.0: identical
+
+
+@pytest.mark.slow
+def test_two_workers_give_the_same_mask_and_history(slab):
+    """The tuned graph cut with the two directions in two forked workers: the same mask and the same history (order
+    included) as in one process."""
+    segmenter, kwargs = propagation_preset("graph-cut")
+    mask, history = SlicePropagator(**kwargs, workers=2)(
+        slab["image"], segmenter, annotation=slab["annotation"], return_history=True
+    )
+    np.testing.assert_array_equal(mask.numpy(), slab["mask"].numpy())
+    strip = [{**r.to_dict(), "ms": 0} for r in history]
+    assert strip == [{**r.to_dict(), "ms": 0} for r in slab["history"]]
+    torch.testing.assert_close(mask.affine, slab["image"].affine)
+
+
+class _LocalRecorder:
+    """A classical-style (``local``) segmenter that thresholds the slice and records each call's slice mean."""
+
+    local = True
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    def __call__(self, image, prior, seeds, spacing):
+        self.calls.append(float(image.mean()))
+        return image > 0.5
+
+
+@pytest.mark.parametrize("local", [True, False])
+def test_workers_fork_only_for_local_segmenters(local):
+    """Several annotated slices and user seeds: 2 workers give the result of 1; a local segmenter runs in the forked
+    workers (its calls are not recorded here), any other in this process (a network must not run in a fork)."""
+    volume, truth = _cone()
+    seeds = np.zeros((2, *truth.shape[1:]), np.uint8)
+    seeds[1, 24, 30, 6] = 1  # a user background click on the cone's edge
+    annotation = _annotate(truth, [3, 10])
+    one, two = _LocalRecorder(), _LocalRecorder()
+    one.local = two.local = local
+    expected, first = SlicePropagator()(volume, one, annotation=annotation, seeds=seeds, return_history=True)
+    mask, history = SlicePropagator(workers=2)(volume, two, annotation=annotation, seeds=seeds, return_history=True)
+    np.testing.assert_array_equal(mask.numpy(), expected.numpy())
+    assert [r.index for r in history] == [r.index for r in first] and len(one.calls) == len(first) - 2
+    assert two.calls == ([] if local else one.calls)
 
 
 @pytest.mark.slow
