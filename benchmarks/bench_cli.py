@@ -5,10 +5,13 @@ Issue 12.5's measure: on the full IRCAD patient 17 (119 slices of 512²), the wh
 both series, propagation, writing the mask, history and overlay) against a fresh ``python -c "import monai"``,
 both measured in this run, alternating, so that the ratio does not depend on how loaded the machine is. Target:
 ratio <= 1.6 and peak RSS <= 1 GB. It also prints the graph cut's ms/slice from the CLI's own history and the Dice.
+Each ``--workers`` value is a separate row (``propagate --workers N``: the directions in N forked processes); peak RSS
+is that of the largest process (``wait4`` reports the maximum over the command and its reaped workers, which share
+the parent's pages copy-on-write).
 
 Run (about a minute per repeat on 2 cores)::
 
-    python benchmarks/bench_cli.py [--data ../shared/data/ircad/patient17] [--slice 57] [--repeats 3]
+    python benchmarks/bench_cli.py [--data ../shared/data/ircad/patient17] [--slice 57] [--repeats 3] [--workers 1 2]
 """
 
 from __future__ import annotations
@@ -48,30 +51,38 @@ def main() -> None:
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="IRCAD patient folder")
     parser.add_argument("--slice", type=int, default=57)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="propagate --workers values to time")
     args = parser.parse_args()
     if not Path(args.data).is_dir():
         raise SystemExit(f"IRCAD patient folder {args.data} not found (pass --data).")
     cli = [sys.executable, "-m", "monai_refine.cli", "propagate", "--ircad", str(Path(args.data).resolve())]
     cli += ["--slice", str(args.slice), "-q"]
-    monai_times, cli_times, rss, ms_per_slice, dice = [], [], [], [], None
+    monai_times = []
+    runs = {w: {"wall": [], "rss": [], "ms": [], "dice": None} for w in args.workers}
     with tempfile.TemporaryDirectory() as work:
         for k in range(args.repeats):
             monai_times.append(run_child([sys.executable, "-c", "import monai"], work)[0])
-            out_dir = Path(work) / f"run{k}"
-            wall, peak, stdout = run_child([*cli, "--output-dir", str(out_dir)], work)
-            cli_times.append(wall)
-            rss.append(peak)
-            history = json.loads(next(out_dir.glob("*_history.json")).read_text())
-            ms_per_slice.append(statistics.mean(r["ms"] for r in history if r["direction"]))
-            found = re.search(r"dice (\d\.\d+)", stdout)
-            dice = float(found.group(1)) if found else None
-            print(f"repeat {k}: import monai {monai_times[-1]:.2f} s, propagate {wall:.2f} s, peak RSS {peak:.0f} MB")
-    t_monai, t_cli = statistics.median(monai_times), statistics.median(cli_times)
+            print(f"repeat {k}: import monai {monai_times[-1]:.2f} s", end="")
+            for workers, run in runs.items():
+                out_dir = Path(work) / f"run{k}_{workers}"
+                wall, peak, stdout = run_child([*cli, "--workers", str(workers), "--output-dir", str(out_dir)], work)
+                run["wall"].append(wall)
+                run["rss"].append(peak)
+                history = json.loads(next(out_dir.glob("*_history.json")).read_text())
+                run["ms"].append(statistics.mean(r["ms"] for r in history if r["direction"]))
+                found = re.search(r"dice (\d\.\d+)", stdout)
+                run["dice"] = float(found.group(1)) if found else None
+                print(f", propagate --workers {workers} {wall:.2f} s ({peak:.0f} MB)", end="")
+            print()
+    t_monai = statistics.median(monai_times)
     print(f"python -c 'import monai': {t_monai:.2f} s (median of {args.repeats})")
-    print(f"monai-refine propagate --ircad {args.data} --slice {args.slice}: {t_cli:.2f} s (median)")
-    print(f"ratio: {t_cli / t_monai:.2f} (target <= 1.6)")
-    print(f"peak RSS of the propagate process: {max(rss):.0f} MB (target <= 1024)")
-    print(f"graph cut ms/slice from the CLI history: {statistics.median(ms_per_slice):.0f}; Dice {dice}")
+    for workers, run in runs.items():
+        t_cli = statistics.median(run["wall"])
+        print(
+            f"monai-refine propagate --ircad {args.data} --slice {args.slice} --workers {workers}: {t_cli:.2f} s "
+            f"(median), ratio {t_cli / t_monai:.2f} (target <= 1.6), peak RSS {max(run['rss']):.0f} MB (target "
+            f"<= 1024), graph cut ms/slice (CLI history) {statistics.median(run['ms']):.0f}, Dice {run['dice']}"
+        )
 
 
 if __name__ == "__main__":
