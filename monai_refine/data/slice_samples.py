@@ -55,6 +55,13 @@ def load_ircad_volumes(
     return [load_ircad_patient(Path(dataset_dir) / patient, organ=organ) for patient in patients]
 
 
+def _at_spacing(array: np.ndarray, spacing: Sequence[float]) -> MetaTensor:
+    """``array`` ``(C, H, W)`` as a MetaTensor of in-plane ``spacing``: how each sample hands its slice's spacing to the
+    shared ``perturb`` and seeder without setting their attributes (safe with thread-based loaders)."""
+    affine = torch.diag(torch.tensor([*spacing, 1.0, 1.0], dtype=torch.float64))
+    return MetaTensor(torch.as_tensor(array), affine=affine)
+
+
 class PropagationSliceDataset(Randomizable, Dataset):
     """Random ``(image slice, prior, seed maps) → label`` samples from labelled volumes, as propagation sees them.
 
@@ -95,8 +102,9 @@ class PropagationSliceDataset(Randomizable, Dataset):
         window: intensity window (HU) mapped to [0, 1].
         margin_mm: MaskSeeds' background ring radius in mm.
         sigma: seed-map Gaussian width in mm.
-        perturb: the prior's degradation; default a mild :class:`RandMaskPerturb` (±2 mm erosion/dilation, boundary
-            noise, small elastic, rotation and shift, no flip).
+        perturb: the prior's degradation, without a ``spacing`` of its own (each sample gives it the slice's);
+            default a mild :class:`RandMaskPerturb` (±2 mm erosion/dilation, boundary noise, small elastic, rotation
+            and shift, no flip).
         perturb_prob: probability of degrading the prior.
         skip_prob: probability that the prior is more than one slice away.
         max_step: the largest distance (slices) between the slice and its prior's slice, >= 1.
@@ -165,6 +173,10 @@ class PropagationSliceDataset(Randomizable, Dataset):
             raise ValueError(f"self_prob={self_prob} needs a segmenter to make the self-fed priors.")
         if correction_prob > 0 and RefineKeys.SEED_MAP not in channels:
             raise ValueError(f"correction_prob={correction_prob} needs the seed maps in channels, got {channels}.")
+        if perturb is not None and perturb.spacing is not None:
+            raise ValueError(
+                f"perturb.spacing must be None (each sample uses its own slice's spacing), got {perturb.spacing}."
+            )
         if not np.isfinite(min_correction_mm2) or min_correction_mm2 < 0:
             raise ValueError(f"min_correction_mm2 must be finite and >= 0 (mm²), got {min_correction_mm2}.")
         if not np.isfinite(window_shift) or window_shift < 0:
@@ -263,8 +275,7 @@ class PropagationSliceDataset(Randomizable, Dataset):
         box = bounding_box(label, (pad, pad))
         crop = label[box][None]
         if self.R.rand() < self.perturb_prob:
-            self.perturb.spacing = spacing
-            degraded = np.asarray(self.perturb(crop.astype(np.uint8))) > 0
+            degraded = np.asarray(self.perturb(_at_spacing(crop.astype(np.uint8), spacing))) > 0
             crop = degraded if degraded.any() else crop
         prior = np.zeros((1, *label.shape), dtype=bool)
         prior[(0, *box)] = crop[0]
@@ -273,8 +284,7 @@ class PropagationSliceDataset(Randomizable, Dataset):
     def _seeds(self, prior: np.ndarray, spacing: tuple[float, ...]) -> np.ndarray:
         """MaskSeeds ``(2, H, W)`` of ``prior`` at the slice's spacing, as SlicePropagator makes them (MaskSeeds works
         on the prior's bounding box itself)."""
-        self.seeder.spacing = spacing
-        return np.asarray(self.seeder(prior)) > 0
+        return np.asarray(self.seeder(_at_spacing(prior, spacing))) > 0
 
     def _self_fed_prior(
         self, volume: int, z: int, direction: int, window: tuple[float, float], spacing: tuple[float, ...]

@@ -7,6 +7,7 @@ from monai.data import MetaTensor
 
 from monai_refine.data import PropagationSliceDataset, load_ircad_volumes
 from monai_refine.inferers import SliceGrid, window_intensity
+from monai_refine.transforms import RandMaskPerturb
 from tests.utils import SLAB_DIR
 
 
@@ -44,6 +45,19 @@ def test_unperturbed_prior_is_the_neighbours_label_and_ends_are_sampled():
         assert float(item["image"][0].max()) == pytest.approx(1 / 3 if empty else 2 / 3)
         empty_labels += empty
     assert 5 < empty_labels < 35  # slices past the organ's ends (label empty, prior not) are drawn
+
+
+def test_shared_transforms_are_not_modified_by_sampling():
+    """Two volumes of different spacing: each sample hands its slice's spacing to the shared perturbation and seeder
+    (as a MetaTensor), never by setting their attributes, so thread-based loaders cannot mix spacings up."""
+    data = PropagationSliceDataset(
+        [_volume(spacing=0.5), _volume()], num_samples=1, grid=SliceGrid(32, 2.0), perturb_prob=1.0
+    ).set_random_state(0)
+    areas = {int(data[0]["image"][1].sum()) > 250 for _ in range(10)}
+    assert areas == {True, False}  # both volumes drawn: 20 mm and 40 mm squares
+    assert data.perturb.spacing is None and data.seeder.spacing is None
+    with pytest.raises(ValueError, match="perturb.spacing must be None"):
+        PropagationSliceDataset([_volume()], perturb=RandMaskPerturb(spacing=(1.0, 1.0)))
 
 
 def test_perturbed_prior_differs_and_spacing_is_honoured():
