@@ -17,8 +17,11 @@ group C covers the rest of the core: ``transforms/seeds``, ``transforms/perturba
 (``inferers/slice_propagation.py``, ``segmenters.py``, ``network_segmenter.py``, ``slice_grid.py``), ``engines/`` and
 ``utils/geometry.py``; group D is a later independent set over the whole package (the propagator's stop rules, the
 slice grid, the network segmenter, the lesion mask, ``OutputQualityLoss``, the loss helpers, the engines' glue, the
-data modules, metrics and checks), written from the source before reading any test. See ``docs/results.md`` for the
-scores (first run of each group, and after its survivors got tests).
+data modules, metrics and checks), written from the source before reading any test; group E is a fifth independent
+set over the whole package, likewise written from the source alone, weighted to the code that changed last (the slice
+samples' simulated corrections, ``merge_user_seeds`` / ``rejected_by_clicks``, the forked propagation workers) and to
+what training relies on. See ``docs/results.md`` for the scores (first run of each group, and after its survivors
+got tests).
 """
 
 from __future__ import annotations
@@ -789,7 +792,7 @@ def _selection(mutant: Mutant, copy: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", "--match", default="", help="only mutants whose name contains this text")
-    parser.add_argument("--group", default="", help="only the mutants of this group (A, B, C or D)")
+    parser.add_argument("--group", default="", help="only the mutants of this group (A to E)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (a timeout is caught)")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the caught fraction is lower")
     args = parser.parse_args()
