@@ -354,11 +354,11 @@ class SlicePropagator(Inferer):
         window_intensity(image, self.window, out=image)  # one float32 copy of the volume (issue 12.5: peak RSS)
         result = np.zeros(image.shape, dtype=bool)
         user_slices = None if user is None else canonical(np.moveaxis(user, axis, 1))
-        annotated = canonical(np.moveaxis(labels[0], slice_axis, 0))
+        annotated = canonical(np.moveaxis(labels[0], slice_axis, 0)[slices])  # only the annotated slices are used
         run = _Run(self, network, image, result, user_slices, spacing)
         tasks = []  # (start, direction, stop): independent runs, each on its own range of slices
         for position, start in enumerate(slices):
-            result[start] = annotated[start]
+            result[start] = annotated[position]
             low = 0 if position == 0 else (slices[position - 1] + start) // 2 + 1
             high = depth - 1 if position == len(slices) - 1 else (start + slices[position + 1]) // 2
             tasks += [(start, 1, high), (start, -1, low)]
