@@ -90,20 +90,17 @@ def _network_runs(args) -> list[tuple[str, str, object, object]]:
             args.bundle, ("inference.json", "control_inference.json"), overrides
         )
         runs.append(("BasicUNet control (stops: vanished / <10 %)", args.trained_on, segmenter, propagator))
-    if args.refinenet:
+    for entry in args.refinenet or []:
+        label, _, path = entry.rpartition("=")
+        net = f"RefineNet ({label})" if label else "RefineNet"
         variants = [
-            ("RefineNet, no quality stop", None, None),
-            (f"RefineNet + quality stop (q < {args.min_quality})", args.min_quality, None),
-            (f"RefineNet + growth bound (> {args.max_growth}×)", None, args.max_growth),
-            ("RefineNet + quality stop + growth bound", args.min_quality, args.max_growth),
+            (f"{net}, no quality stop", None, None),
+            (f"{net} + quality stop (q < {args.min_quality})", args.min_quality, None),
+            (f"{net} + growth bound (> {args.max_growth}×)", None, args.max_growth),
+            (f"{net} + quality stop + growth bound", args.min_quality, args.max_growth),
         ]
         for name, min_quality, max_growth in [v for i, v in enumerate(variants) if str(i) in args.variants]:
-            overrides = {
-                **base,
-                "checkpoint": str(args.refinenet),
-                "min_quality": min_quality,
-                "max_growth": max_growth,
-            }
+            overrides = {**base, "checkpoint": path, "min_quality": min_quality, "max_growth": max_growth}
             segmenter, propagator = load_propagation_bundle(args.bundle, ("inference.json",), overrides)
             runs.append((name, args.trained_on, segmenter, propagator))
     return runs
@@ -113,7 +110,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="IRCAD patient folder")
     parser.add_argument("--bundle", type=Path, default=BUNDLE, help="the liver slice-propagation bundle")
-    parser.add_argument("--refinenet", type=Path, help="RefineNet weights (the bundle's network_def)")
+    parser.add_argument(
+        "--refinenet",
+        nargs="+",
+        metavar="[LABEL=]PATH",
+        help="RefineNet weights (the bundle's network_def); several, labelled LABEL=PATH, are compared row by row",
+    )
     parser.add_argument("--control", type=Path, help="BasicUNet control weights (control_inference.json)")
     parser.add_argument("--trained-on", default="?", help="which patient(s) trained the given weights")
     parser.add_argument("--min-quality", type=float, default=0.5)
