@@ -498,10 +498,14 @@ MUTANTS: tuple[Mutant, ...] = (
            "field[band] < fraction", "field[band] > fraction", T_PERT, "D"),
     Mutant("dual threshold: centre mode keeps the farthest component", "sign flip", PA,
            "nearest = np.argmin(", "nearest = np.argmax(", T_POST, "D"),
-    Mutant("lesion mask: 4-connected largest component", "wrong constant", TL,
-           "KeepLargestConnectedComponent(connectivity=2)", "KeepLargestConnectedComponent(connectivity=1)", T_TL, "D"),
-    Mutant("lesion mask: holes not filled", "dropped term", TL,
-           "            mask = FillHoles(connectivity=1)(mask)\n", "", T_TL, "D"),
+    # the lesion mask's component and hole steps moved to post/array.py's largest_filled_region (79949b9, shared with
+    # FieldOfViewMask): the two mutants follow them there, with the lesion and FOV tests
+    Mutant("lesion mask: 4-connected largest component", "wrong constant", PA,
+           "KeepLargestConnectedComponent(connectivity=2)(mask)", "KeepLargestConnectedComponent(connectivity=1)(mask)",
+           T_TL + T_RET, "D"),
+    Mutant("lesion mask: holes not filled", "dropped term", PA,
+           "mask = FillHoles(connectivity=1)(KeepLargestConnectedComponent(connectivity=2)(mask))",
+           "mask = KeepLargestConnectedComponent(connectivity=2)(mask)", T_TL + T_RET, "D"),
     Mutant("lesion mask dict: mask written over the image", "ignored argument", TL,
            "d[self.mask_key] = self.transform(d[key])", "d[key] = self.transform(d[key])", T_TL, "D"),
     Mutant("output quality: factor 2 of the achieved Dice dropped", "dropped term", OQ,

@@ -491,3 +491,25 @@ def test_method_choices_are_the_presets():
 
     # adding a method: one entry in each (and its preset); "network" loads a bundle instead of a preset
     assert [m for m in METHODS if m != "network"] == list(PRESETS)
+
+
+def test_a_click_on_the_far_edge_lies_outside():
+    from pathlib import Path
+
+    from monai_refine.cli import CommandError, _check_clicks_inside
+
+    _check_clicks_inside({"foreground": [[9, 9, 5]]}, (10, 10, 6), Path("clicks.json"))  # the last voxel: inside
+    with pytest.raises(CommandError, match="lie outside the image"):
+        _check_clicks_inside({"background": [[9, 10, 5]]}, (10, 10, 6), Path("clicks.json"))  # one past the edge
+
+
+def test_header_slice_axis_reads_the_rows_of_the_direction():
+    """``direction[row][column]`` (columns = array axes): array axis j's world z component is ``direction[2][j]``. With
+    the array axes along world y, z and x the slices lie across axis 1, as slice_axis_from_affine says."""
+    from monai_refine.cli import _slice_axis
+    from monai_refine.utils import slice_axis_from_affine
+
+    direction = [[0, 0, 1], [1, 0, 0], [0, 1, 0]]
+    affine = np.eye(4)
+    affine[:3, :3] = direction
+    assert _slice_axis(direction) == slice_axis_from_affine(affine) == 1

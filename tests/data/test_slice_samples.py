@@ -281,9 +281,9 @@ def test_corrections_stroke_the_error_of_the_segmenters_result(segmenter, channe
 
 
 def test_corrections_go_to_the_largest_regions_above_the_minimum():
-    def two_leaks(image, prior, seeds, spacing):  # the lobe (384 mm²) and a detached 60 mm² blob
+    def two_leaks(image, prior, seeds, spacing):  # the lobe (384 mm²) and a 60 mm² lobe on the organ's upper edge
         out = _leak(image, prior, seeds, spacing)
-        out[0, 0:6, 20:30] = 1
+        out[0, 6:12, 20:30] = 1  # attached, so the result keeps it (a detached blob holds no seed and is dropped)
         return out
 
     plain = _seed_pixels(two_leaks)[1]
@@ -320,3 +320,28 @@ def test_corrections_without_a_segmenter_correct_the_prior_past_the_end():
 def test_bad_augmentation_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         PropagationSliceDataset([_volume()], **kwargs)
+
+
+def test_correction_minimum_is_in_mm2():
+    """Error regions are measured in mm²: at 0.5 mm pixels a 4 x 8 pixel leak is 8 mm² and a 4 x 2 pixel one 2 mm²;
+    with ``min_correction_mm2=5`` the first gets a background stroke and the second none (as pixels, 32 and 8, both
+    would pass)."""
+    data = PropagationSliceDataset([_volume()], min_correction_mm2=5.0).set_random_state(0)
+    label = np.zeros((20, 20), bool)
+    label[4:16, 4:16] = True
+    large, small = label.copy(), label.copy()
+    large[16:20, 6:14] = True
+    small[0:4, 8:10] = True
+    strokes = data._corrections(large, label, (0.5, 0.5))
+    assert not strokes[0].any() and strokes[1].any() and not (strokes[1] & ~(large & ~label)).any()  # on the leak
+    assert not data._corrections(small, label, (0.5, 0.5)).any()
+
+
+def test_label_is_resampled_by_nearest_neighbour():
+    """On a 1.5 mm grid over 1 mm pixels no grid point falls on a pixel centre: the label stays {0, 1}, and the organ
+    (pixels 12..51) holds the grid points 12.75, 14.25, ..., 50.25 of each axis (the grid is centred on 31.5): 26²."""
+    data = PropagationSliceDataset(
+        [_volume()], num_samples=1, grid=SliceGrid(32, 1.5), perturb_prob=0.0, end_prob=0.0
+    ).set_random_state(0)
+    label = data[0]["label"]
+    assert set(label.unique().tolist()) == {0.0, 1.0} and int(label.sum()) == 26 * 26

@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from monai.inferers import Inferer
 
 from monai_refine.inferers import NetworkSegmenter, SliceGrid
 from monai_refine.networks.nets import RefineNet
@@ -134,3 +135,28 @@ def test_without_a_grid_the_channels_are_in_order():
     image, prior, seeds = _slice()
     out = NetworkSegmenter(network, channels=("image", "prior"))(image + 0.25, prior, seeds, (1.0, 1.0))
     np.testing.assert_array_equal(out > 0.5, prior)  # channel 1 is the prior, channel 0 the image
+
+
+def test_seed_maps_without_a_grid_are_in_mm_of_the_slice():
+    """At 2 x 1 mm pixels the seed map is exp(-d² / 2σ²) of the distance in mm: one pixel along the rows is 2 mm, one
+    along the columns 1 mm (with the foreground map as the logits)."""
+    image = np.zeros((1, 5, 5), np.float32)
+    seeds = np.zeros((2, 5, 5), bool)
+    seeds[0, 2, 2] = True
+    segmenter = NetworkSegmenter(_FirstChannel(), channels=("seed_map",), sigma=2.0)
+    probability = segmenter(image, image > 0, seeds, (2.0, 1.0))
+    for (row, col), mm in (((3, 2), 2.0), ((2, 3), 1.0)):
+        np.testing.assert_allclose(probability[0, row, col], 1 / (1 + np.exp(-np.exp(-(mm**2) / 8))), rtol=1e-5)
+
+
+class _PlusOne(Inferer):
+    def __call__(self, inputs, network, *args, **kwargs):
+        return network(inputs) + 1.0
+
+
+def test_the_network_runs_through_the_inferer():
+    """An inferer that adds 1 to the logits turns an image of zeros (logit 0, probability 0.5) into sigmoid(1)."""
+    image = np.zeros((1, 4, 4), np.float32)
+    segmenter = NetworkSegmenter(_FirstChannel(), channels=("image",), inferer=_PlusOne())
+    out = segmenter(image, image > 0, np.zeros((2, 4, 4), bool), None)
+    np.testing.assert_allclose(out, np.full((1, 4, 4), 1 / (1 + np.exp(-1.0))), rtol=1e-6)

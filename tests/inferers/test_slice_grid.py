@@ -130,3 +130,11 @@ def test_prior_channel_stays_binary_between_pixels():
     x, frame = network_input(grid, np.zeros((1, 60, 80), np.float32), prior, None, (1.0, 1.0), ("prior",))
     assert set(np.unique(x).tolist()) == {0.0, 1.0}
     np.testing.assert_array_equal(x, grid.sample(prior.astype(np.float32), frame, mode="nearest"))
+
+
+def test_network_input_image_is_bilinear():
+    """network_input resamples the image bilinearly: a ramp 0..3 on 1 mm pixels read on a 0.5 mm grid gives the ramp
+    at the grid points -0.25, 0.25, ..., 3.25 (0 padding past the slice), not the nearest pixel's value."""
+    ramp = np.tile(np.arange(4, dtype=np.float32), (4, 1))[None]
+    x, _ = network_input(SliceGrid(8, 0.5), ramp, np.ones((1, 4, 4), bool), None, (1.0, 1.0), ("image",))
+    np.testing.assert_allclose(x[0, 4], [0, 0.25, 0.75, 1.25, 1.75, 2.25, 2.75, 2.25], atol=1e-6)

@@ -177,6 +177,21 @@ def test_rejected_by_clicks_is_the_union_of_discs(spacing):
     assert rejected_by_clicks(prior, clicks, spacing)[10, 9]  # the deep click rejects a real disc, not a point
 
 
+@pytest.mark.parametrize("spacing", [(1.0, 1.0), (0.5, 0.5)])
+def test_click_in_a_thin_leak_rejects_its_whole_disc(spacing):
+    """A click one pixel deep in a leak two pixels wide rejects the disc of radius two pixels (twice its depth) on
+    both sides along the leak: the disc's box reaches radius / spacing pixels, its far end included. 8 pixels."""
+    prior = np.zeros((12, 20), bool)
+    prior[0:12, 0:12] = True  # the organ
+    prior[5:7, 12:20] = True  # a leak grown out of it
+    clicks = np.zeros_like(prior)
+    clicks[5, 15] = True
+    expected = np.zeros_like(prior)
+    expected[5, 13:18] = True  # offsets -2..2 along the leak
+    expected[6, 14:17] = True  # one row down: offsets with 1 + c² <= 4
+    np.testing.assert_array_equal(rejected_by_clicks(prior, clicks, spacing), expected)
+
+
 def test_merge_user_seeds_overrides_and_rejects():
     prior = np.zeros((12, 12), bool)
     prior[2:10, 2:10] = True

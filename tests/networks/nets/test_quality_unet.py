@@ -53,6 +53,19 @@ class TestQualityUNet:
         assert isinstance(head[0], nn.AdaptiveAvgPool2d if dims == 2 else nn.AdaptiveAvgPool3d)
         assert [type(m) for m in head[2:]] == [nn.Linear, nn.ReLU, nn.Linear, nn.Sigmoid]
 
+    def test_first_convolution_reads_the_image_then_the_mask(self):
+        """The documented channel order, which trained weights rely on: image channels first, then the mask, whether
+        the mask comes concatenated or separately."""
+        net = QualityUNet(2, 3, 1, 1, **TINY).eval()
+        seen = []
+        net.unet.encoder.levels[0].register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+        image, mask = torch.rand(1, 2, 16, 16), torch.rand(1, 1, 16, 16)
+        with torch.no_grad():
+            net(image, mask)
+            net(torch.cat([image, mask], dim=1))
+        for x in seen:
+            torch.testing.assert_close(x, torch.cat([image, mask], dim=1))
+
     def test_gradients(self):
         assert_gradients_reach_every_parameter(QualityUNet(2, **TINY), torch.rand(2, 2, 16, 16))
 

@@ -63,6 +63,20 @@ class TestRefineNet:
         for key in (RefineOutputs.SIDE_1, RefineOutputs.SIDE_2, RefineOutputs.SIDE_4):
             torch.testing.assert_close(fg[key], bg[key])  # the backbone sees the image alone
 
+    def test_quality_head_reads_mean_and_max_of_the_refinement_features(self):
+        """The quality head's first layer gets the global average and the global max of the features the final 1x1
+        convolution reads (per channel, average first)."""
+        net = RefineNet(2, quality_head=True, **TINY).eval()
+        seen = {}
+        net.final_conv.register_forward_hook(lambda module, args, out: seen.update(features=args[0]))
+        net.quality[0].register_forward_hook(lambda module, args, out: seen.update(pooled=args[0]))
+        with torch.no_grad():
+            net(torch.rand(2, 3, 16, 16))
+        features = seen["features"]
+        expected = torch.cat([features.mean((2, 3)), features.amax((2, 3))], dim=1)
+        assert seen["pooled"].shape == (2, 2 * TINY["refine_features"])
+        torch.testing.assert_close(seen["pooled"], expected)
+
     @parameterized.expand([(None,), ("basic_unet",)])
     def test_gradients(self, backbone):
         net = RefineNet(2, backbone=tiny_backbone(2, 1, 1) if backbone else None, **TINY)
