@@ -122,6 +122,9 @@ class PropagationSliceDataset(Randomizable, Dataset):
             ``channels``).
         max_corrections: the most error regions corrected in one sample (the count is uniform in 1..this).
         min_correction_mm2: error regions smaller than this (mm²) get no stroke, like slivers a user leaves alone.
+        lobe_prob: probability that a corrected sample's prior first loses a lobe (the part beyond a random line,
+            10-40 % of it) or gains one (the prior grown by 5-15 mm beyond such a line), seeds made anew from it:
+            large errors, as a user corrects them, where the network's own residual errors are mostly thin bands.
 
     Items are dicts: ``"image"`` ``(C, size, size)`` float32 network input and ``"label"`` ``(1, size, size)``.
 
@@ -159,6 +162,7 @@ class PropagationSliceDataset(Randomizable, Dataset):
         correction_prob: float = 0.0,
         max_corrections: int = 3,
         min_correction_mm2: float = 20.0,
+        lobe_prob: float = 0.0,
     ) -> None:
         if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
             raise ValueError(f"num_samples must be an integer >= 1, got {num_samples!r}.")
@@ -213,6 +217,7 @@ class PropagationSliceDataset(Randomizable, Dataset):
         self.window_shift, self.window_scale, self.zoom = float(window_shift), float(window_scale), float(zoom)
         self.correction_prob = check_probability("correction_prob", correction_prob)
         self.max_corrections, self.min_correction_mm2 = int(max_corrections), float(min_correction_mm2)
+        self.lobe_prob = check_probability("lobe_prob", lobe_prob)
         self.corrector = DiscrepancySeeds()
         axis = slice_axis % 3
         self.images, self.labels, self.spacings, self.present = [], [], [], []
@@ -325,6 +330,18 @@ class PropagationSliceDataset(Randomizable, Dataset):
             shown = shown | region if kind == 0 else shown & ~region
         return np.asarray(self.corrector(shown[None], label[None])) > 0
 
+    def _lobe_error(self, prior: np.ndarray, spacing: tuple[float, ...]) -> np.ndarray:
+        """``prior`` ``(1, H, W)`` without the part beyond a random line (10-40 % of it), or, half of the time, with
+        the prior grown by 5-15 mm beyond such a line: a lost or a leaked lobe."""
+        angle, fraction = self.R.uniform(0, 2 * np.pi), self.R.uniform(0.1, 0.4)
+        rows, cols = np.ogrid[: prior.shape[1], : prior.shape[2]]
+        along = rows * spacing[0] * np.cos(angle) + cols * spacing[1] * np.sin(angle)  # mm along a random direction
+        beyond = along > np.quantile(np.broadcast_to(along, prior.shape[1:])[prior[0]], 1 - fraction)
+        if self.R.rand() < 0.5:
+            return prior & ~beyond[None]
+        grown = ndimage.distance_transform_edt(~prior[0], sampling=spacing) <= self.R.uniform(5.0, 15.0)
+        return prior | (grown & beyond)[None]
+
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         volume, z, neighbour = self.randomize()
         spacing = self.spacings[volume]
@@ -342,6 +359,9 @@ class PropagationSliceDataset(Randomizable, Dataset):
         seeds = self._seeds(prior, spacing) if RefineKeys.SEED_MAP in self.channels else None
         image = window_intensity(self.images[volume][z][None], window)
         if seeds is not None and self.R.rand() < self.correction_prob:
+            if self.R.rand() < self.lobe_prob:
+                prior = self._lobe_error(prior, spacing)
+                seeds = self._seeds(prior, spacing)
             result = prior[0]
             if self.segmenter is not None:
                 output = self.segmenter(image, prior, seeds, spacing)

@@ -302,9 +302,40 @@ def test_corrections_without_a_segmenter_correct_the_prior_past_the_end():
     np.testing.assert_array_equal(bg & ~plain[1], plain[0])  # the stroke lies on the prior's skeleton
 
 
+def test_lobe_errors_are_large_and_stroked():
+    """lobe_prob: the corrected prior loses 10-40 % beyond a line (a foreground stroke then lies in the lost part,
+    outside the prior) or gains a 5-15 mm band beyond one (a background stroke lies in the gain, inside the prior)."""
+    data = PropagationSliceDataset(
+        [_volume()],
+        num_samples=1,
+        grid=SliceGrid(64, 1.0),
+        perturb_prob=0.0,
+        end_prob=0.0,
+        margin_mm=2.0,
+        sigma=0.3,
+        correction_prob=1.0,
+        lobe_prob=1.0,
+    ).set_random_state(0)
+    lost = gained = 0
+    for _ in range(12):
+        item = data[0]
+        image, organ = item["image"].numpy(), item["label"][0].numpy() > 0.5  # the crop follows the prior
+        prior, fg, bg = image[1] > 0.5, image[2] > 0.5, image[3] > 0.5
+        if prior.sum() < organ.sum():
+            assert 0.5 * organ.sum() < prior.sum() < organ.sum() - 40 and not (prior & ~organ).any()
+            assert (fg & organ & ~prior).sum() >= 5  # the stroke along the lost lobe
+            lost += 1
+        else:
+            assert prior.sum() > organ.sum() + 40 and (prior & organ).sum() == organ.sum()
+            assert (bg & prior & ~organ).sum() >= 5  # the stroke along the leaked lobe
+            gained += 1
+    assert lost >= 2 and gained >= 2
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
+        ({"lobe_prob": 1.5}, "lobe_prob"),
         ({"correction_prob": 0.5, "channels": ("image", "prior")}, "seed maps"),
         ({"correction_prob": 1.5}, "correction_prob"),
         ({"max_corrections": 0}, "max_corrections"),
