@@ -37,7 +37,14 @@ from monai_refine.inferers.slice_propagation import (
 )
 from monai_refine.transforms.perturbation.array import RandMaskPerturb
 from monai_refine.transforms.seeds.array import DiscrepancySeeds, MaskSeeds
-from monai_refine.utils import RefineKeys, SeedChannel, as_binary_mask, bounding_box, check_probability
+from monai_refine.utils import (
+    RefineKeys,
+    SeedChannel,
+    as_binary_mask,
+    bounding_box,
+    check_positive_int,
+    check_probability,
+)
 
 __all__ = ["PropagationSliceDataset", "load_ircad_volumes"]
 
@@ -164,15 +171,13 @@ class PropagationSliceDataset(Randomizable, Dataset):
         min_correction_mm2: float = 20.0,
         lobe_prob: float = 0.0,
     ) -> None:
-        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 1:
-            raise ValueError(f"num_samples must be an integer >= 1, got {num_samples!r}.")
+        num_samples = check_positive_int("num_samples", num_samples)
         if not volumes:
             raise ValueError("volumes must hold at least one (image, label) pair.")
         if slice_axis not in (-3, -2, -1, 0, 1, 2):
             raise ValueError(f"slice_axis must be a spatial axis in [-3, 2], got {slice_axis}.")
-        for name, value in (("beyond", beyond), ("max_step", max_step), ("max_corrections", max_corrections)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1 (slices), got {value!r}.")
+        beyond, max_step = check_positive_int("beyond", beyond), check_positive_int("max_step", max_step)
+        max_corrections = check_positive_int("max_corrections", max_corrections)
         if self_prob > 0 and segmenter is None:
             raise ValueError(f"self_prob={self_prob} needs a segmenter to make the self-fed priors.")
         if correction_prob > 0 and RefineKeys.SEED_MAP not in channels:
@@ -188,7 +193,7 @@ class PropagationSliceDataset(Randomizable, Dataset):
         for name, value in (("window_scale", window_scale), ("zoom", zoom)):
             if not np.isfinite(value) or not 0 <= value < 1:
                 raise ValueError(f"{name} must be in [0, 1), got {value}.")
-        self.num_samples = int(num_samples)
+        self.num_samples = num_samples
         self.grid = SliceGrid(96, 2.5) if grid is None else grid
         self.channels = tuple(channels)
         self.margin_mm = float(margin_mm)
@@ -209,14 +214,14 @@ class PropagationSliceDataset(Randomizable, Dataset):
         self.perturb_prob = check_probability("perturb_prob", perturb_prob)
         self.skip_prob = check_probability("skip_prob", skip_prob)
         self.end_prob = check_probability("end_prob", end_prob)
-        self.beyond, self.max_step = int(beyond), int(max_step)
+        self.beyond, self.max_step = beyond, max_step
         self.segmenter = segmenter
         self.self_prob = check_probability("self_prob", self_prob)
         self.window = tuple(float(w) for w in window)
         window_intensity(np.zeros(1), self.window)  # checks the window now rather than at the first sample
         self.window_shift, self.window_scale, self.zoom = float(window_shift), float(window_scale), float(zoom)
         self.correction_prob = check_probability("correction_prob", correction_prob)
-        self.max_corrections, self.min_correction_mm2 = int(max_corrections), float(min_correction_mm2)
+        self.max_corrections, self.min_correction_mm2 = max_corrections, float(min_correction_mm2)
         self.lobe_prob = check_probability("lobe_prob", lobe_prob)
         self.corrector = DiscrepancySeeds()
         axis = slice_axis % 3

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
 import torch
 from monai.engines import SupervisedTrainer
 from monai.engines.utils import PrepareBatch
 from monai.transforms import Randomizable
 from torch.nn.modules.loss import _Loss
 
-from monai_refine.utils import RefineKeys, check_probability, split_network_output
+from monai_refine.utils import RefineKeys, check_positive_int, check_probability, split_network_output
 
 __all__ = ["BatchInputsLoss", "PriorPrepareBatch", "SelectOutput", "SelfRefinementIteration"]
 
@@ -174,9 +173,7 @@ class SelfRefinementIteration(Randomizable):
         output_key: str | None = None,
         prepare_batch: PriorPrepareBatch | None = None,
     ) -> None:
-        for name, value in (("max_steps", max_steps), ("min_steps", min_steps)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
+        max_steps, min_steps = check_positive_int("max_steps", max_steps), check_positive_int("min_steps", min_steps)
         if min_steps > max_steps:
             raise ValueError(f"min_steps must be <= max_steps={max_steps}, got {min_steps}.")
         self.max_steps, self.min_steps = int(max_steps), int(min_steps)

@@ -24,6 +24,7 @@ from monai_refine.utils import (
     as_binary_mask,
     bounding_box,
     check_finite,
+    check_positive_int,
     check_probability,
     check_same_geometry,
     resolve_spacing,
@@ -273,9 +274,7 @@ class SlicePropagator(Inferer):
         self.fill_holes = fill_holes
         self.slice_axis = slice_axis
         self.progress = progress
-        if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
-            raise ValueError(f"workers must be an integer >= 1 (processes), got {workers!r}.")
-        self.workers = int(workers)
+        self.workers = check_positive_int("workers", workers)
 
     def __call__(  # type: ignore[override]
         self,

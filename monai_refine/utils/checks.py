@@ -49,6 +49,13 @@ def check_probability(name: str, value: float) -> float:
     return float(value)
 
 
+def check_positive_int(name: str, value: object) -> int:
+    """Return ``value`` as an int, raising ``ValueError`` naming ``name`` unless it is an integer >= 1 (not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
+    return int(value)
+
+
 def check_range(name: str, value: Sequence[float], low: float = -np.inf, high: float = np.inf) -> tuple[float, float]:
     """Return ``value`` as a ``(lo, hi)`` float pair with ``low <= lo <= hi <= high`` or raise ``ValueError``."""
     pair = tuple(float(v) for v in np.ravel(np.asarray(value, dtype=np.float64)))

@@ -24,6 +24,7 @@ from monai_refine.utils import (
     RefineKeys,
     as_binary_mask,
     check_array,
+    check_positive_int,
     check_probability,
     check_range,
     resolve_spacing,
@@ -145,9 +146,7 @@ class RandMaskPerturb(RandomizableTransform):
         self.shift_range = float(shift_range)
         self.flip_prob = check_probability("flip_prob", flip_prob)
         self.dice_range = None if dice_range is None else check_range("dice_range", dice_range, 0.0, 1.0)
-        if isinstance(max_tries, bool) or not isinstance(max_tries, (int, np.integer)) or max_tries < 1:
-            raise ValueError(f"max_tries must be an integer >= 1, got {max_tries!r}.")
-        self.max_tries = int(max_tries)
+        self.max_tries = check_positive_int("max_tries", max_tries)
         self.spacing = spacing
         common = {"prob": 1.0, "mode": "nearest", "padding_mode": "zeros"}
         self.elastic = {
