@@ -311,11 +311,16 @@ class PropagationSliceDataset(Randomizable, Dataset):
             return None
         prior = self._prior(self.labels[volume][int(source[0])], spacing)
         seeds = self._seeds(prior, spacing)
-        image = window_intensity(self.images[volume][middle][None], window)
+        mask = self._segment(window_intensity(self.images[volume][middle][None], window), prior, seeds, spacing)
+        return mask[None] if mask.any() else None
+
+    def _segment(
+        self, image: np.ndarray, prior: np.ndarray, seeds: np.ndarray, spacing: tuple[float, ...]
+    ) -> np.ndarray:
+        """The ``segmenter``'s result ``(H, W)`` on ``image`` ``(1, H, W)``, kept as SlicePropagator keeps it."""
         output = self.segmenter(image, prior, seeds, spacing)
         probability = output[0] if isinstance(output, tuple) else output
-        mask = slice_result(np.asarray(probability)[0], seeds[SeedChannel.FOREGROUND])
-        return mask[None] if mask.any() else None
+        return slice_result(np.asarray(probability)[0], seeds[SeedChannel.FOREGROUND])
 
     def _corrections(self, result: np.ndarray, label: np.ndarray, spacing: tuple[float, ...]) -> np.ndarray:
         """A simulated user's strokes ``(2, H, W)`` bool on ``result`` ``(H, W)`` against ``label`` ``(H, W)``: the
@@ -367,11 +372,7 @@ class PropagationSliceDataset(Randomizable, Dataset):
             if self.R.rand() < self.lobe_prob:
                 prior = self._lobe_error(prior, spacing)
                 seeds = self._seeds(prior, spacing)
-            result = prior[0]
-            if self.segmenter is not None:
-                output = self.segmenter(image, prior, seeds, spacing)
-                probability = output[0] if isinstance(output, tuple) else output
-                result = slice_result(np.asarray(probability)[0], seeds[SeedChannel.FOREGROUND])
+            result = prior[0] if self.segmenter is None else self._segment(image, prior, seeds, spacing)
             user = self._corrections(result, self.labels[volume][z], spacing)
             seeds = merge_user_seeds(seeds, prior[0], user, spacing)
         x, frame = network_input(grid, image, prior, seeds, spacing, self.channels, self.sigma)
