@@ -132,6 +132,9 @@ class PropagationSliceDataset(Randomizable, Dataset):
         lobe_prob: probability that a corrected sample's prior first loses a lobe (the part beyond a random line,
             10-40 % of it) or gains one (the prior grown by 5-15 mm beyond such a line), seeds made anew from it:
             large errors, as a user corrects them, where the network's own residual errors are mostly thin bands.
+        correct_past_end: whether samples past an organ's end (empty label) may be corrected too; ``False`` keeps
+            them stroke-free, so that where an organ stops is learned from the image alone, as the propagation's
+            stops must find it (a user does not stroke the slices after the propagation stopped).
 
     Items are dicts: ``"image"`` ``(C, size, size)`` float32 network input and ``"label"`` ``(1, size, size)``.
 
@@ -170,6 +173,7 @@ class PropagationSliceDataset(Randomizable, Dataset):
         max_corrections: int = 3,
         min_correction_mm2: float = 20.0,
         lobe_prob: float = 0.0,
+        correct_past_end: bool = True,
     ) -> None:
         num_samples = check_positive_int("num_samples", num_samples)
         if not volumes:
@@ -223,6 +227,7 @@ class PropagationSliceDataset(Randomizable, Dataset):
         self.correction_prob = check_probability("correction_prob", correction_prob)
         self.max_corrections, self.min_correction_mm2 = max_corrections, float(min_correction_mm2)
         self.lobe_prob = check_probability("lobe_prob", lobe_prob)
+        self.correct_past_end = bool(correct_past_end)
         self.corrector = DiscrepancySeeds()
         axis = slice_axis % 3
         self.images, self.labels, self.spacings, self.present = [], [], [], []
@@ -368,7 +373,8 @@ class PropagationSliceDataset(Randomizable, Dataset):
             prior = self._prior(self.labels[volume][neighbour], spacing)
         seeds = self._seeds(prior, spacing) if RefineKeys.SEED_MAP in self.channels else None
         image = window_intensity(self.images[volume][z][None], window)
-        if seeds is not None and self.R.rand() < self.correction_prob:
+        correctable = seeds is not None and (self.correct_past_end or self.labels[volume][z].any())
+        if correctable and self.R.rand() < self.correction_prob:
             if self.R.rand() < self.lobe_prob:
                 prior = self._lobe_error(prior, spacing)
                 seeds = self._seeds(prior, spacing)

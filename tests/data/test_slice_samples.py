@@ -302,6 +302,16 @@ def test_corrections_without_a_segmenter_correct_the_prior_past_the_end():
     np.testing.assert_array_equal(bg & ~plain[1], plain[0])  # the stroke lies on the prior's skeleton
 
 
+def test_samples_past_the_end_stay_stroke_free_when_asked():
+    """``correct_past_end=False``: past the organ's end the same draws give the propagated seeds only, while a slice
+    inside the organ is still corrected."""
+    plain = _seed_pixels(end_prob=1.0)
+    kept = _seed_pixels(end_prob=1.0, correction_prob=1.0, correct_past_end=False)
+    np.testing.assert_array_equal(np.stack(kept), np.stack(plain))
+    inside = _seed_pixels(_leak, correction_prob=1.0, correct_past_end=False)[1] & ~_seed_pixels(_leak)[1]
+    assert inside[52:64, 16:48].sum() >= 20
+
+
 def test_lobe_errors_are_large_and_stroked():
     """lobe_prob: the corrected prior loses 10-40 % beyond a line (a foreground stroke then lies in the lost part,
     outside the prior) or gains a 5-15 mm band beyond one (a background stroke lies in the gain, inside the prior)."""
