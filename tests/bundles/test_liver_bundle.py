@@ -15,7 +15,7 @@ from monai.utils import set_determinism
 from monai_refine.data import load_ircad_patient, load_propagation_bundle
 from monai_refine.inferers import SlicePropagator, annotate_slices, middle_slice
 from monai_refine.metrics import overlap_scores
-from tests.utils import REPO_ROOT, SHARED_DATA, SLAB_DIR
+from tests.utils import REPO_ROOT, SHARED_DATA, SLAB_DIR, organ_ends_volume
 
 pytestmark = pytest.mark.filterwarnings("ignore:parsing config_file")
 
@@ -96,27 +96,11 @@ def test_shipped_weights_propagate_on_the_slab():
     torch.testing.assert_close(mask.affine, image.affine)
 
 
-def _blob_volume():
-    """A 30 × 24 mm ellipse ("organ", 120 HU) on slices 2-9 of 1 mm pixels, shrinking at its lower end, with a
-    round blob of the same intensity touching it from below that carries on to the end of the volume."""
-    rng = np.random.default_rng(0)
-    xx, yy = np.mgrid[:96, :96]
-    image = rng.normal(0.0, 5.0, (1, 96, 96, 16)).astype(np.float32)
-    truth = np.zeros((1, 96, 96, 16), np.uint8)
-    for z in range(2, 10):
-        scale = min(1.0, 0.45 + 0.15 * (z - 2))
-        truth[0, ..., z] = ((xx - 48) / (15 * scale)) ** 2 + ((yy - 48) / (12 * scale)) ** 2 <= 1
-    blob = ((xx - 48) ** 2 + (yy - 70) ** 2) <= 12**2
-    image[0][truth[0] > 0] += 120.0
-    image[0, ..., :4][np.broadcast_to(blob[..., None], (96, 96, 4))] += 120.0
-    affine = torch.diag(torch.tensor([1.0, 1.0, 1.6, 1.0], dtype=torch.float64))
-    return MetaTensor(torch.as_tensor(image), affine=affine), MetaTensor(torch.as_tensor(truth), affine=affine)
-
-
-def test_propagation_stops_at_the_organs_end_beside_a_blob():
-    """The blob touches the organ's tapered lower end and goes on past it; with the shipped weights and the bundle's
-    default stops the propagation stops at both ends of the organ (slices 2-9) instead of running on in the blob."""
-    image, truth = _blob_volume()
+def test_propagation_stops_at_both_organ_ends():
+    """On :func:`~tests.utils.organ_ends_volume`, with the shipped weights and the bundle's default stops, the
+    propagation from slice 6 stops at both ends of the organ (slices 2-9): not into the touching blob below, not on
+    the featureless slices past the abrupt upper end (``benchmarks/eval_organ_ends.py`` prints it for any weights)."""
+    image, truth = organ_ends_volume()
     segmenter, propagator = load_propagation_bundle(BUNDLE, overrides={"device": "cpu"})
     mask, history = propagator(image, segmenter, annotation=annotate_slices(truth, [6]), return_history=True)
     areas = [int(mask[0, ..., z].sum()) for z in range(16)]
@@ -127,7 +111,7 @@ def test_propagation_stops_at_the_organs_end_beside_a_blob():
 
 def test_storage_orientation_does_not_change_the_mask():
     """The same CT stored with the in-plane axes reversed and the slices first gives the same mask."""
-    image, truth = _blob_volume()
+    image, truth = organ_ends_volume()
     segmenter, propagator = load_propagation_bundle(BUNDLE, overrides={"device": "cpu", "min_quality": None})
     annotation = annotate_slices(truth, [6])
     mask = propagator(image, segmenter, annotation=annotation)
