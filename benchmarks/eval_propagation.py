@@ -80,10 +80,21 @@ def simulate_corrections(propagator, segmenter, image, annotation, reference, cl
     return dice
 
 
+def _config_override(text: str) -> tuple[str, object]:
+    """``ID=JSON`` as ``(id, value)``: a bundle config id and its JSON value."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected ID=JSON, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"{text!r}: the value is not JSON ({error})") from error
+
+
 def _network_runs(args) -> list[tuple[str, str, object, object]]:
     """(name, trained on, segmenter, propagator) of the learned methods given on the command line."""
     runs = []
-    base = {"device": args.device}
+    base = {"device": args.device, **dict(args.set or [])}
     if args.control:
         overrides = {**base, "checkpoint": str(args.control), "min_quality": None, "max_growth": None}
         segmenter, propagator = load_propagation_bundle(
@@ -121,6 +132,13 @@ def main() -> None:
     parser.add_argument("--min-quality", type=float, default=0.5)
     parser.add_argument("--max-growth", type=float, default=1.5)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--set",
+        nargs="+",
+        type=_config_override,
+        metavar="ID=JSON",
+        help="inference.json overrides for every network row, e.g. prior_stroke_mm=5.0 for weights trained with it",
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1: no spinning on a loaded machine)")
     parser.add_argument("--variants", default="0123", help="RefineNet rows: 0 none, 1 quality, 2 growth, 3 both")
     parser.add_argument("--no-classical", action="store_true", help="skip the classical presets")

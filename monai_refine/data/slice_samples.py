@@ -30,6 +30,7 @@ from monai_refine.inferers.slice_grid import SliceGrid, network_input
 from monai_refine.inferers.slice_propagation import (
     Segmenter,
     canonical_slices,
+    edit_prior,
     merge_user_seeds,
     occupied_slices,
     slice_result,
@@ -135,6 +136,10 @@ class PropagationSliceDataset(Randomizable, Dataset):
         correct_past_end: whether samples past an organ's end (empty label) may be corrected too; ``False`` keeps
             them stroke-free, so that where an organ stops is learned from the image alone, as the propagation's
             stops must find it (a user does not stroke the slices after the propagation stopped).
+        prior_stroke_mm: ``None`` (default), or a corrected sample's prior channel is the prior edited by the
+            strokes (:func:`~monai_refine.inferers.edit_prior`, foreground strokes this wide, mm), as
+            :class:`~monai_refine.inferers.SlicePropagator` with the same ``prior_stroke_mm`` hands it; train and
+            infer with the same value.
 
     Items are dicts: ``"image"`` ``(C, size, size)`` float32 network input and ``"label"`` ``(1, size, size)``.
 
@@ -174,6 +179,7 @@ class PropagationSliceDataset(Randomizable, Dataset):
         min_correction_mm2: float = 20.0,
         lobe_prob: float = 0.0,
         correct_past_end: bool = True,
+        prior_stroke_mm: float | None = None,
     ) -> None:
         num_samples = check_positive_int("num_samples", num_samples)
         if not volumes:
@@ -228,6 +234,9 @@ class PropagationSliceDataset(Randomizable, Dataset):
         self.max_corrections, self.min_correction_mm2 = max_corrections, float(min_correction_mm2)
         self.lobe_prob = check_probability("lobe_prob", lobe_prob)
         self.correct_past_end = bool(correct_past_end)
+        if prior_stroke_mm is not None and not (np.isfinite(prior_stroke_mm) and prior_stroke_mm >= 0):
+            raise ValueError(f"prior_stroke_mm must be a finite width >= 0 (mm) or None, got {prior_stroke_mm}.")
+        self.prior_stroke_mm = None if prior_stroke_mm is None else float(prior_stroke_mm)
         self.corrector = DiscrepancySeeds()
         axis = slice_axis % 3
         self.images, self.labels, self.spacings, self.present = [], [], [], []
@@ -381,6 +390,8 @@ class PropagationSliceDataset(Randomizable, Dataset):
             result = prior[0] if self.segmenter is None else self._segment(image, prior, seeds, spacing)
             user = self._corrections(result, self.labels[volume][z], spacing)
             seeds = merge_user_seeds(seeds, prior[0], user, spacing)
+            if self.prior_stroke_mm is not None:
+                prior = edit_prior(prior[0], user, spacing, self.prior_stroke_mm)[None]
         x, frame = network_input(grid, image, prior, seeds, spacing, self.channels, self.sigma)
         label = grid.sample(self.labels[volume][z][None].astype(np.float32), frame, mode="nearest")
         return {RefineKeys.IMAGE.value: torch.as_tensor(x), RefineKeys.LABEL.value: torch.as_tensor(label)}

@@ -17,6 +17,7 @@ from .slice_propagation import (
     SliceRecord,
     annotate_slices,
     canonical_slices,
+    edit_prior,
     merge_user_seeds,
     middle_slice,
     occupied_slices,

@@ -38,6 +38,7 @@ __all__ = [
     "annotate_slices",
     "canonical_slices",
     "merge_user_seeds",
+    "edit_prior",
     "middle_slice",
     "occupied_slices",
     "rejected_by_clicks",
@@ -185,7 +186,10 @@ class SlicePropagator(Inferer):
     (:func:`rejected_by_clicks`: a whole island, or the lobe around the click when it lies in the main component,
     e.g. a leak), so that part is dropped unless another foreground seed holds it. A slice whose result holds a user
     foreground seed is never stopped by the shrink, quality or growth rules: the user vouches for it, so a
-    correction on the slice where a direction stopped too early carries the propagation on.
+    correction on the slice where a direction stopped too early carries the propagation on. With
+    ``prior_stroke_mm`` the user seeds also edit the prior the segmenter gets (:func:`edit_prior`), for networks
+    trained that way (a network that sees seed maps only in a head without the image, such as
+    :class:`~monai_refine.networks.nets.RefineNet`, cannot otherwise grow a stroke into the image's edges).
 
     Slices and spacing come from the geometry: the slice axis is, by default, the array axis closest to the
     patient's superior-inferior direction in the affine of a ``MetaTensor`` input (the last axis for plain arrays),
@@ -215,6 +219,9 @@ class SlicePropagator(Inferer):
             at once. Used only for ``local`` (classical, CPU) segmenters and where the ``fork`` start method exists
             (Linux); a network segmenter always runs in the calling process (forking a process whose torch has
             started threads can deadlock). The result and history are the same as with 1 (the default).
+        prior_stroke_mm: ``None`` (default): the segmenter's prior is the neighbour's mask; a width (mm): the mask
+            edited by the slice's user seeds (:func:`edit_prior`, foreground strokes drawn that wide); the seeds are
+            merged as without it. Use the value the network was trained with.
 
     The instance holds only its settings: each call returns its own history (:class:`SliceRecord` per visited
     slice, annotated slices included) in the output's ``meta["propagation_history"]`` (MetaTensor ``(1, X, Y, Z)``
@@ -256,6 +263,7 @@ class SlicePropagator(Inferer):
         progress: bool = False,
         max_growth: float | None = None,
         workers: int = 1,
+        prior_stroke_mm: float | None = None,
     ) -> None:
         super().__init__()
         self.window = _check_window(window)
@@ -275,6 +283,9 @@ class SlicePropagator(Inferer):
         self.slice_axis = slice_axis
         self.progress = progress
         self.workers = check_positive_int("workers", workers)
+        if prior_stroke_mm is not None and not (np.isfinite(prior_stroke_mm) and prior_stroke_mm >= 0):
+            raise ValueError(f"prior_stroke_mm must be a finite width >= 0 (mm) or None, got {prior_stroke_mm}.")
+        self.prior_stroke_mm = None if prior_stroke_mm is None else float(prior_stroke_mm)
 
     def __call__(  # type: ignore[override]
         self,
@@ -441,7 +452,10 @@ class _Run:
             full_prior = result[index - direction]
             box = self._box(full_prior, index)
             prior = full_prior[box]
-            seeds = self._seeds(prior, None if self.user is None else self.user[(slice(None), index, *box)])
+            user = None if self.user is None else self.user[(slice(None), index, *box)]
+            seeds = self._seeds(prior, user)
+            if settings.prior_stroke_mm is not None and user is not None:
+                prior = edit_prior(prior, user, self.spacing, settings.prior_stroke_mm)
             output, quality = self.segmenter(self.image[index][box][None], prior[None], seeds, self.spacing), None
             if isinstance(output, tuple):
                 output, quality = output[0], float(output[1])
@@ -513,6 +527,42 @@ def merge_user_seeds(seeds: np.ndarray, prior: np.ndarray, user: np.ndarray, spa
     seeds[fg] = (seeds[fg] & ~user[bg]) | user[fg]
     seeds[bg] = (seeds[bg] & ~user[fg]) | user[bg]
     return seeds
+
+
+def edit_prior(prior: np.ndarray, user: np.ndarray, spacing: Sequence[float], width_mm: float = 0.0) -> np.ndarray:
+    """The neighbour's mask ``(H, W)`` bool as the user's seeds on this slice correct it: without the part their
+    background seeds reject (:func:`rejected_by_clicks`) and those seeds' pixels, with their foreground seeds added as
+    strokes ``width_mm`` wide (0: the seed pixels alone).
+
+    What :class:`SlicePropagator` (``prior_stroke_mm``) hands the segmenter as prior, and
+    :class:`~monai_refine.data.PropagationSliceDataset` (``prior_stroke_mm``) the network in training: a foreground
+    stroke across a missed lobe becomes part of the prior, which the network has learned to fit to the image's
+    edges. (A network's prior is resampled by nearest neighbour onto its grid: a stroke narrower than the grid's
+    spacing can fall between its points, hence the width.)
+
+    Args:
+        prior: ``(H, W)`` binary, the neighbouring slice's mask.
+        user: ``(2, H, W)`` binary, the user's foreground/background seeds on this slice.
+        spacing: the slice's in-plane spacing (mm), one value per axis.
+        width_mm: width of the strokes drawn for the foreground seeds (a disc of half this radius around each), >= 0.
+
+    Example:
+        >>> prior = np.zeros((9, 9), bool); prior[2:7, 2:7] = True
+        >>> user = np.zeros((2, 9, 9), bool); user[0, 4, 7:9] = True; user[1, 2, 2] = True  # a stroke out, a click in
+        >>> edited = edit_prior(prior, user, (1.0, 1.0))  # the corner click rejects its disc of radius 2: 6 pixels
+        >>> int(prior.sum()), int(edited.sum()), bool(edited[4, 8]), bool(edited[2, 2])
+        (25, 21, True, False)
+        >>> int(edit_prior(prior, user, (1.0, 1.0), width_mm=2.0).sum())  # the stroke 3 pixels wide
+        25
+    """
+    if not np.isfinite(width_mm) or width_mm < 0:
+        raise ValueError(f"width_mm must be finite and >= 0, got {width_mm}.")
+    prior, user = np.asarray(prior, dtype=bool), np.asarray(user, dtype=bool)
+    fg, bg = SeedChannel.FOREGROUND, SeedChannel.BACKGROUND
+    strokes = user[fg]
+    if width_mm > 0 and strokes.any():
+        strokes = ndimage.distance_transform_edt(~strokes, sampling=spacing) <= width_mm / 2
+    return (prior & ~rejected_by_clicks(prior, user[bg], spacing) & ~user[bg]) | strokes
 
 
 def rejected_by_clicks(prior: np.ndarray, clicks: np.ndarray, spacing: Sequence[float]) -> np.ndarray:

@@ -244,13 +244,18 @@ def test_window_and_zoom_augmentation():
     assert all(256 <= a <= 625 for a in areas)  # 40 mm on grid pixels of 2 mm ± 20 %: 16.7 to 25 pixels a side
 
 
-def _seed_pixels(segmenter=None, **kwargs):
-    """The (foreground, background) seed pixels of one sample on a grid equal to the slice's pixels (1 mm, the
-    organ centred), with seed maps too narrow (0.3 mm) to spread past their pixel."""
+def _sample_pixels(segmenter=None, **kwargs):
+    """The (prior, foreground seeds, background seeds) pixels of one sample on a grid equal to the slice's pixels
+    (1 mm, the organ centred), with seed maps too narrow (0.3 mm) to spread past their pixel."""
     settings = {"perturb_prob": 0.0, "end_prob": 0.0, "margin_mm": 2.0, "sigma": 0.3, **kwargs}
     data = PropagationSliceDataset([_volume()], num_samples=1, grid=SliceGrid(64, 1.0), segmenter=segmenter, **settings)
     image = data.set_random_state(0)[0]["image"]
-    return (image[2] > 0.5).numpy(), (image[3] > 0.5).numpy()
+    return tuple((image[c] > 0.5).numpy() for c in (1, 2, 3))
+
+
+def _seed_pixels(segmenter=None, **kwargs):
+    """The (foreground, background) seed pixels of one sample (:func:`_sample_pixels`)."""
+    return _sample_pixels(segmenter, **kwargs)[1:]
 
 
 def _leak(image, prior, seeds, spacing):  # the organ and a 12 x 32 mm lobe grown out of its lower edge
@@ -302,6 +307,32 @@ def test_corrections_without_a_segmenter_correct_the_prior_past_the_end():
     np.testing.assert_array_equal(bg & ~plain[1], plain[0])  # the stroke lies on the prior's skeleton
 
 
+def test_strokes_edit_the_prior_channel_when_asked():
+    """``prior_stroke_mm=2`` on lost and leaked lobes (as in the test above, where strokes lie outside and
+    inside the prior): the foreground stroke along a lost lobe now lies in the prior channel (drawn 2 mm wide, so
+    that it survives the grid's nearest resampling), and the background stroke along a leaked lobe outside it."""
+    settings = {"perturb_prob": 0.0, "end_prob": 0.0, "margin_mm": 2.0, "sigma": 0.3, "correction_prob": 1.0}
+    datasets = [
+        PropagationSliceDataset(
+            [_volume()], num_samples=1, grid=SliceGrid(64, 1.0), lobe_prob=1.0, prior_stroke_mm=width, **settings
+        ).set_random_state(0)
+        for width in (None, 2.0)
+    ]
+    kinds = set()
+    for _ in range(8):
+        (plain, organ), (edited, _) = ((d[0]["image"].numpy() > 0.5, d[0]["label"][0].numpy() > 0.5) for d in datasets)
+        lost = plain[1].sum() < organ.sum()
+        # (a few pixels off where the grid's centre falls half-way between pixels: nearest and seed rounding differ)
+        if lost:  # the foreground stroke: outside the prior, then in it
+            outside = (plain[2] & ~plain[1]).sum()
+            assert outside >= 20 and (edited[2] & ~edited[1]).sum() <= 0.1 * outside
+        else:  # the background stroke: inside the prior, then out of it
+            inside = (plain[3] & plain[1]).sum()
+            assert inside >= 20 and (edited[3] & edited[1]).sum() <= 0.1 * inside
+        kinds.add(lost)
+    assert kinds == {True, False}
+
+
 def test_samples_past_the_end_stay_stroke_free_when_asked():
     """``correct_past_end=False``: past the organ's end the same draws give the propagated seeds only, while a slice
     inside the organ is still corrected."""
@@ -350,6 +381,7 @@ def test_lobe_errors_are_large_and_stroked():
         ({"correction_prob": 1.5}, "correction_prob"),
         ({"max_corrections": 0}, "max_corrections"),
         ({"min_correction_mm2": float("nan")}, "min_correction_mm2"),
+        ({"prior_stroke_mm": -1.0}, "prior_stroke_mm"),
         ({"self_prob": 0.5}, "needs a segmenter"),
         ({"max_step": 0}, "max_step"),
         ({"zoom": 1.0}, "zoom"),

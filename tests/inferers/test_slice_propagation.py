@@ -14,6 +14,7 @@ from monai_refine.inferers import (
     RandomWalkerSegmenter,
     SlicePropagator,
     annotate_slices,
+    edit_prior,
     merge_user_seeds,
     middle_slice,
     propagation_preset,
@@ -207,6 +208,52 @@ def test_merge_user_seeds_overrides_and_rejects():
     assert merged[1, 0, [0, 1, 2, 4]].all() and not seeds[0, 0, 3]  # the rest untouched, the input not modified
 
 
+def test_edit_prior_adds_strokes_and_drops_what_background_seeds_reject():
+    prior = np.zeros((12, 16), bool)
+    prior[2:10, 2:10] = True
+    prior[0:2, 13:16] = True  # an island
+    user = np.zeros((2, 12, 16), bool)
+    user[0, 5, 10:14] = True  # a foreground stroke out of the organ's right edge
+    user[1, 1, 14] = True  # a background click on the island
+    user[1, 11, 0] = True  # and one outside the prior: rejects nothing, and is no prior either way
+    edited = edit_prior(prior, user, (1.0, 1.0))
+    expected = prior.copy()
+    expected[0:2, 13:16] = False
+    expected[5, 10:14] = True
+    np.testing.assert_array_equal(edited, expected)
+    np.testing.assert_array_equal(edit_prior(prior, np.zeros_like(user), (1.0, 1.0)), prior)
+
+
+class _PriorRecorder:
+    """A segmenter that returns the prior it was given, and records it per call."""
+
+    def __init__(self) -> None:
+        self.priors: list[np.ndarray] = []
+
+    def __call__(self, image, prior, seeds, spacing):
+        self.priors.append(np.asarray(prior[0]).copy())
+        return prior
+
+
+@pytest.mark.parametrize("width, added", [(None, 0), (0.0, 6), (3.0, 21)])
+def test_user_seeds_edit_the_prior_only_when_asked(width, added):
+    """``prior_stroke_mm``: the slice with a foreground stroke gets the neighbour's mask plus the stroke as prior
+    (its 6 pixels; 3 mm wide at 1 mm pixels, discs of radius 1.5 around them: 3 rows of 7 beside the mask, the
+    stroke's end grown by one pixel); without it, the mask alone."""
+    volume, annotation = _two_squares([0, 1, 2, 3, 4])
+    annotation[0, 20:26, 20:26, 2] = 0  # only A annotated
+    seeds = np.zeros((2, 32, 32, 5), np.uint8)
+    seeds[0, 8, 12:18, 3] = 1  # a stroke from A's edge outwards on slice 3
+    recorder = _PriorRecorder()
+    SlicePropagator(margin_mm=2.0, prior_stroke_mm=width)(volume, recorder, annotation=annotation, seeds=seeds)
+    assert len(recorder.priors) == 4  # slices 3, 4 upwards, then 1, 0
+    stroke = np.zeros((32, 32), bool)
+    stroke[8, 12:18] = True
+    first = recorder.priors[0]
+    assert first[4:12, 4:12].all() and first[stroke].all() == (width is not None) and first.sum() == 64 + added
+    assert recorder.priors[2].sum() == 64  # slice 1: no user seeds, the neighbour's mask as it is
+
+
 def test_user_foreground_seed_overrides_the_quality_stop():
     """A segmenter that predicts a low quality on slice 3 (marked by a bright corner pixel) stops the upward direction
     there; a user foreground seed on slice 3 vouches for it and the propagation goes on to the volume's end."""
@@ -313,6 +360,7 @@ def test_bad_input(kwargs, match):
         ({"margin_mm": 0}, "margin"),
         ({"workers": 0}, "workers"),
         ({"workers": 1.5}, "workers"),
+        ({"prior_stroke_mm": float("inf")}, "prior_stroke_mm"),
     ],
 )
 def test_bad_parameters(kwargs, match):
