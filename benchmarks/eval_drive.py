@@ -40,6 +40,7 @@ from monai.transforms import Compose, Resized
 from monai.utils import convert_to_tensor
 from PIL import Image
 
+from monai_refine.data import parse_config_override
 from monai_refine.data.folders2d import drive_datalist, hrf_datalist
 from monai_refine.inferers import IterativeRefinementInferer
 from monai_refine.transforms import RandMaskPerturb
@@ -86,10 +87,12 @@ def dice_in(a: np.ndarray, b: np.ndarray, fov: np.ndarray) -> float:
 class Bundle:
     """The DRIVE bundle's network (with ``checkpoint``), preprocessing and iterative inferer."""
 
-    def __init__(self, checkpoint: str, bundle_root: Path = BUNDLE) -> None:
+    def __init__(self, checkpoint: str, bundle_root: Path = BUNDLE, overrides: dict | None = None) -> None:
         self.parser = ConfigParser()
         self.parser.read_config(str(bundle_root / "configs" / "inference.json"))
         self.parser["bundle_root"] = str(bundle_root)
+        for key, value in (overrides or {}).items():
+            self.parser[key] = value
         self.network = self.parser.get_parsed_content("network_def")
         self.network.load_state_dict(torch.load(checkpoint, map_location="cpu"), strict=True)
         self.network.eval()
@@ -200,6 +203,14 @@ def main() -> None:
     parser.add_argument("--timing_threads", type=int, default=2)
     parser.add_argument("--parts", default="drive,hrf,timing", help="comma-separated parts to run: drive, hrf, timing")
     parser.add_argument("--out", default="drive_results.json")
+    parser.add_argument(
+        "--set",
+        nargs="+",
+        type=parse_config_override,
+        default=[],
+        metavar="ID=JSON",
+        help="inference.json overrides for every checkpoint, e.g. channels='[\"rgb\"]' in_channels=4 for RGB weights",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     parts = set(args.parts.split(","))
@@ -207,7 +218,7 @@ def main() -> None:
     results = json.loads(out.read_text()) if out.is_file() else {}  # parts run before are kept
     for spec in args.checkpoint:
         name, path = spec.split("=", 1)
-        bundle = Bundle(path)
+        bundle = Bundle(path, overrides=dict(args.set))
         result = results.setdefault(name, {})
         result["checkpoint"] = path
         if "drive" in parts:

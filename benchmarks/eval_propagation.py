@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from monai_refine.data import load_ircad_patient, load_propagation_bundle
+from monai_refine.data import load_ircad_patient, load_propagation_bundle, parse_config_override
 from monai_refine.inferers import (
     PRESETS,
     GraphCutSegmenter,
@@ -80,17 +80,6 @@ def simulate_corrections(propagator, segmenter, image, annotation, reference, cl
     return dice
 
 
-def _config_override(text: str) -> tuple[str, object]:
-    """``ID=JSON`` as ``(id, value)``: a bundle config id and its JSON value."""
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected ID=JSON, got {text!r}")
-    try:
-        return key, json.loads(value)
-    except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"{text!r}: the value is not JSON ({error})") from error
-
-
 def _network_runs(args) -> list[tuple[str, str, object, object]]:
     """(name, trained on, segmenter, propagator) of the learned methods given on the command line."""
     runs = []
@@ -135,7 +124,7 @@ def main() -> None:
     parser.add_argument(
         "--set",
         nargs="+",
-        type=_config_override,
+        type=parse_config_override,
         metavar="ID=JSON",
         help="inference.json overrides for every network row, e.g. prior_stroke_mm=5.0 for weights trained with it",
     )

@@ -25,6 +25,7 @@ _EXPORTS = {
     "PropagationSliceDataset": ".slice_samples",
     "load_propagation_bundle": ".bundle",
     "load_weights": ".bundle",
+    "parse_config_override": ".bundle",
     "load_ircad_volumes": ".slice_samples",
     "atomic_outputs": ".paths",
     "check_outputs": ".paths",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,26 @@ import torch
 from monai.bundle import ConfigParser
 from monai.config import PathLike
 
-__all__ = ["load_propagation_bundle", "load_weights"]
+__all__ = ["load_propagation_bundle", "load_weights", "parse_config_override"]
+
+
+def parse_config_override(text: str) -> tuple[str, Any]:
+    """``"ID=JSON"`` as ``(id, value)``: a bundle config id and its value, as command-line tools take overrides.
+
+    Raises:
+        ValueError: no ``=``, an empty id, or a value that is not JSON.
+
+    Example:
+        >>> parse_config_override('channels=["rgb"]'), parse_config_override("prior_stroke_mm=5.0")
+        (('channels', ['rgb']), ('prior_stroke_mm', 5.0))
+    """
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise ValueError(f"expected ID=JSON, got {text!r}.")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{text!r}: the value is not JSON ({error}).") from error
 
 
 def load_weights(network: torch.nn.Module, checkpoint: PathLike, device: str | torch.device = "cpu") -> torch.nn.Module:
