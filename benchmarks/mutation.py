@@ -50,7 +50,8 @@ class Mutant:
     group: str = "A"  # "A": the first set; "B": an independent set written after A's survivors got their tests;
     # "C": an independent set over the modules A and B left out (seeds, perturbation, propagation, engines, ...);
     # "D": an independent set over the whole package, written from the source alone before any test was read;
-    # "E": a fifth independent set, likewise, weighted to the code changed last and to what training relies on
+    # "E": a fifth independent set, likewise, weighted to the code changed last and to what training relies on;
+    # "F": a sixth, likewise, over the code added last (edit_prior, prior_stroke_mm, correct_past_end, overrides)
 
 
 IT = "monai_refine/inferers/iterative.py"
@@ -114,6 +115,9 @@ DA = "monai_refine/data/datalist.py"
 DSG = "monai_refine/data/dicom_seg.py"
 CLI = "monai_refine/cli.py"
 T_RET, T_DL = ("tests/transforms/test_retina.py",), ("tests/data/test_datalist.py",)
+
+BU = "monai_refine/data/bundle.py"
+T_BU = ("tests/data/test_bundle.py",)
 
 MUTANTS: tuple[Mutant, ...] = (
     # --- inferers/iterative.py
@@ -723,6 +727,71 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("evaluate: PPV undefined when the reference (not the prediction) is empty", "swapped term", CLI,
            'scores["ppv"] = float(ppv.flatten()[0]) if has_p else nan',
            'scores["ppv"] = float(ppv.flatten()[0]) if has_r else nan', T_CLI, "E"),
+    # --- group F: a sixth independent set, written from the source alone (no test read first), over the code added
+    # last: the slice samples' correct_past_end and prior_stroke_mm, edit_prior and SlicePropagator(prior_stroke_mm),
+    # and parse_config_override
+    Mutant("config override: an empty id accepted", "dropped term", BU,
+           "if not sep or not key:", "if not sep:", T_BU, "F"),
+    Mutant("config override: text without '=' accepted", "dropped term", BU,
+           "if not sep or not key:", "if not key:", T_BU, "F"),
+    Mutant("config override: split at the last '=', not the first", "swapped term", BU,
+           'key, sep, value = text.partition("=")', 'key, sep, value = text.rpartition("=")', T_BU, "F"),
+    Mutant("config override: value returned as text, not parsed as JSON", "dropped term", BU,
+           "return key, json.loads(value)", "return key, value", T_BU, "F"),
+    Mutant("edit prior: stroke width used as the disc radius (twice as wide)", "radius vs diameter", SP,
+           "sampling=spacing) <= width_mm / 2", "sampling=spacing) <= width_mm", T_SP + T_SS, "F"),
+    Mutant("edit prior: stroke width in pixels, not mm", "spacing ignored", SP,
+           "strokes = ndimage.distance_transform_edt(~strokes, sampling=spacing)",
+           "strokes = ndimage.distance_transform_edt(~strokes)", T_SP + T_SS, "F"),
+    Mutant("edit prior: the part the background clicks reject kept", "dropped term", SP,
+           "(prior & ~rejected_by_clicks(prior, user[bg], spacing) & ~user[bg]) | strokes",
+           "(prior & ~user[bg]) | strokes", T_SP + T_SS, "F"),
+    Mutant("edit prior: background seed pixels stay in the prior", "dropped term", SP,
+           "(prior & ~rejected_by_clicks(prior, user[bg], spacing) & ~user[bg]) | strokes",
+           "(prior & ~rejected_by_clicks(prior, user[bg], spacing)) | strokes", T_SP + T_SS, "F"),
+    Mutant("edit prior: strokes drawn from the background channel", "swapped channel", SP,
+           "    strokes = user[fg]\n", "    strokes = user[bg]\n", T_SP + T_SS, "F"),
+    Mutant("edit prior: width ignored (the seed pixels alone added)", "ignored argument", SP,
+           "(prior & ~rejected_by_clicks(prior, user[bg], spacing) & ~user[bg]) | strokes",
+           "(prior & ~rejected_by_clicks(prior, user[bg], spacing) & ~user[bg]) | user[fg]", T_SP + T_SS, "F"),
+    Mutant("edit prior: an infinite width accepted", "dropped term", SP,
+           "if not np.isfinite(width_mm) or width_mm < 0:", "if width_mm < 0:", T_SP + T_SS, "F"),
+    Mutant("propagation: prior_stroke_mm=0 treated as off", "comparison flip", SP,
+           "if settings.prior_stroke_mm is not None and user is not None:",
+           "if settings.prior_stroke_mm and user is not None:", T_SP, "F"),
+    Mutant("propagation: prior_stroke_mm not passed to edit_prior", "ignored argument", SP,
+           "prior = edit_prior(prior, user, self.spacing, settings.prior_stroke_mm)",
+           "prior = edit_prior(prior, user, self.spacing)", T_SP, "F"),
+    Mutant("propagation: seeds propagated from the edited prior", "swapped order", SP,
+           "            seeds = self._seeds(prior, user)\n"
+           "            if settings.prior_stroke_mm is not None and user is not None:\n"
+           "                prior = edit_prior(prior, user, self.spacing, settings.prior_stroke_mm)\n",
+           "            if settings.prior_stroke_mm is not None and user is not None:\n"
+           "                prior = edit_prior(prior, user, self.spacing, settings.prior_stroke_mm)\n"
+           "            seeds = self._seeds(prior, user)\n", T_SP, "F"),
+    Mutant("propagator: prior_stroke_mm=0 refused", "comparison flip", SP,
+           "np.isfinite(prior_stroke_mm) and prior_stroke_mm >= 0):",
+           "np.isfinite(prior_stroke_mm) and prior_stroke_mm > 0):", T_SP, "F"),
+    Mutant("slice samples: correct_past_end keyed on the neighbour's label, not the target's", "wrong index", SS,
+           "(self.correct_past_end or self.labels[volume][z].any())",
+           "(self.correct_past_end or self.labels[volume][neighbour].any())", T_SS, "F"),
+    Mutant("slice samples: correct_past_end=True corrects only samples inside the organ", "wrong operator", SS,
+           "(self.correct_past_end or self.labels[volume][z].any())",
+           "(self.correct_past_end and self.labels[volume][z].any())", T_SS, "F"),
+    Mutant("slice samples: the segmenter's result edited as the prior", "swapped term", SS,
+           "prior = edit_prior(prior[0], user, spacing, self.prior_stroke_mm)[None]",
+           "prior = edit_prior(result, user, spacing, self.prior_stroke_mm)[None]", T_SS, "F"),
+    Mutant("slice samples: prior edited before the user seeds are merged", "swapped order", SS,
+           "            seeds = merge_user_seeds(seeds, prior[0], user, spacing)\n"
+           "            if self.prior_stroke_mm is not None:\n"
+           "                prior = edit_prior(prior[0], user, spacing, self.prior_stroke_mm)[None]\n",
+           "            if self.prior_stroke_mm is not None:\n"
+           "                prior = edit_prior(prior[0], user, spacing, self.prior_stroke_mm)[None]\n"
+           "            seeds = merge_user_seeds(seeds, prior[0], user, spacing)\n", T_SS, "F"),
+    Mutant("slice samples: an infinite prior_stroke_mm accepted", "dropped term", SS,
+           "not (np.isfinite(prior_stroke_mm) and prior_stroke_mm >= 0)", "not prior_stroke_mm >= 0", T_SS, "F"),
+    Mutant("slice samples: prior_stroke_mm=0 treated as off", "comparison flip", SS,
+           "            if self.prior_stroke_mm is not None:\n", "            if self.prior_stroke_mm:\n", T_SS, "F"),
 )  # fmt: skip
 
 
@@ -796,7 +865,7 @@ def _selection(mutant: Mutant, copy: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", "--match", default="", help="only mutants whose name contains this text")
-    parser.add_argument("--group", default="", help="only the mutants of this group (A to E)")
+    parser.add_argument("--group", default="", help="only the mutants of this group (A to F)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (a timeout is caught)")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the caught fraction is lower")
     args = parser.parse_args()
