@@ -14,6 +14,12 @@ def test_parse_config_override_reads_json_values():
     assert parse_config_override("train#handlers=[]") == ("train#handlers", [])
 
 
+def test_parse_config_override_splits_at_the_first_equals_sign():
+    """An id holds no ``=``, a JSON value may: the text splits at its first one."""
+    assert parse_config_override('name="a=b"') == ("name", "a=b")
+    assert parse_config_override('filters={"x": "=="}') == ("filters", {"x": "=="})
+
+
 @pytest.mark.parametrize(
     "text, match", [("novalue", "ID=JSON"), ("=5", "ID=JSON"), ("x=[", "not JSON"), ("x=rgb", "not JSON")]
 )

@@ -333,6 +333,51 @@ def test_strokes_edit_the_prior_channel_when_asked():
     assert kinds == {True, False}
 
 
+@pytest.mark.parametrize("segmenter", [_leak, _miss])
+def test_strokes_edit_the_prior_not_the_segmenters_result(segmenter):
+    """The strokes correct the segmenter's result, but edit the prior the network gets: a background stroke along a
+    leak lies outside the prior, a foreground one along a miss inside it, so either way the prior channel stays the
+    neighbour's label (where editing the result would show the leak, or the miss with only a stroke across it)."""
+    plain = _sample_pixels(segmenter)
+    edited = _sample_pixels(segmenter, correction_prob=1.0, prior_stroke_mm=2.0)
+    assert (edited[1] & ~plain[1]).sum() + (edited[2] & ~plain[2]).sum() >= 20  # a stroke was drawn
+    np.testing.assert_array_equal(edited[0], plain[0])
+
+
+@pytest.mark.parametrize("width", [0.0, 2.0])
+def test_strokes_past_the_end_reject_the_whole_prior(width):
+    """Past the organ's end (no segmenter) the whole prior is a leak: the background stroke along its skeleton
+    rejects all of it (discs of radius twice the depth: 40 mm at the centre, which covers the square), so with
+    ``prior_stroke_mm`` (0: the seed pixels alone, not off) the prior channel is empty, and, the seeds being merged
+    with the unedited prior, its propagated foreground seeds are cancelled as without it."""
+    plain = _sample_pixels(end_prob=1.0, correction_prob=1.0)
+    edited = _sample_pixels(end_prob=1.0, correction_prob=1.0, prior_stroke_mm=width)
+    assert plain[0].sum() == 1600 and not plain[1].any()  # the neighbour's 40 x 40 label, no foreground seed
+    assert not edited[0].any() and not edited[1].any()
+    np.testing.assert_array_equal(edited[2], plain[2])
+
+
+def _upper(image, prior, seeds, spacing):  # the prior's upper 22 mm (rows 12..33), which holds its centre
+    out = np.zeros(prior.shape, np.float32)
+    out[0, 12:34] = prior[0, 12:34]
+    return out
+
+
+@pytest.mark.parametrize("width", [None, 0.0, 2.0])
+def test_strokes_cancel_the_seeds_of_what_they_reject_from_the_unedited_prior(width):
+    """Past the end, a result that is the prior's upper 22 mm is a leak that holds the prior's centre, where its
+    propagated foreground seeds lie: the background stroke along the leak's skeleton (row ~22, 11 mm deep in the
+    prior) rejects discs of ~22 mm radius that take in the centre, so those seeds are cancelled. With
+    ``prior_stroke_mm`` too: the seeds are merged with the unedited prior, not with the edited one (from which the
+    stroke's pixels are gone, so that it would reject nothing and the centre seeds would stay)."""
+    plain = _sample_pixels(_upper, end_prob=1.0)
+    fg = plain[1]
+    assert fg.any() and fg[30:34, 29:34].sum() == fg.sum()  # the propagated foreground seeds: the square's centre
+    prior, fg, _ = _sample_pixels(_upper, end_prob=1.0, correction_prob=1.0, prior_stroke_mm=width)
+    assert not fg.any()
+    assert (prior.sum() == 1600) == (width is None)  # edited (the rejected discs out) only when asked
+
+
 def test_samples_past_the_end_stay_stroke_free_when_asked():
     """``correct_past_end=False``: past the organ's end the same draws give the propagated seeds only, while a slice
     inside the organ is still corrected."""
@@ -382,6 +427,7 @@ def test_lobe_errors_are_large_and_stroked():
         ({"max_corrections": 0}, "max_corrections"),
         ({"min_correction_mm2": float("nan")}, "min_correction_mm2"),
         ({"prior_stroke_mm": -1.0}, "prior_stroke_mm"),
+        ({"prior_stroke_mm": float("inf")}, "prior_stroke_mm"),
         ({"self_prob": 0.5}, "needs a segmenter"),
         ({"max_step": 0}, "max_step"),
         ({"zoom": 1.0}, "zoom"),

@@ -224,14 +224,33 @@ def test_edit_prior_adds_strokes_and_drops_what_background_seeds_reject():
     np.testing.assert_array_equal(edit_prior(prior, np.zeros_like(user), (1.0, 1.0)), prior)
 
 
+def test_edit_prior_draws_strokes_in_mm():
+    """A one-pixel foreground seed drawn 2 mm wide is a disc of radius 1 mm: at 1 x 0.5 mm pixels, two pixels either
+    side along the 0.5 mm axis and one across (rows ±1 at 1 mm: only the seed's column, 1 + (0.5 c)² <= 1)."""
+    user = np.zeros((2, 9, 9), bool)
+    user[0, 4, 4] = True
+    expected = np.zeros((9, 9), bool)
+    expected[4, 2:7] = True
+    expected[[3, 5], 4] = True
+    np.testing.assert_array_equal(edit_prior(np.zeros((9, 9), bool), user, (1.0, 0.5), width_mm=2.0), expected)
+
+
+@pytest.mark.parametrize("width", [-1.0, float("inf"), float("nan")])
+def test_edit_prior_refuses_a_bad_width(width):
+    with pytest.raises(ValueError, match="width_mm"):
+        edit_prior(np.zeros((4, 4), bool), np.zeros((2, 4, 4), bool), (1.0, 1.0), width_mm=width)
+
+
 class _PriorRecorder:
-    """A segmenter that returns the prior it was given, and records it per call."""
+    """A segmenter that returns the prior it was given, and records it (and the seeds) per call."""
 
     def __init__(self) -> None:
         self.priors: list[np.ndarray] = []
+        self.seeds: list[np.ndarray] = []
 
     def __call__(self, image, prior, seeds, spacing):
         self.priors.append(np.asarray(prior[0]).copy())
+        self.seeds.append(np.asarray(seeds).copy())
         return prior
 
 
@@ -252,6 +271,25 @@ def test_user_seeds_edit_the_prior_only_when_asked(width, added):
     first = recorder.priors[0]
     assert first[4:12, 4:12].all() and first[stroke].all() == (width is not None) and first.sum() == 64 + added
     assert recorder.priors[2].sum() == 64  # slice 1: no user seeds, the neighbour's mask as it is
+
+
+def test_prior_stroke_mm_edits_the_prior_not_the_seeds():
+    """On the stroked slice the segmenter gets the same seeds with ``prior_stroke_mm`` as without: propagated from
+    the neighbour's mask (not from the edited prior, whose background ring would move out around the stroke) and
+    merged with the user's; only its prior differs. (Slice 4 differs too, its neighbour's result holding the stroke;
+    slices 1 and 0 not at all.)"""
+    volume, annotation = _two_squares([0, 1, 2, 3, 4])
+    annotation[0, 20:26, 20:26, 2] = 0  # only A annotated
+    seeds = np.zeros((2, 32, 32, 5), np.uint8)
+    seeds[0, 8, 12:18, 3] = 1  # a stroke from A's edge outwards on slice 3
+    recorders = {width: _PriorRecorder() for width in (None, 3.0)}
+    for width, recorder in recorders.items():
+        SlicePropagator(margin_mm=2.0, prior_stroke_mm=width)(volume, recorder, annotation=annotation, seeds=seeds)
+    plain, edited = recorders[None], recorders[3.0]
+    assert len(plain.seeds) == len(edited.seeds) == 4  # slices 3, 4, then 1, 0
+    for call in (0, 2, 3):
+        np.testing.assert_array_equal(plain.seeds[call], edited.seeds[call])
+    assert plain.priors[0].sum() == 64 and edited.priors[0].sum() == 64 + 21  # the stroke 3 mm wide
 
 
 def test_user_foreground_seed_overrides_the_quality_stop():
