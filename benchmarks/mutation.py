@@ -20,7 +20,9 @@ slice grid, the network segmenter, the lesion mask, ``OutputQualityLoss``, the l
 data modules, metrics and checks), written from the source before reading any test; group E is a fifth independent
 set over the whole package, likewise written from the source alone, weighted to the code that changed last (the slice
 samples' simulated corrections, ``merge_user_seeds`` / ``rejected_by_clicks``, the forked propagation workers) and to
-what training relies on. See ``docs/results.md`` for the scores (first run of each group, and after its survivors
+what training relies on; group F is a sixth, likewise written from the source alone, over the code added last
+(``edit_prior`` and ``prior_stroke_mm`` in the propagator and the slice samples, ``correct_past_end``,
+``parse_config_override``). See ``docs/results.md`` for the scores (first run of each group, and after its survivors
 got tests).
 """
 
