@@ -406,8 +406,10 @@ class _Run:
         self.image, self.result, self.user, self.spacing = image, result, user, spacing
         self.seeder = MaskSeeds(margin_mm=settings.margin_mm, erosion_mm=settings.erosion_mm, spacing=spacing)
         self.local = bool(getattr(segmenter, "local", False))
-        # the background ring lies within margin_mm of the prior: this many pixels per axis, plus the seed box's pad
-        self.reach = np.array([math.ceil(settings.margin_mm / s) + 2 for s in spacing])
+        # the background ring lies within margin_mm of the prior, a user stroke's disc within half prior_stroke_mm of
+        # its seeds: this many pixels per axis, plus the seed box's pad
+        reach_mm = max(settings.margin_mm, (settings.prior_stroke_mm or 0.0) / 2)
+        self.reach = np.array([math.ceil(reach_mm / s) + 2 for s in spacing])
         self.history: list[SliceRecord] = []
         self.bar = tqdm(total=result.shape[0], desc="slices", unit="slice", disable=not settings.progress)
 

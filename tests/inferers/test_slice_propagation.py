@@ -273,6 +273,20 @@ def test_user_seeds_edit_the_prior_only_when_asked(width, added):
     assert recorder.priors[2].sum() == 64  # slice 1: no user seeds, the neighbour's mask as it is
 
 
+def test_local_crop_holds_the_whole_stroke_of_the_edited_prior():
+    """A local segmenter's crop reaches half ``prior_stroke_mm`` past the user seeds even where that exceeds the
+    background ring's ``margin_mm``: the edited prior it gets equals the whole slice's, cropped."""
+    volume, annotation = _two_squares([0, 1, 2, 3, 4])
+    annotation[0, 20:26, 20:26, 2] = 0
+    seeds = np.zeros((2, 32, 32, 5), np.uint8)
+    seeds[0, 8, 12:18, 3] = 1
+    recorder = _PriorRecorder()
+    recorder.local = True
+    SlicePropagator(margin_mm=1.0, prior_stroke_mm=8.0)(volume, recorder, annotation=annotation, seeds=seeds)
+    whole = edit_prior(annotation[0, ..., 2] > 0, seeds[..., 3] > 0, (1.0, 1.0), 8.0)
+    assert recorder.priors[0].sum() == whole.sum() == 64 + 74  # the stroke's 4 mm discs: 74 pixels beside A
+
+
 def test_prior_stroke_mm_edits_the_prior_not_the_seeds():
     """On the stroked slice the segmenter gets the same seeds with ``prior_stroke_mm`` as without: propagated from
     the neighbour's mask (not from the edited prior, whose background ring would move out around the stroke) and
