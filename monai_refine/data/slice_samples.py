@@ -136,6 +136,10 @@ class PropagationSliceDataset(Randomizable, Dataset):
         correct_past_end: whether samples past an organ's end (empty label) may be corrected too; ``False`` keeps
             them stroke-free, so that where an organ stops is learned from the image alone, as the propagation's
             stops must find it (a user does not stroke the slices after the propagation stopped).
+        unstroked_lobe_prob: probability that a sample without corrections gets such a lost or leaked lobe in its
+            prior too, with seeds made anew from it and no stroke: the image alone must undo it (with
+            ``prior_stroke_mm`` the strokes clean the corrected priors, so only these samples still show a leaked
+            lobe in the prior channel).
         prior_stroke_mm: ``None`` (default), or a corrected sample's prior channel is the prior edited by the
             strokes (:func:`~monai_refine.inferers.edit_prior`, foreground strokes this wide, mm), as
             :class:`~monai_refine.inferers.SlicePropagator` with the same ``prior_stroke_mm`` hands it; train and
@@ -180,6 +184,7 @@ class PropagationSliceDataset(Randomizable, Dataset):
         lobe_prob: float = 0.0,
         correct_past_end: bool = True,
         prior_stroke_mm: float | None = None,
+        unstroked_lobe_prob: float = 0.0,
     ) -> None:
         num_samples = check_positive_int("num_samples", num_samples)
         if not volumes:
@@ -234,6 +239,7 @@ class PropagationSliceDataset(Randomizable, Dataset):
         self.max_corrections, self.min_correction_mm2 = max_corrections, float(min_correction_mm2)
         self.lobe_prob = check_probability("lobe_prob", lobe_prob)
         self.correct_past_end = bool(correct_past_end)
+        self.unstroked_lobe_prob = check_probability("unstroked_lobe_prob", unstroked_lobe_prob)
         if prior_stroke_mm is not None and not (np.isfinite(prior_stroke_mm) and prior_stroke_mm >= 0):
             raise ValueError(f"prior_stroke_mm must be a finite width >= 0 (mm) or None, got {prior_stroke_mm}.")
         self.prior_stroke_mm = None if prior_stroke_mm is None else float(prior_stroke_mm)
@@ -392,6 +398,9 @@ class PropagationSliceDataset(Randomizable, Dataset):
             seeds = merge_user_seeds(seeds, prior[0], user, spacing)
             if self.prior_stroke_mm is not None:
                 prior = edit_prior(prior[0], user, spacing, self.prior_stroke_mm)[None]
+        elif self.unstroked_lobe_prob and self.R.rand() < self.unstroked_lobe_prob:  # no draw when off (same samples)
+            prior = self._lobe_error(prior, spacing)
+            seeds = None if seeds is None else self._seeds(prior, spacing)
         x, frame = network_input(grid, image, prior, seeds, spacing, self.channels, self.sigma)
         label = grid.sample(self.labels[volume][z][None].astype(np.float32), frame, mode="nearest")
         return {RefineKeys.IMAGE.value: torch.as_tensor(x), RefineKeys.LABEL.value: torch.as_tensor(label)}

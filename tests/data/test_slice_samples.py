@@ -418,10 +418,36 @@ def test_lobe_errors_are_large_and_stroked():
     assert lost >= 2 and gained >= 2
 
 
+@pytest.mark.parametrize("channels", [("image", "prior", "seed_map"), ("image", "prior")])
+def test_unstroked_lobes_change_the_prior_without_strokes(channels):
+    """unstroked_lobe_prob: an uncorrected sample's prior loses or gains a lobe, its seeds (if any) follow the new prior
+    and no stroke is added (the foreground seeds lie inside the prior, the background ones outside)."""
+    settings = {"num_samples": 1, "grid": SliceGrid(64, 1.0), "perturb_prob": 0.0, "end_prob": 0.0, "margin_mm": 2.0}
+    data = PropagationSliceDataset([_volume()], channels=channels, unstroked_lobe_prob=1.0, sigma=0.3, **settings)
+    data.set_random_state(0)
+    lost = gained = 0
+    for _ in range(12):
+        item = data[0]
+        image, organ = item["image"].numpy(), item["label"][0].numpy() > 0.5
+        prior = image[1] > 0.5
+        if len(channels) == 3:
+            fg, bg = image[2] > 0.5, image[3] > 0.5
+            # no stroke (one would put >= 5 seed pixels on the wrong side); the seeds' rounding and the prior's nearest
+            # resampling onto the grid may disagree by one pixel
+            assert fg.sum() >= 20 and bg.sum() >= 20 and (fg & ~prior).sum() <= 1 and (bg & prior).sum() <= 1
+        lost += bool(prior.sum() < organ.sum() - 40 and not (prior & ~organ).any())
+        gained += bool(prior.sum() > organ.sum() + 40 and (prior & organ).sum() == organ.sum())
+    assert lost >= 2 and gained >= 2 and lost + gained == 12
+    plain = PropagationSliceDataset([_volume()], channels=channels, **settings).set_random_state(0)[0]["image"]
+    off = PropagationSliceDataset([_volume()], channels=channels, unstroked_lobe_prob=0.0, **settings)
+    torch.testing.assert_close(off.set_random_state(0)[0]["image"], plain)  # off: the same samples, no extra draw
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
         ({"lobe_prob": 1.5}, "lobe_prob"),
+        ({"unstroked_lobe_prob": -0.1}, "unstroked_lobe_prob"),
         ({"correction_prob": 0.5, "channels": ("image", "prior")}, "seed maps"),
         ({"correction_prob": 1.5}, "correction_prob"),
         ({"max_corrections": 0}, "max_corrections"),
