@@ -22,7 +22,11 @@ set over the whole package, likewise written from the source alone, weighted to 
 samples' simulated corrections, ``merge_user_seeds`` / ``rejected_by_clicks``, the forked propagation workers) and to
 what training relies on; group F is a sixth, likewise written from the source alone, over the code added last
 (``edit_prior`` and ``prior_stroke_mm`` in the propagator and the slice samples, ``correct_past_end``,
-``parse_config_override``). See ``docs/results.md`` for the scores (first run of each group, and after its survivors
+``parse_config_override``); group G is a seventh, likewise written from the source alone, weighted to the modules
+the earlier sets touched least (``networks/blocks``, the retina, lesion, intensity and post transforms, the loss
+helpers, metrics, the data readers, folders, datalists and writers, ``inferers/presets.py``,
+``split_network_output``) and to the newest code (``PropagationSliceDataset(unstroked_lobe_prob)`` and its lobe
+error). See ``docs/results.md`` for the scores (first run of each group, and after its survivors
 got tests).
 """
 
@@ -54,6 +58,7 @@ class Mutant:
     # "D": an independent set over the whole package, written from the source alone before any test was read;
     # "E": a fifth independent set, likewise, weighted to the code changed last and to what training relies on;
     # "F": a sixth, likewise, over the code added last (edit_prior, prior_stroke_mm, correct_past_end, overrides)
+    # "G": a seventh, likewise, over the modules A-F touched least and the newest code (unstroked_lobe_prob)
 
 
 IT = "monai_refine/inferers/iterative.py"
@@ -120,6 +125,12 @@ T_RET, T_DL = ("tests/transforms/test_retina.py",), ("tests/data/test_datalist.p
 
 BU = "monai_refine/data/bundle.py"
 T_BU = ("tests/data/test_bundle.py",)
+
+UB = "monai_refine/networks/blocks/unet.py"
+IR = "monai_refine/data/ircad.py"
+PR = "monai_refine/inferers/presets.py"
+NO = "monai_refine/utils/network_output.py"
+T_NETS, T_IR = ("tests/networks",), ("tests/data/test_ircad.py",)
 
 MUTANTS: tuple[Mutant, ...] = (
     # --- inferers/iterative.py
@@ -794,6 +805,111 @@ MUTANTS: tuple[Mutant, ...] = (
            "not (np.isfinite(prior_stroke_mm) and prior_stroke_mm >= 0)", "not prior_stroke_mm >= 0", T_SS, "F"),
     Mutant("slice samples: prior_stroke_mm=0 treated as off", "comparison flip", SS,
            "            if self.prior_stroke_mm is not None:\n", "            if self.prior_stroke_mm:\n", T_SS, "F"),
+    # --- group G: a seventh independent set, written from the source alone (no test read first), weighted to the
+    # modules A-F touched least (networks/blocks, the retina, lesion, intensity and post transforms, the loss
+    # helpers, metrics, the data modules, presets, split_network_output) and to the newest code
+    # (PropagationSliceDataset(unstroked_lobe_prob) and the lobe error it draws)
+    Mutant("unet encoder: dropout not passed to the levels", "ignored argument", UB,
+           "            self.levels.append(block(spatial_dims, c_in, c_out, act, norm, bias, dropout))",
+           "            self.levels.append(block(spatial_dims, c_in, c_out, act, norm, bias))", T_NETS, "G"),
+    Mutant("unet features: upsample mode not passed to the decoder", "ignored argument", UB,
+           "spatial_dims, f[-2], f[-3::-1], (*f[-3:0:-1], f[-1]), act, norm, bias, dropout, upsample\n",
+           "spatial_dims, f[-2], f[-3::-1], (*f[-3:0:-1], f[-1]), act, norm, bias, dropout\n", T_NETS, "G"),
+    Mutant("unet encoder: downsample_first ignored", "ignored argument", UB,
+           "block = Down if (i > 0 or downsample_first) else TwoConv", "block = Down if i > 0 else TwoConv",
+           T_NETS, "G"),
+    Mutant("cdnn: bias argument ignored", "ignored argument", CD,
+           "layers.append(_same_size_conv(spatial_dims, c_in, c_out, size, act, norm, bias))",
+           "layers.append(_same_size_conv(spatial_dims, c_in, c_out, size, act, norm, True))", T_CD, "G"),
+    Mutant("cdnn: dropout 1.0 accepted", "comparison flip", CD,
+           "if not 0.0 <= dropout < 1.0:", "if not 0.0 <= dropout <= 1.0:", T_CD, "G"),
+    Mutant("refinenet: seed maps max-pooled, not averaged", "wrong operator", RN,
+           "        self.pool = Pool[Pool.AVG, spatial_dims](kernel_size=2)\n        guide",
+           "        self.pool = Pool[Pool.MAX, spatial_dims](kernel_size=2)\n        guide", T_RN, "G"),
+    Mutant("networks: features one level short accepted", "off-by-one", NU,
+           "if len(features) < levels + 1:", "if len(features) < levels:", T_IU + T_RN + T_QU, "G"),
+    Mutant("FOV mask: threshold argument ignored (30 always)", "ignored argument", RA,
+           "return largest_filled_region(arr > self.threshold, img)", "return largest_filled_region(arr > 30.0, img)",
+           T_RET, "G"),
+    Mutant("FOV mask: NaN/Inf check skipped", "skipped check", RA,
+           '        check_finite("img", arr)\n        return largest_filled_region',
+           "        return largest_filled_region", T_RET, "G"),
+    Mutant("lesion mask: grey level from the red channel, not the channel mean", "dropped term", TL,
+           "grey = arr.mean(axis=0)", "grey = arr[0]", T_TL, "G"),
+    Mutant("colour: upper value check against 255, not max_value", "ignored argument", IA,
+           "if rgb.min() < 0 or rgb.max() > self.max_value:", "if rgb.min() < 0 or rgb.max() > 255:", T_INT, "G"),
+    Mutant("colour: the already-[0, 1] guard fires with max_value=1 too", "dropped term", IA,
+           "if self.max_value > 1 and 0 < rgb.max() <= 1 and", "if 0 < rgb.max() <= 1 and", T_INT, "G"),
+    Mutant("percentile contrast: randomize=False draws anew", "ignored argument", IA,
+           "        if randomize:\n            self.randomize(img.shape[0])",
+           "        if True:\n            self.randomize(img.shape[0])", T_INT, "G"),
+    Mutant("percentile contrast dict: seed not handed to the array transform", "dropped term", ID,
+           "        self.stretch.set_random_state(state=self.R)\n", "", T_INT, "G"),
+    Mutant("percentile contrast dict: every key its own draw", "ignored argument", ID,
+           "d[key] = self.stretch(d[key], randomize=False)", "d[key] = self.stretch(d[key])", T_INT, "G"),
+    Mutant("dual threshold: 'largest' ignores connectivity", "ignored argument", PA,
+           "mask = KeepLargestConnectedComponent(connectivity=self.connectivity)(mask.astype(np.uint8))",
+           "mask = KeepLargestConnectedComponent()(mask.astype(np.uint8))", T_POST, "G"),
+    Mutant("dual threshold: hole filling ignores connectivity", "ignored argument", PA,
+           "self.fill_holes = FillHoles(connectivity=connectivity) if fill_holes else None",
+           "self.fill_holes = FillHoles() if fill_holes else None", T_POST, "G"),
+    Mutant("dual threshold: an empty mask goes to the selection", "skipped check", PA,
+           'if not mask.any() or self.select == "all":', 'if self.select == "all":', T_POST, "G"),
+    Mutant("loss helpers: smooth_dr takes smooth_nr", "swapped argument", LU,
+           '"smooth_dr": smooth_dr,', '"smooth_dr": smooth_nr,', T_QL + T_DI, "G"),
+    Mutant("dice improvement: denominator smoothed with smooth_nr", "swapped term", DI,
+           "target_sum + prediction_sum + self.smooth_dr)", "target_sum + prediction_sum + self.smooth_nr)", T_DI,
+           "G"),
+    Mutant("deep supervision: negative weights accepted", "skipped check", DS,
+           "if weights is not None and (len(weights) != len(keys) or min(weights) < 0):",
+           "if weights is not None and len(weights) != len(keys):", T_DS, "G"),
+    Mutant("dice coefficient: only the number of dims checked (broadcasting shapes pass)", "weakened check", MO,
+           "    if a.shape != b.shape:\n", "    if a.ndim != b.ndim:\n", T_MET, "G"),
+    Mutant("overlap scores: PPV of an empty prediction is 1 whatever the label", "wrong term", MO,
+           '"ppv": _ratio(overlap, n_pred, n_label == 0),', '"ppv": _ratio(overlap, n_pred, True),', T_MET, "G"),
+    Mutant("readers: missing slices not listed in the metadata", "dropped term", RD,
+           '        result.meta["missing_slices"] = series.missing_slices\n', "        pass\n", T_RD, "G"),
+    Mutant("load mask: an empty mask accepted", "skipped check", RD,
+           "if not foreground.any():", "if False:", T_RD, "G"),
+    Mutant("dicom: series depth counts the files, not the grid with its gaps", "dropped term", DC,
+           "return scan_dicom_series(path, series_uid, allow_gaps=allow_gaps).depth",
+           "return len(scan_dicom_series(path, series_uid, allow_gaps=allow_gaps).files)", T_RD + T_CLI, "G"),
+    Mutant("write_json: overwrite ignored (existing files replaced)", "ignored argument", WR,
+           "path = check_output_path(path, inputs=inputs, overwrite=overwrite)",
+           "path = check_output_path(path, inputs=inputs, overwrite=True)", T_WR, "G"),
+    Mutant("2D folders: a bundle's own <stem>_seg.png mask not found", "dropped term", F2,
+           '("mask_dir", mask_dir, mask_key, ("{}.png", "{}_seg.png")),',
+           '("mask_dir", mask_dir, mask_key, ("{}.png",)),', T_F2, "G"),
+    Mutant("DRIVE split: validation stops at image 39", "off-by-one", F2,
+           '"validation": tuple(range(35, 41))', '"validation": tuple(range(35, 40))', T_F2, "G"),
+    Mutant("datalist: an image in both splits accepted", "skipped check", DA,
+           "        if shared:\n", "        if False:\n", T_DL, "G"),
+    Mutant("split datalist: a side may be left empty", "dropped term", DA,
+           "n_val = min(max(round(val_fraction * len(datalist)), 1), len(datalist) - 1)",
+           "n_val = round(val_fraction * len(datalist))", T_DL, "G"),
+    Mutant("IRCAD: image and mask geometry not compared", "skipped check", IR,
+           '    check_same_geometry(image, mask, names=("image", f"{organ} mask"))\n', "", T_IR, "G"),
+    Mutant("presets: random walker without its erosion", "dropped term", PR,
+           '{"margin_mm": 3.0, "erosion_mm": 2.0}', '{"margin_mm": 3.0}', T_SP + T_CLI, "G"),
+    Mutant("network output: quality read from the segmentation key", "swapped term", NO,
+           "None if quality_key is None else output[quality_key]",
+           "None if quality_key is None else output[output_key]", T_NS + T_IT, "G"),
+    Mutant("slice samples: unstroked lobe drawn with probability 1 - p", "comparison flip", SS,
+           "elif self.unstroked_lobe_prob and self.R.rand() < self.unstroked_lobe_prob:",
+           "elif self.unstroked_lobe_prob and self.R.rand() > self.unstroked_lobe_prob:", T_SS, "G"),
+    Mutant("slice samples: seeds not remade from the unstroked lobe's prior", "dropped term", SS,
+           "            seeds = None if seeds is None else self._seeds(prior, spacing)\n", "", T_SS, "G"),
+    Mutant("slice samples: a draw for the unstroked lobe even when it is off", "dropped term", SS,
+           "elif self.unstroked_lobe_prob and self.R.rand() < self.unstroked_lobe_prob:",
+           "elif self.R.rand() < self.unstroked_lobe_prob:", T_SS, "G"),
+    Mutant("slice samples: unstroked_lobe_prob not checked", "skipped check", SS,
+           'self.unstroked_lobe_prob = check_probability("unstroked_lobe_prob", unstroked_lobe_prob)',
+           "self.unstroked_lobe_prob = float(unstroked_lobe_prob)", T_SS, "G"),
+    Mutant("slice samples: corrected samples may get an unstroked lobe too (if, not elif)", "wrong branch", SS,
+           "        elif self.unstroked_lobe_prob and", "        if self.unstroked_lobe_prob and", T_SS, "G"),
+    Mutant("lobe error: leak grown in pixels, not mm", "spacing ignored", SS,
+           "grown = ndimage.distance_transform_edt(~prior[0], sampling=spacing) <= self.R.uniform(5.0, 15.0)",
+           "grown = ndimage.distance_transform_edt(~prior[0]) <= self.R.uniform(5.0, 15.0)", T_SS, "G"),
 )  # fmt: skip
 
 
@@ -867,7 +983,7 @@ def _selection(mutant: Mutant, copy: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", "--match", default="", help="only mutants whose name contains this text")
-    parser.add_argument("--group", default="", help="only the mutants of this group (A to F)")
+    parser.add_argument("--group", default="", help="only the mutants of this group (A to G)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (a timeout is caught)")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the caught fraction is lower")
     args = parser.parse_args()
