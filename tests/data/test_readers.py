@@ -16,6 +16,7 @@ from monai.transforms import LoadImage
 from pydicom.uid import generate_uid
 
 from monai_refine.data import check_same_geometry, list_dicom_series, load_image, load_mask, scan_dicom_series
+from monai_refine.data.dicom import series_depth
 from tests.utils import SLAB_DIR
 
 IMAGE_DIR = SLAB_DIR / "PATIENT_DICOM"
@@ -220,6 +221,13 @@ def test_missing_slice_is_refused_or_inserted(tmp_path):
     np.testing.assert_allclose(image.pixdim.numpy(), [0.743, 0.743, 1.6], atol=1e-4)
     np.testing.assert_array_equal(image[0, :, :, 3].numpy(), pydicom.dcmread(tmp_path / "image_63").pixel_array.T)
     assert float(image[0, :, :, 2].max()) == float(image.min())  # the inserted slice holds the minimum
+
+
+def test_series_depth_counts_the_missing_slices(tmp_path):
+    """From headers only: 4 files of a 5-slice grid with image_62 missing have depth 5; a NIfTI file its last size."""
+    copy_slices(IMAGE_DIR, tmp_path / "gap", [60, 61, 63, 64])
+    assert series_depth(tmp_path / "gap", allow_gaps=True) == 5
+    assert series_depth(write_nifti_file(tmp_path / "volume.nii.gz", np.zeros((4, 3, 7), np.float32))) == 7
 
 
 def test_off_grid_slice_is_refused(tmp_path):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from monai.data import MetaTensor
+from scipy import ndimage
 
 from monai_refine.data import PropagationSliceDataset, load_ircad_volumes
 from monai_refine.inferers import SliceGrid, window_intensity
@@ -438,9 +439,58 @@ def test_unstroked_lobes_change_the_prior_without_strokes(channels):
         lost += bool(prior.sum() < organ.sum() - 40 and not (prior & ~organ).any())
         gained += bool(prior.sum() > organ.sum() + 40 and (prior & organ).sum() == organ.sum())
     assert lost >= 2 and gained >= 2 and lost + gained == 12
-    plain = PropagationSliceDataset([_volume()], channels=channels, **settings).set_random_state(0)[0]["image"]
-    off = PropagationSliceDataset([_volume()], channels=channels, unstroked_lobe_prob=0.0, **settings)
-    torch.testing.assert_close(off.set_random_state(0)[0]["image"], plain)  # off: the same samples, no extra draw
+
+
+class _CountingState(np.random.RandomState):
+    """A random state that counts its ``rand`` draws."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__(seed)
+        self.draws = 0
+
+    def rand(self, *args):
+        self.draws += 1
+        return super().rand(*args)
+
+
+def test_unstroked_lobes_take_no_draw_when_off():
+    """unstroked_lobe_prob=0 draws nothing, so the samples stay those of a dataset without the option: an uncorrected
+    sample takes exactly one ``rand`` draw fewer than with a probability that is on but (1e-12) never fires."""
+    draws = {}
+    for prob in (0.0, 1e-12):
+        data = PropagationSliceDataset([_volume()], num_samples=1, grid=SliceGrid(64, 1.0), unstroked_lobe_prob=prob)
+        state = _CountingState(0)
+        data.set_random_state(state=state)[0]
+        draws[prob] = state.draws
+    assert draws[1e-12] == draws[0.0] + 1
+
+
+def test_corrected_samples_get_no_unstroked_lobe():
+    """A corrected sample (correction_prob=1) is the same whatever unstroked_lobe_prob: the unstroked lobe is drawn
+    for uncorrected samples only, so the strokes always describe the prior the network sees."""
+    settings = {"num_samples": 3, "grid": SliceGrid(64, 1.0), "correction_prob": 1.0, "lobe_prob": 0.5}
+    on = PropagationSliceDataset([_volume()], unstroked_lobe_prob=1.0, **settings).set_random_state(0)
+    off = PropagationSliceDataset([_volume()], unstroked_lobe_prob=0.0, **settings).set_random_state(0)
+    for i in range(3):
+        torch.testing.assert_close(on[i]["image"], off[i]["image"])
+
+
+def test_unstroked_leaks_grow_in_mm():
+    """The leaked lobe is the prior grown by 5-15 mm beyond a line: at 2 mm pixels every leaked pixel of the prior
+    channel lies within 15 mm (+ one 2 mm grid pixel) of the organ, and some leak reaches 5 mm (- one pixel)."""
+    settings = {"num_samples": 1, "grid": SliceGrid(64, 2.0), "perturb_prob": 0.0, "end_prob": 0.0}
+    data = PropagationSliceDataset(
+        [_volume(spacing=2.0)], channels=("image", "prior"), unstroked_lobe_prob=1.0, **settings
+    )
+    data.set_random_state(0)
+    reaches = []
+    for _ in range(12):
+        item = data[0]
+        prior, organ = item["image"][1].numpy() > 0.5, item["label"][0].numpy() > 0.5
+        if (prior & ~organ).any():
+            distance = ndimage.distance_transform_edt(~organ, sampling=2.0)
+            reaches.append(float(distance[prior & ~organ].max()))
+    assert len(reaches) >= 2 and max(reaches) <= 17.0 and min(reaches) >= 3.0, reaches
 
 
 @pytest.mark.parametrize(

@@ -161,3 +161,11 @@ def test_smooth_terms_hand_value():
     # D_t = (2 * 1 + 1) / (1 + 2 + 1) = 3/4; previous 0.5: D = (2 * 1 + 1) / (2 + 2 + 1) = 3/5
     loss = DiceImprovementLoss(smooth_nr=1.0, smooth_dr=1.0, epsilon=0.1)
     torch.testing.assert_close(loss(PRED, TARGET, torch.full((1, 1, 2, 2), 0.5)), torch.tensor(0.25 / 0.7))
+
+
+def test_smooth_dr_only_in_the_denominator():
+    """smooth_nr=0, smooth_dr=1 with prediction = target = previous = four ones: D = (2 * 4 + 0) / (4 + 4 + 1) = 8/9
+    for both, so the loss is (1 - 8/9) / (8/9 + 0.1) = 1 / 8.9 (smooth_nr there would give D = 1 and loss 0)."""
+    ones = torch.ones(1, 1, 2, 2)
+    loss = DiceImprovementLoss(smooth_nr=0.0, smooth_dr=1.0, epsilon=0.1)
+    torch.testing.assert_close(loss(ones, ones, ones), torch.tensor(1 / 8.9))

@@ -82,3 +82,12 @@ def test_the_prior_is_scored_as_given_without_the_activation():
     loss = QualityRegularizedLoss(lambda_quality=1.0, sigmoid=True, **EXACT)
     expected = DiceLoss(sigmoid=True, **EXACT)(mask, TARGET)
     torch.testing.assert_close(loss(mask, TARGET, prior=TARGET, quality=torch.ones(1, 1)), expected)
+
+
+def test_smooth_dr_reaches_both_dice_terms():
+    """smooth_nr=0, smooth_dr=1, mask = prior = target = four ones: both Dice values are (2 * 4) / (4 + 4 + 1) = 8/9,
+    so the Dice loss is 1/9 and the prior's true quality 8/9; a predicted quality of 8/9 adds nothing: 1/9 in all
+    (smooth_nr in the denominators would give Dice 1, loss 0 + (8/9 - 1)^2)."""
+    ones = torch.ones(1, 1, 2, 2)
+    loss = QualityRegularizedLoss(lambda_quality=1.0, smooth_nr=0.0, smooth_dr=1.0)
+    torch.testing.assert_close(loss(ones, ones, prior=ones, quality=torch.full((1, 1), 8 / 9)), torch.tensor(1 / 9))

@@ -42,3 +42,13 @@ def test_otsu_lesion_mask_components_are_8_connected():
     img[:, 8:10, 8:10] = 40.0
     out = np.asarray(OtsuLesionMask()(img))[0]
     assert np.argwhere(out).tolist() == [[k, k] for k in range(1, 6)]
+
+
+def test_otsu_lesion_mask_grey_level_is_the_channel_mean():
+    """A lesion dark in green and blue only (red 200 everywhere): the mean of the channels is 200 on the skin and
+    80 on the 7 x 7 lesion, which is found; the red channel alone would show nothing."""
+    img = np.full((3, 12, 12), 200.0)
+    img[1:, 2:9, 2:9] = 20.0
+    out = np.asarray(OtsuLesionMask()(img))[0]
+    assert np.argwhere(out).min(0).tolist() == [2, 2] and np.argwhere(out).max(0).tolist() == [8, 8]
+    assert out.sum() == 49

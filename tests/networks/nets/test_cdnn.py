@@ -33,6 +33,15 @@ class TestCDNN:
         net = CDNN(2, dropout=0.2, **TINY)
         assert [m.p for m in net.modules() if isinstance(m, nn.modules.dropout._DropoutNd)] == [0.2, 0.2]
 
+    def test_bias_argument_reaches_every_layer(self):
+        """``bias=False``: none of the 17 Table I layers has a bias (17 x 4 = 68 parameters fewer at width 4); the 1x1
+        output layer keeps its own."""
+        with_bias, without = CDNN(2, **TINY), CDNN(2, bias=False, **TINY)
+        convs = [m for m in without.modules() if isinstance(m, nn.Conv2d)]
+        assert [c.bias is None for c in convs] == [True] * 17 + [False]
+        count = sum(p.numel() for p in with_bias.parameters()) - sum(p.numel() for p in without.parameters())
+        assert count == 68
+
     @parameterized.expand([(2,), (3,)])
     def test_even_kernels_pad_like_pytorch_same(self, dims):
         """The 4x4 layers pad 1 before and 2 after, as ``padding="same"`` in PyTorch."""

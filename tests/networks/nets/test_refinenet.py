@@ -63,6 +63,22 @@ class TestRefineNet:
         for key in (RefineOutputs.SIDE_1, RefineOutputs.SIDE_2, RefineOutputs.SIDE_4):
             torch.testing.assert_close(fg[key], bg[key])  # the backbone sees the image alone
 
+    def test_seed_maps_are_average_pooled_to_each_scale(self):
+        """A one-pixel foreground seed of value 1 reaches the 1/2x head as 1/4 and the 1/4x head as 1/16 (average
+        pooling, as the docstring says; max pooling would give 1 at both)."""
+        net = RefineNet(2, **TINY).eval()
+        seen = {}
+        net.refine_4.register_forward_hook(lambda module, args, out: seen.update(quarter=args[0]))
+        net.refine_2.register_forward_hook(lambda module, args, out: seen.update(half=args[1]))
+        seed_maps = torch.zeros(1, 2, 16, 16)
+        seed_maps[0, 0, 0, 0] = 1.0
+        with torch.no_grad():
+            net(torch.rand(1, 1, 16, 16), seed_maps)
+        for key, size, value in (("half", 8, 0.25), ("quarter", 4, 0.0625)):
+            expected = torch.zeros(1, 2, size, size)
+            expected[0, 0, 0, 0] = value
+            torch.testing.assert_close(seen[key][:, 1:], expected)  # channel 0 is the backbone's side output
+
     def test_quality_head_reads_mean_and_max_of_the_refinement_features(self):
         """The quality head's first layer gets the global average and the global max of the features the final 1x1
         convolution reads (per channel, average first)."""

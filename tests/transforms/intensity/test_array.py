@@ -72,6 +72,17 @@ def test_colour_bad_inputs(img, match):
         ColorSpaceChannels()(img)
 
 
+def test_colour_value_range_follows_max_value():
+    """Values are checked against ``max_value``, not 8-bit: 2.0 is refused with ``max_value=1``, and a 12-bit image
+    (``max_value=4095``) is accepted with its full red at R = 1."""
+    with pytest.raises(ValueError, match="max_value=1"):
+        ColorSpaceChannels(max_value=1.0)(np.full((3, 2, 2), 2.0))
+    rgb = np.zeros((3, 2, 2))
+    rgb[0] = 4095.0
+    out = ColorSpaceChannels(spaces=("rgb",), max_value=4095.0)(rgb)
+    np.testing.assert_allclose(out[:, 0, 0], [1.0, 0.0, 0.0])
+
+
 @pytest.mark.parametrize("kwargs", [{"spaces": ("rgb", "xyz")}, {"spaces": ()}, {"max_value": 0}])
 def test_colour_bad_arguments(kwargs):
     with pytest.raises(ValueError, match=next(iter(kwargs))):

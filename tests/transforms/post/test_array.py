@@ -141,6 +141,28 @@ def test_largest_and_nearest_selection():
     assert centre(meta).sum() == 20
 
 
+def test_largest_and_hole_filling_honour_connectivity():
+    """``connectivity`` applies to every step, the selection and the hole filling included (2D, 9 x 9).
+
+    Largest: blocks A (rows 0-1, cols 0-1) and B (rows 2-3, cols 2-3), 4 px each, touch at one corner; C (rows 6-8,
+    cols 6-7) has 6 px. Faces only (connectivity 1), C is the largest; with corners (connectivity None), A + B (8 px).
+    Holes: a ring of 7 px around (4, 4) open only at its corner (3, 3): with 1 the centre's four face neighbours are
+    all in the ring, so it is an enclosed hole and filled (8 px); with 2 it reaches the outside through the corner.
+    """
+    prob = np.zeros((1, 9, 9), dtype=np.float32)
+    prob[0, 0:2, 0:2] = prob[0, 2:4, 2:4] = prob[0, 6:9, 6:8] = 0.9
+    faces = DualThreshold(select="largest", connectivity=1)(prob)
+    assert faces.sum() == 6 and faces[0, 6:9, 6:8].sum() == 6
+    full = DualThreshold(select="largest")(prob)
+    assert full.sum() == 8 and full[0, 0:4, 0:4].sum() == 8
+    ring = np.zeros((1, 9, 9), dtype=np.float32)
+    for r, c in [(3, 4), (3, 5), (4, 3), (4, 5), (5, 3), (5, 4), (5, 5)]:
+        ring[0, r, c] = 0.9
+    assert DualThreshold(select="all", connectivity=1)(ring)[0, 4, 4] == 1
+    assert DualThreshold(select="all", connectivity=1)(ring).sum() == 8
+    assert DualThreshold(select="all", connectivity=2)(ring).sum() == 7
+
+
 def test_empty_result_and_metadata():
     prob = MetaTensor(torch.full((1, 6, 6), 0.3), affine=torch.diag(torch.tensor([0.5, 0.5, 1.0, 1.0])))
     out = DualThreshold()(prob)
