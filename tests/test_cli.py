@@ -513,3 +513,39 @@ def test_header_slice_axis_reads_the_rows_of_the_direction():
     affine = np.eye(4)
     affine[:3, :3] = direction
     assert _slice_axis(direction) == slice_axis_from_affine(affine) == 1
+
+
+def test_entry_point_flushes_and_exits_with_the_code_without_teardown(tmp_path):
+    """``monai-refine`` (``entry_point``) ends with ``os._exit`` after flushing: the exit code and every line written
+    to a pipe arrive, the interpreter's teardown (atexit, module clean-up: 1-2 s after torch/monai) is skipped, and a
+    refused command still prints its one line with exit code 2 (issue 12.5)."""
+    code = (
+        "import atexit, sys; import monai_refine.cli as cli\n"
+        "atexit.register(lambda: print('teardown ran'))\n"
+        "def fake_main(argv=None):\n"
+        "    print('\\n'.join(f'line {k}' for k in range(20000))); print('to stderr', file=sys.stderr); return 3\n"
+        "cli.main = fake_main\n"
+        "cli.entry_point()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 3 and len(lines) == 20000 and lines[-1] == "line 19999" and "teardown ran" not in lines
+    assert proc.stderr == "to stderr\n"
+    argv = ["propagate", "--ircad", str(SLAB_DIR), "--slice", "500", "-q"]
+    proc = subprocess.run([sys.executable, "-m", "monai_refine.cli", *argv], capture_output=True, text=True, env=env)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--slice 500 lies outside" in proc.stderr
+
+
+def test_entry_point_under_a_profiler_exits_normally():
+    """Under cProfile (or a tracer such as coverage) the normal exit runs, so the profile is written."""
+    code = (
+        "import atexit, cProfile, sys; import monai_refine.cli as cli\n"
+        "atexit.register(lambda: print('teardown ran'))\n"
+        "cli.main = lambda argv=None: 4\n"
+        "cProfile.Profile().enable()\n"
+        "cli.entry_point()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert proc.returncode == 4 and proc.stdout.splitlines() == ["teardown ran"]

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from monai.config import DtypeLike, PathLike
 from monai.data import MetaTensor, NibabelWriter
@@ -123,6 +124,33 @@ def write_json(data: Any, path: PathLike, *, inputs: Sequence[PathLike] = (), ov
     return path
 
 
+#: types NibabelWriter's no-op resampling (through float32) keeps exactly; the only ones written by nibabel directly
+_EXACT_IN_FLOAT32 = (torch.uint8, torch.int8, torch.int16, torch.float32)
+
+
+def _write_single_channel(data: torch.Tensor, affine: torch.Tensor, output_dtype: DtypeLike | None, path: Path) -> bool:
+    """Write a ``(1, X, Y, Z)`` ``data`` as ``NibabelWriter`` would (same file, byte for byte), keeping its layout.
+
+    ``NibabelWriter`` makes the array C-contiguous (``convert_to_tensor``) before nibabel writes it in Fortran order:
+    two transposing passes, over a second for a Fortran-order 512² x 119 mask on a loaded machine; nibabel alone
+    writes a Fortran-order array straight. Only for single-channel 3D data of a type that survives the writer's float32
+    pass exactly and no ``output_dtype``; returns ``False`` (nothing written) otherwise.
+    """
+    if data.ndim != 4 or data.shape[0] != 1 or data.dtype not in _EXACT_IN_FLOAT32 or output_dtype is not None:
+        return False
+    import nibabel as nib
+    from monai.data.utils import to_affine_nd
+
+    matrix = to_affine_nd(r=3, affine=affine.detach().cpu().numpy().astype(np.float64))
+    nifti = nib.Nifti1Image(data.numpy()[0], matrix)
+    nifti.set_sform(matrix, code=1)
+    nifti.set_qform(matrix, code=1)
+    with atomic_write(path) as tmp:
+        nib.save(nifti, tmp)
+    logger.info("wrote %s: shape %s", path, tuple(data.shape))
+    return True
+
+
 def write_nifti(
     image: MetaTensor,
     path: PathLike,
@@ -167,6 +195,8 @@ def write_nifti(
     data = image.detach().cpu().as_tensor()
     if data.dtype == torch.bool:
         data = data.to(torch.uint8)
+    if _write_single_channel(data, image.affine, output_dtype, path):
+        return path
     writer = NibabelWriter(output_dtype=output_dtype)
     writer.set_data_array(data.numpy(), channel_dim=0)
     writer.set_metadata({"affine": image.affine.detach().cpu().numpy()}, resample=False)

@@ -22,6 +22,7 @@ from monai_refine.utils import (
     SeedChannel,
     StopReason,
     as_binary_mask,
+    as_numpy,
     bounding_box,
     check_finite,
     check_positive_int,
@@ -321,7 +322,7 @@ class SlicePropagator(Inferer):
         volume_in = inputs[0] if batched else inputs
         annotation = _unbatch(annotation, 5)
         seeds = None if seeds is None else _unbatch(seeds, 5)
-        volume = convert_to_numpy(volume_in)
+        volume = as_numpy(volume_in)  # read only: a Fortran-order volume is not transposed into a copy here
         if volume.ndim != 4 or volume.shape[0] != 1:
             raise ValueError(
                 f"inputs must be a channel-first 3D volume (1, X, Y, Z) or (1, 1, X, Y, Z), got shape {inputs.shape}."
@@ -382,7 +383,16 @@ class SlicePropagator(Inferer):
         mask = np.moveaxis(result.swapaxes(-1, -2) if swap else result, 0, slice_axis)[None].astype(np.uint8)
         if batched:
             mask = mask[None]
-        out = convert_to_dst_type(mask, inputs, dtype=torch.uint8 if isinstance(inputs, torch.Tensor) else np.uint8)[0]
+        fortran = volume.flags.f_contiguous and not volume.flags.c_contiguous
+        if fortran and not batched and isinstance(inputs, MetaTensor) and inputs.device.type == "cpu":
+            # a Fortran-order input (load_image(contiguous=False)) gets its mask in the same order, without the
+            # transposing copy into C order that convert_to_dst_type makes; metadata as convert_to_dst_type copies it
+            out = MetaTensor(torch.from_numpy(np.asfortranarray(mask)))
+            out.copy_meta_from(inputs)
+        else:
+            out = convert_to_dst_type(
+                mask, inputs, dtype=torch.uint8 if isinstance(inputs, torch.Tensor) else np.uint8
+            )[0]
         if isinstance(out, MetaTensor) and not batched:
             # a batch's metadata must decollate per sample, which a list of records does not: use return_history
             out.meta["propagated_from"] = list(slices)
@@ -692,7 +702,7 @@ def middle_slice(mask: NdarrayOrTensor, slice_axis: int | None = None) -> int:
         (4, 2)
     """
     axis = resolve_slice_axis(mask, slice_axis)
-    present = occupied_slices(convert_to_numpy(mask)[0], axis)
+    present = occupied_slices(as_numpy(mask)[0], axis)
     if present.size == 0:
         raise ValueError("the reference mask is empty: no slice to start from.")
     return int(present[present.size // 2])

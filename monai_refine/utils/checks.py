@@ -7,9 +7,27 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from monai.config import NdarrayOrTensor
-from monai.utils import convert_to_numpy
 
-__all__ = ["as_binary_mask", "check_array", "check_finite", "check_probability", "check_range"]
+__all__ = ["as_binary_mask", "as_numpy", "check_array", "check_finite", "check_probability", "check_range"]
+
+
+def as_numpy(data: NdarrayOrTensor) -> np.ndarray:
+    """``data`` as a numpy array on the CPU, keeping its memory layout: no copy for a CPU tensor or an array.
+
+    Unlike ``monai.utils.convert_to_numpy``, a non-contiguous input (e.g. the Fortran-order view
+    ``load_image(..., contiguous=False)`` returns) stays a view: no transposing copy of a whole volume. Use it where
+    the array is only read.
+
+    Example:
+        >>> volume = torch.arange(24).reshape(2, 3, 4).permute(2, 1, 0)  # a transposed view
+        >>> array = as_numpy(volume)
+        >>> array.shape, array.flags.c_contiguous, bool(np.shares_memory(array, volume.numpy()))
+        ((4, 3, 2), False, True)
+    """
+    if isinstance(data, torch.Tensor):
+        data = data.detach()
+        return (data.as_tensor() if hasattr(data, "as_tensor") else data).cpu().numpy()
+    return np.asarray(data)
 
 
 def check_finite(name: str, array: np.ndarray) -> None:
@@ -29,7 +47,7 @@ def as_binary_mask(name: str, mask: NdarrayOrTensor, *, channels: int | None = 1
     Raises:
         ValueError: wrong number of dims or channels, NaN/Inf, or values other than 0 and 1.
     """
-    array = convert_to_numpy(mask)
+    array = as_numpy(mask)  # read only: no transposing copy of a non-contiguous volume
     if array.ndim not in (3, 4):
         raise ValueError(f"{name} must be channel-first with 2 or 3 spatial dims, got shape {tuple(array.shape)}.")
     if channels is not None and array.shape[0] != channels:

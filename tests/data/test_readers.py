@@ -221,6 +221,8 @@ def test_missing_slice_is_refused_or_inserted(tmp_path):
     np.testing.assert_allclose(image.pixdim.numpy(), [0.743, 0.743, 1.6], atol=1e-4)
     np.testing.assert_array_equal(image[0, :, :, 3].numpy(), pydicom.dcmread(tmp_path / "image_63").pixel_array.T)
     assert float(image[0, :, :, 2].max()) == float(image.min())  # the inserted slice holds the minimum
+    fast = load_image(tmp_path, allow_gaps=True, contiguous=False)  # the gap filled alike in the files' order
+    assert torch.equal(fast.as_tensor(), image.as_tensor()) and fast.meta["missing_slices"] == [2]
 
 
 def test_series_depth_counts_the_missing_slices(tmp_path):
@@ -247,3 +249,30 @@ def test_scan_cache_sees_a_changed_file(tmp_path):
     header.save_as(tmp_path / "image_62")
     with pytest.raises(ValueError, match="non-uniform slice positions"):
         scan_dicom_series(tmp_path)
+
+
+# ---- issue 12.5: contiguous=False keeps the files' voxel order (no transposing copy) -----------------------------
+
+
+@pytest.mark.parametrize("loader", [load_image, load_mask])
+def test_fortran_order_view_has_the_same_voxels_affine_and_meta(loader):
+    path = IMAGE_DIR if loader is load_image else MASK_DIR
+    expected, fast = loader(path), loader(path, contiguous=False)
+    assert expected.is_contiguous() and not fast.is_contiguous()
+    # the (1, X, Y, Z) tensor is the reversed-axes view of a (Z, Y, X) C-order block: x varies fastest, z slowest
+    assert fast.stride()[1:] == (1, 512, 512 * 512)
+    assert fast.dtype == expected.dtype and fast.shape == expected.shape
+    assert torch.equal(fast.as_tensor(), expected.as_tensor())
+    assert torch.equal(fast.affine, expected.affine)
+    assert fast.meta.keys() == expected.meta.keys() and fast.meta["filename_or_obj"] == str(path)
+    np.testing.assert_array_equal(fast.meta["spatial_shape"], expected.meta["spatial_shape"])
+
+
+def test_fortran_order_view_of_a_nifti_file(tmp_path):
+    data = np.arange(3 * 4 * 5, dtype=np.int16).reshape(3, 4, 5)
+    path = write_nifti_file(tmp_path / "a.nii.gz", data, spacing=(0.5, 0.6, 2.0))
+    for dtype in (None, np.float32):
+        expected, fast = load_image(path, dtype=dtype), load_image(path, dtype=dtype, contiguous=False)
+        assert fast.dtype == expected.dtype and not fast.is_contiguous()
+        assert torch.equal(fast.as_tensor(), expected.as_tensor()) and torch.equal(fast.affine, expected.affine)
+    assert load_image(path, dtype=None, contiguous=False)[0, 2, 3, 4] == data[2, 3, 4]  # [x, y, z] as the file

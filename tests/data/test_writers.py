@@ -80,17 +80,19 @@ def test_folder_is_not_a_file(tmp_path):
         check_output_path(tmp_path, overwrite=True)
 
 
-def test_failed_nifti_write_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.float64])  # written by nibabel directly / by NibabelWriter
+def test_failed_nifti_write_leaves_old_file_and_no_temp(tmp_path, monkeypatch, dtype):
     path = tmp_path / "mask.nii.gz"
     path.write_bytes(b"old")
 
-    def fail_half_way(self, filename, verbose=False):
+    def fail_half_way(image_or_writer, filename, verbose=False):
         filename.write_bytes(b"partial")
         raise OSError("disk full")
 
     monkeypatch.setattr(writers_module.NibabelWriter, "write", fail_half_way)
+    monkeypatch.setattr(nib, "save", fail_half_way)
     with pytest.raises(OSError, match="disk full"):
-        write_nifti(make_image(), path, overwrite=True)
+        write_nifti(make_image(dtype), path, overwrite=True)
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["mask.nii.gz"]
 
@@ -126,3 +128,37 @@ def test_refuses_a_hard_link_to_an_input(tmp_path):
     os.link(source, link)  # another name for the input's data: writing there would change the input
     with pytest.raises(ValueError, match="refusing to write"):
         check_output_path(link, inputs=[source], overwrite=True)
+
+
+# ---- issue 12.5: single-channel volumes are written by nibabel directly, byte for byte as NibabelWriter writes them --
+
+
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.int16, torch.float32, torch.bool])
+@pytest.mark.parametrize("fortran", [False, True])
+def test_direct_nifti_write_is_byte_identical_to_nibabel_writer(tmp_path, monkeypatch, dtype, fortran):
+    data = torch.from_numpy(np.random.default_rng(0).normal(0, 300, (1, 6, 5, 4)).astype(np.float32)).to(dtype)
+    if fortran:  # the layout load_image(contiguous=False) and SlicePropagator's mask of it have
+        data = torch.from_numpy(np.asfortranarray(data.numpy()[0])[None])
+    image = MetaTensor(data, affine=torch.as_tensor(OBLIQUE))
+    fast = write_nifti(image, tmp_path / "fast.nii.gz")
+    written = []
+    monkeypatch.setattr(writers_module, "_write_single_channel", lambda *args: written.append(args) or False)
+    reference = write_nifti(image, tmp_path / "reference.nii.gz")  # MONAI's NibabelWriter
+    assert len(written) == 1 and fast.read_bytes() == reference.read_bytes()
+    np.testing.assert_array_equal(nib.load(fast).get_fdata(), data[0].numpy().astype(np.float64))
+
+
+@pytest.mark.parametrize(
+    "shape, dtype, output_dtype",
+    [
+        ((1, 4, 5, 6), torch.float64, None),
+        ((2, 4, 5, 6), torch.uint8, None),
+        ((1, 4, 5, 6), torch.int32, None),
+        ((1, 4, 5, 6), torch.uint8, np.int16),
+    ],
+)
+def test_other_volumes_take_nibabel_writer(tmp_path, shape, dtype, output_dtype):
+    image = MetaTensor(torch.ones(shape, dtype=dtype), affine=torch.as_tensor(OBLIQUE))
+    assert not writers_module._write_single_channel(image.as_tensor(), image.affine, output_dtype, tmp_path / "x.nii")
+    assert not (tmp_path / "x.nii").exists()
+    assert write_nifti(image, tmp_path / "y.nii", output_dtype=output_dtype).is_file()

@@ -978,3 +978,25 @@ def test_negative_slice_axis_counts_from_the_end():
         first, SlicePropagator(margin_mm=2.0, slice_axis=0)(volume, CopyPrevious(), annotation)
     )
     assert first.sum(axis=(0, 2, 3)).tolist() == [36, 36, 36]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_fortran_order_input_gives_the_same_mask_in_its_own_order(workers):
+    """A Fortran-order volume and annotation (``load_image(contiguous=False)``: the CLI's) are read through their
+    strides: same mask, history and metadata as the C-order ones, the mask in the input's order (issue 12.5)."""
+    volume, truth = _cone()
+    annotation = MetaTensor(torch.as_tensor(_annotate(truth, [5])), affine=AFFINE)
+
+    def fortran(x: MetaTensor) -> MetaTensor:
+        return MetaTensor(torch.from_numpy(np.asfortranarray(x.numpy()[0])[None]), meta=x.meta)
+
+    propagator = SlicePropagator(margin_mm=3.0, window=(-100, 200), min_area_fraction=0.3, workers=workers)
+    segmenter = GraphCutSegmenter()
+    expected, expected_history = propagator(volume, segmenter, annotation=annotation, return_history=True)
+    mask, history = propagator(fortran(volume), segmenter, annotation=fortran(annotation).bool(), return_history=True)
+    assert expected.is_contiguous() and not mask.is_contiguous() and mask.stride()[1:] == (1, 48, 48 * 48)
+    assert torch.equal(mask.as_tensor(), expected.as_tensor()) and mask.dtype == torch.uint8
+    assert [r.to_dict() | {"ms": 0} for r in history] == [r.to_dict() | {"ms": 0} for r in expected_history]
+    assert torch.equal(mask.affine, expected.affine)
+    assert mask.meta["propagated_from"] == [5] and len(mask.meta["propagation_history"]) == len(history)
+    assert middle_slice(fortran(annotation)) == middle_slice(annotation) == 5
