@@ -259,7 +259,7 @@ def _propagation_method(method: str, bundle: str | None = None, device: str = "c
         from monai_refine.data import load_propagation_bundle
 
         segmenter, propagator = load_propagation_bundle(bundle or DEFAULT_BUNDLE, overrides={"device": device})
-        names = ("margin_mm", "erosion_mm", "min_area_fraction", "min_quality", "max_growth")
+        names = ("margin_mm", "erosion_mm", "min_area_fraction", "min_quality", "max_growth", "prior_stroke_mm")
         return segmenter, {name: getattr(propagator, name) for name in names}
     from monai_refine.inferers import propagation_preset
 

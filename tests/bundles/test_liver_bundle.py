@@ -127,6 +127,21 @@ def test_storage_orientation_does_not_change_the_mask():
     assert isinstance(propagator, SlicePropagator) and mask.sum() > 0
 
 
+def test_cli_takes_every_stop_and_seed_setting_from_the_bundle(tmp_path):
+    """``--method network`` builds its SlicePropagator with the bundle's settings, a prior edited by strokes too."""
+    import shutil
+
+    from monai_refine.cli import _propagation_method
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(BUNDLE, bundle)
+    inference = json.loads((bundle / "configs" / "inference.json").read_text())
+    inference.update({"min_quality": 0.65, "prior_stroke_mm": 4.0, "max_growth": 2.5})
+    (bundle / "configs" / "inference.json").write_text(json.dumps(inference))
+    _, kwargs = _propagation_method("network", str(bundle))
+    assert (kwargs["min_quality"], kwargs["prior_stroke_mm"], kwargs["max_growth"]) == (0.65, 4.0, 2.5)
+
+
 def test_cli_demo_with_the_network(tmp_path, capsys):
     from monai_refine.cli import main
 
