@@ -169,3 +169,68 @@ def test_smooth_dr_only_in_the_denominator():
     ones = torch.ones(1, 1, 2, 2)
     loss = DiceImprovementLoss(smooth_nr=0.0, smooth_dr=1.0, epsilon=0.1)
     torch.testing.assert_close(loss(ones, ones, ones), torch.tensor(1 / 8.9))
+
+
+class TestCrossEntropyTerm:
+    """``lambda_ce``: the loss plus ``lambda_ce`` times the cross-entropy of the current prediction."""
+
+    @parameterized.expand([(2,), (3,)])
+    def test_sigmoid_adds_binary_cross_entropy(self, spatial_dims):
+        torch.manual_seed(0)
+        logits = torch.randn(2, 1, *(5,) * spatial_dims)
+        target = (torch.rand_like(logits) > 0.5).float()
+        previous = torch.rand_like(logits)
+        plain = DiceImprovementLoss(sigmoid=True)(logits, target, previous)
+        mixed = DiceImprovementLoss(sigmoid=True, lambda_ce=2.0)(logits, target, previous)
+        bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
+        torch.testing.assert_close(mixed - plain, 2.0 * bce)
+
+    @parameterized.expand([(True,), (False,)])
+    def test_softmax_adds_the_channels_share_of_cross_entropy(self, include_background):
+        torch.manual_seed(1)
+        logits = torch.randn(2, 3, 6, 6)
+        labels = torch.randint(0, 3, (2, 1, 6, 6))
+        previous = torch.rand_like(logits)
+        kwargs = {"softmax": True, "to_onehot_y": True, "include_background": include_background}
+        plain = DiceImprovementLoss(**kwargs)(logits, labels, previous)
+        mixed = DiceImprovementLoss(lambda_ce=0.5, **kwargs)(logits, labels, previous)
+        voxel_ce = torch.nn.functional.cross_entropy(logits, labels[:, 0], reduction="none")
+        if include_background:  # the three channels' shares sum to the cross-entropy; the loss averages them
+            expected = voxel_ce.mean() / 3
+        else:  # background voxels' share dropped with channel 0, two channels averaged
+            expected = (voxel_ce * (labels[:, 0] > 0)).mean() / 2
+        torch.testing.assert_close(mixed - plain, 0.5 * expected)
+
+    def test_per_sample_shape_and_batch_mode(self):
+        logits, target = torch.randn(3, 1, 4, 4), (torch.rand(3, 1, 4, 4) > 0.5).float()
+        previous = torch.full_like(logits, 0.5)
+        per_sample = DiceImprovementLoss(sigmoid=True, lambda_ce=1.0, reduction="none")(logits, target, previous)
+        assert per_sample.shape == (3, 1, 1, 1)
+        batch = DiceImprovementLoss(sigmoid=True, lambda_ce=1.0, batch=True, reduction="none")
+        assert batch(logits, target, previous).shape == (1, 1, 1, 1)
+
+    def test_cross_entropy_pushes_a_confident_miss_harder_than_dice(self):
+        """Dice's gradient vanishes on a saturated wrong logit; the cross-entropy's does not."""
+        target = torch.tensor([[[[1.0, 1.0], [0.0, 0.0]]]])
+        previous = torch.full_like(target, 0.5)
+        grads = []
+        for lambda_ce in (0.0, 1.0):
+            logits = torch.tensor([[[[-8.0, 8.0], [-8.0, -8.0]]]], requires_grad=True)
+            DiceImprovementLoss(sigmoid=True, lambda_ce=lambda_ce)(logits, target, previous).backward()
+            grads.append(float(logits.grad[0, 0, 0, 0]))
+        assert abs(grads[0]) < 1e-3 and grads[1] < -0.2
+
+    @parameterized.expand(
+        [
+            ({"lambda_ce": -1.0, "sigmoid": True}, "lambda_ce"),
+            ({"lambda_ce": float("nan"), "sigmoid": True}, "lambda_ce"),
+            ({"lambda_ce": 1.0}, "sigmoid=True or softmax=True"),
+        ]
+    )
+    def test_bad_arguments(self, kwargs, match):
+        with pytest.raises(ValueError, match=match):
+            DiceImprovementLoss(**kwargs)
+
+    def test_softmax_on_one_channel_is_refused(self):
+        with pytest.raises(ValueError, match="sigmoid=True"):
+            DiceImprovementLoss(softmax=True, lambda_ce=1.0)(PRED, TARGET, TARGET)
