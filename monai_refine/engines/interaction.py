@@ -12,7 +12,7 @@ from monai.transforms import Randomizable
 from monai.utils import convert_to_numpy
 
 from monai_refine.transforms.seeds.array import DiscrepancySeeds, GaussianSeedMap
-from monai_refine.utils import RefineKeys, check_probability, resolve_spacing, split_network_output
+from monai_refine.utils import RefineKeys, check_probability, resolve_spacing, seed_from_numpy, split_network_output
 
 __all__ = ["SeedInteraction"]
 
@@ -28,7 +28,9 @@ class SeedInteraction(Randomizable):
     :class:`~monai_refine.transforms.GaussianSeedMap` into the image's last two channels (foreground, background).
     Otherwise those channels are zeroed, so the network also learns to segment without seeds. Then the engine's own
     iteration runs on the updated batch; the accumulated seeds are left in ``batchdata[seeds_key]``. Modelled on
-    ``monai.apps.deepedit.interaction.Interaction``.
+    ``monai.apps.deepedit.interaction.Interaction``. Its draws (whether to interact, and the seeder's) are seeded at
+    construction from NumPy's global generator, as :class:`~monai_refine.engines.SelfRefinementIteration`'s are, so
+    ``monai.utils.set_determinism`` makes a training run reproducible.
 
     Args:
         probability: chance of simulating seeds for an iteration, in [0, 1].
@@ -88,6 +90,7 @@ class SeedInteraction(Randomizable):
         self.output_key = output_key
         self.image_key, self.label_key, self.seeds_key = image_key, label_key, seeds_key
         self._interact = False
+        self.set_random_state(seed=seed_from_numpy())
 
     def set_random_state(self, seed: int | None = None, state: np.random.RandomState | None = None) -> SeedInteraction:
         super().set_random_state(seed, state)

@@ -23,7 +23,13 @@ from monai.engines.utils import PrepareBatch
 from monai.transforms import Randomizable
 from torch.nn.modules.loss import _Loss
 
-from monai_refine.utils import RefineKeys, check_positive_int, check_probability, split_network_output
+from monai_refine.utils import (
+    RefineKeys,
+    check_positive_int,
+    check_probability,
+    seed_from_numpy,
+    split_network_output,
+)
 
 __all__ = ["BatchInputsLoss", "PriorPrepareBatch", "SelectOutput", "SelfRefinementIteration"]
 
@@ -147,6 +153,12 @@ class SelfRefinementIteration(Randomizable):
     input_keys={"previous": "prior"})`` the loss of step ``t`` is weighted by the Dice of step ``t - 1``, and every
     step of the refinement loop is trained, one step per iteration.
 
+    **Reproducible draws.** MONAI seeds a dataset's random transforms from its ``DataLoader``, but nothing seeds an
+    ``iteration_update``, and a ``Randomizable``'s default state is seeded by the operating system: without a seed
+    here, ``train.json`` run twice trained different weights. The draws are seeded at construction from NumPy's
+    global generator, so ``monai.utils.set_determinism(seed)`` before building the trainer (a bundle's
+    ``initialize``) makes a run reproducible; ``set_random_state`` overrides it.
+
     For paper 002 the batch's prior is a perturbed label (:class:`~monai_refine.transforms.RandMaskPerturbd`) and
     ``min_steps=1``: some iterations train on the perturbed mask, others on the network's own refinement of it.
 
@@ -180,6 +192,7 @@ class SelfRefinementIteration(Randomizable):
         self.output_key = output_key
         self.prepare_batch = PriorPrepareBatch() if prepare_batch is None else prepare_batch
         self.steps = 1
+        self.set_random_state(seed=seed_from_numpy())
 
     def randomize(self, data: None = None) -> None:
         self.steps = int(self.R.randint(self.min_steps, self.max_steps + 1))

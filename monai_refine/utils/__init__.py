@@ -12,3 +12,4 @@ from .checks import (
 from .enums import RefineKeys, RefineOutputs, SeedChannel, StopReason
 from .geometry import bounding_box, check_same_geometry, resolve_spacing, slice_axis_from_affine, spacing_from_affine
 from .network_output import split_network_output
+from .randomness import seed_from_numpy

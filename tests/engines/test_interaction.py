@@ -5,6 +5,7 @@ import pytest
 import torch
 from monai.data import DataLoader, Dataset, MetaTensor
 from monai.engines import SupervisedTrainer
+from monai.utils import set_determinism
 
 from monai_refine.engines import SeedInteraction
 from monai_refine.inferers import NetworkSegmenter
@@ -84,6 +85,23 @@ def test_reproducible_with_a_seed():
     assert not torch.equal(run(4), first)  # another seed picks other seeds on the missed objects
     # 3 seeds of the missed object's skeleton per sample: three maxima of 1 in the foreground map
     assert [int((first[b, 1] == 1).sum()) for b in range(2)] == [3, 3]
+
+
+def test_reproducible_after_set_determinism_without_a_seed():
+    """Seeded at construction from NumPy's global generator, so set_determinism alone reproduces a run."""
+
+    def run(seed: int) -> torch.Tensor:
+        set_determinism(seed=seed)
+        network = _Background()
+        interaction = SeedInteraction(probability=1.0, seeder=DiscrepancySeeds(max_seeds_per_component=3))
+        trainer = _trainer(network, interaction)
+        trainer.run()
+        return network.inputs[-1]
+
+    first = run(3)
+    torch.testing.assert_close(run(3), first, rtol=0, atol=0)
+    assert not torch.equal(run(4), first)
+    set_determinism(None)
 
 
 def _dot_data(spacings) -> list[dict]:
