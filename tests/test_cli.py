@@ -515,6 +515,13 @@ def test_header_slice_axis_reads_the_rows_of_the_direction():
     assert _slice_axis(direction) == slice_axis_from_affine(affine) == 1
 
 
+def _run_python(*args: str) -> subprocess.CompletedProcess:
+    """``python -c CODE`` (one argument) or ``python ARGS...`` with this checkout importable; output captured."""
+    argv = ["-c", *args] if len(args) == 1 else list(args)
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    return subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env)
+
+
 def test_entry_point_flushes_and_exits_with_the_code_without_teardown(tmp_path):
     """``monai-refine`` (``entry_point``) ends with ``os._exit`` after flushing: the exit code and every line written
     to a pipe arrive, the interpreter's teardown (atexit, module clean-up: 1-2 s after torch/monai) is skipped, and a
@@ -527,13 +534,11 @@ def test_entry_point_flushes_and_exits_with_the_code_without_teardown(tmp_path):
         "cli.main = fake_main\n"
         "cli.entry_point()\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    proc = _run_python(code)
     lines = proc.stdout.splitlines()
     assert proc.returncode == 3 and len(lines) == 20000 and lines[-1] == "line 19999" and "teardown ran" not in lines
     assert proc.stderr == "to stderr\n"
-    argv = ["propagate", "--ircad", str(SLAB_DIR), "--slice", "500", "-q"]
-    proc = subprocess.run([sys.executable, "-m", "monai_refine.cli", *argv], capture_output=True, text=True, env=env)
+    proc = _run_python("-m", "monai_refine.cli", "propagate", "--ircad", str(SLAB_DIR), "--slice", "500", "-q")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--slice 500 lies outside" in proc.stderr
 
 
@@ -546,6 +551,5 @@ def test_entry_point_under_a_profiler_exits_normally():
         "cProfile.Profile().enable()\n"
         "cli.entry_point()\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    proc = _run_python(code)
     assert proc.returncode == 4 and proc.stdout.splitlines() == ["teardown ran"]
