@@ -26,7 +26,10 @@ what training relies on; group F is a sixth, likewise written from the source al
 the earlier sets touched least (``networks/blocks``, the retina, lesion, intensity and post transforms, the loss
 helpers, metrics, the data readers, folders, datalists and writers, ``inferers/presets.py``,
 ``split_network_output``) and to the newest code (``PropagationSliceDataset(unstroked_lobe_prob)`` and its lobe
-error). See ``docs/results.md`` for the scores (first run of each group, and after its survivors
+error); group H is an eighth, likewise written from the source alone, over the code added last
+(``DiceImprovementLoss(lambda_ce)``'s cross-entropy term, ``seed_from_numpy`` and its use in
+``SelfRefinementIteration`` and ``SeedInteraction``, the bundle settings the CLI's ``--method network`` hands to
+``SlicePropagator``). See ``docs/results.md`` for the scores (first run of each group, and after its survivors
 got tests).
 """
 
@@ -59,6 +62,7 @@ class Mutant:
     # "E": a fifth independent set, likewise, weighted to the code changed last and to what training relies on;
     # "F": a sixth, likewise, over the code added last (edit_prior, prior_stroke_mm, correct_past_end, overrides)
     # "G": a seventh, likewise, over the modules A-F touched least and the newest code (unstroked_lobe_prob)
+    # "H": an eighth, likewise, over the code added last (lambda_ce, seed_from_numpy, the CLI's bundle settings)
 
 
 IT = "monai_refine/inferers/iterative.py"
@@ -131,6 +135,9 @@ IR = "monai_refine/data/ircad.py"
 PR = "monai_refine/inferers/presets.py"
 NO = "monai_refine/utils/network_output.py"
 T_NETS, T_IR = ("tests/networks",), ("tests/data/test_ircad.py",)
+
+RND = "monai_refine/utils/randomness.py"
+T_LB = ("tests/bundles/test_liver_bundle.py",)
 
 MUTANTS: tuple[Mutant, ...] = (
     # --- inferers/iterative.py
@@ -910,6 +917,53 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("lobe error: leak grown in pixels, not mm", "spacing ignored", SS,
            "grown = ndimage.distance_transform_edt(~prior[0], sampling=spacing) <= self.R.uniform(5.0, 15.0)",
            "grown = ndimage.distance_transform_edt(~prior[0]) <= self.R.uniform(5.0, 15.0)", T_SS, "G"),
+    # --- group H: an eighth independent set, written from the source alone (no test read first), over the code
+    # added last: DiceImprovementLoss(lambda_ce) (its cross-entropy term, the log-softmax path, the background
+    # slicing of the logits, the batch axes, its checks), seed_from_numpy and its use in SelfRefinementIteration and
+    # SeedInteraction, and the bundle settings the CLI's --method network hands to SlicePropagator
+    Mutant("dice improvement CE: softmax cross-entropy from the raw logits, not the log-probabilities", "dropped term",
+           DI, "logits, input = torch.log_softmax(input, 1), torch.softmax(input, 1)",
+           "input = torch.softmax(input, 1)", T_DI, "H"),
+    Mutant("dice improvement CE: log-softmax over the last spatial axis", "wrong axis", DI,
+           "logits, input = torch.log_softmax(input, 1), torch.softmax(input, 1)",
+           "logits, input = torch.log_softmax(input, -1), torch.softmax(input, 1)", T_DI, "H"),
+    Mutant("dice improvement CE: logits keep the background channel", "dropped term", DI,
+           "input, target, previous, logits = input[:, 1:], target[:, 1:], previous[:, 1:], logits[:, 1:]",
+           "input, target, previous, logits = input[:, 1:], target[:, 1:], previous[:, 1:], logits", T_DI, "H"),
+    Mutant("dice improvement CE: batch=True ignored (per-sample cross-entropy)", "wrong axis", DI,
+           "return voxel.mean([0] + axes if self.batch else axes, keepdim=True)",
+           "return voxel.mean(axes, keepdim=True)", T_DI, "H"),
+    Mutant("dice improvement CE: averaged over the channels too", "off-by-one", DI,
+           "axes = list(range(2, voxel.ndim))", "axes = list(range(1, voxel.ndim))", T_DI, "H"),
+    Mutant("dice improvement CE: lambda_ce weight dropped (term added with weight 1)", "dropped term", DI,
+           "loss = loss + self.lambda_ce * self._cross_entropy(logits, target)",
+           "loss = loss + self._cross_entropy(logits, target)", T_DI, "H"),
+    Mutant("dice improvement CE: computed from the probabilities, not the logits", "swapped argument", DI,
+           "loss = loss + self.lambda_ce * self._cross_entropy(logits, target)",
+           "loss = loss + self.lambda_ce * self._cross_entropy(input, target)", T_DI, "H"),
+    Mutant("dice improvement CE: BCE input and target swapped", "swapped argument", DI,
+           "binary_cross_entropy_with_logits(logits, target, reduction=\"none\")",
+           "binary_cross_entropy_with_logits(target, logits, reduction=\"none\")", T_DI, "H"),
+    Mutant("dice improvement CE: an infinite lambda_ce accepted", "weakened check", DI,
+           "if not (np.isfinite(lambda_ce) and lambda_ce >= 0):", "if not lambda_ce >= 0:", T_DI, "H"),
+    Mutant("dice improvement CE: single-channel softmax with lambda_ce accepted", "skipped check", DI,
+           "if self.lambda_ce > 0 and self.softmax and channels == 1:", "if False:", T_DI, "H"),
+    Mutant("seed_from_numpy: drawn from a fresh OS-seeded generator, not the global one", "dropped seed", RND,
+           "return int(np.random.randint(MAX_SEED))", "return int(np.random.RandomState().randint(MAX_SEED))",
+           T_ER + T_EI, "H"),
+    Mutant("self-refinement: a fixed seed, whatever the global seed", "dropped seed", ER,
+           "        self.steps = 1\n        self.set_random_state(seed=seed_from_numpy())",
+           "        self.steps = 1\n        self.set_random_state(seed=0)", T_ER, "H"),
+    Mutant("seed interaction: the seeder not tied to the seeded state (base class's set_random_state)",
+           "dropped seed", EI, "        self.set_random_state(seed=seed_from_numpy())",
+           "        super().set_random_state(seed=seed_from_numpy())", T_EI, "H"),
+    Mutant("CLI network method: the bundle's prior_stroke_mm not passed to the propagator", "dropped term", CLI,
+           '"max_growth", "prior_stroke_mm")', '"max_growth")', T_CLI + T_LB, "H"),
+    Mutant("CLI network method: --bundle ignored (the default bundle always)", "ignored argument", CLI,
+           "load_propagation_bundle(bundle or DEFAULT_BUNDLE, overrides=",
+           "load_propagation_bundle(DEFAULT_BUNDLE, overrides=", T_CLI + T_LB, "H"),
+    Mutant("CLI network method: --device not handed to the bundle", "ignored argument", CLI,
+           'overrides={"device": device})', "overrides={})", T_CLI + T_LB, "H"),
 )  # fmt: skip
 
 
@@ -983,7 +1037,7 @@ def _selection(mutant: Mutant, copy: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", "--match", default="", help="only mutants whose name contains this text")
-    parser.add_argument("--group", default="", help="only the mutants of this group (A to G)")
+    parser.add_argument("--group", default="", help="only the mutants of this group (A to H)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (a timeout is caught)")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the caught fraction is lower")
     args = parser.parse_args()
