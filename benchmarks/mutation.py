@@ -969,7 +969,7 @@ MUTANTS: tuple[Mutant, ...] = (
 
 def _copy_tree(destination: Path) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
-    for name in ("monai_refine", "tests"):
+    for name in ("monai_refine", "tests", "bundles"):  # the bundle tests and the CLI's default bundle need bundles/
         shutil.copytree(REPO / name, destination / name, ignore=ignore, symlinks=True)
     for name in ("pyproject.toml", "setup.cfg"):
         shutil.copy2(REPO / name, destination / name)

@@ -234,6 +234,27 @@ def test_missing_annotation_is_named_in_cli_words(tmp_path, capsys):
     assert f"annotation path {tmp_path / 'nope.nii.gz'} does not exist" in capsys.readouterr().err
 
 
+def test_network_method_hands_the_bundle_and_the_device_to_the_loader(monkeypatch):
+    """``--method network``: the bundle and ``--device`` reach ``load_propagation_bundle``, its settings come back."""
+    import types
+
+    import monai_refine.data
+    from monai_refine.cli import _propagation_method
+
+    settings = {"margin_mm": 1.5, "erosion_mm": 2.5, "min_area_fraction": 0.2, "min_quality": 0.6, "max_growth": 3.0}
+    settings["prior_stroke_mm"] = 4.0
+    calls = []
+
+    def load(bundle, overrides=None):
+        calls.append((bundle, overrides))
+        return "segmenter", types.SimpleNamespace(**settings, window=(-100.0, 200.0))
+
+    monkeypatch.setattr(monai_refine.data, "load_propagation_bundle", load)
+    segmenter, kwargs = _propagation_method("network", "my/bundle", device="cuda:1")
+    assert calls == [("my/bundle", {"device": "cuda:1"})]
+    assert segmenter == "segmenter" and kwargs == settings
+
+
 def test_no_stray_outputs_folder_when_o_names_the_output(tmp_path, monkeypatch):
     image_path, annotation_path, _ = _nifti_pair(tmp_path)
     work = tmp_path / "cwd"

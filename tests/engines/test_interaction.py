@@ -104,6 +104,17 @@ def test_reproducible_after_set_determinism_without_a_seed():
     set_determinism(None)
 
 
+def test_set_determinism_reproduces_the_seeders_own_draws():
+    """The seeder shares the interaction's state seeded at construction, not its own OS-seeded one."""
+    draws = []
+    for _ in range(2):
+        set_determinism(seed=5)
+        interaction = SeedInteraction(seeder=DiscrepancySeeds(max_seeds_per_component=3))
+        draws.append([int(interaction.seeder.R.randint(2**31)) for _ in range(3)])
+    set_determinism(None)
+    assert draws[0] == draws[1]
+
+
 def _dot_data(spacings) -> list[dict]:
     """One missed 1-pixel object at (8, 5) per sample, as MetaTensors with the given in-plane spacing (or arrays)."""
     items = []

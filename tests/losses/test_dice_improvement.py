@@ -201,6 +201,19 @@ class TestCrossEntropyTerm:
             expected = (voxel_ce * (labels[:, 0] > 0)).mean() / 2
         torch.testing.assert_close(mixed - plain, 0.5 * expected)
 
+    def test_softmax_keeps_each_channels_own_share_unreduced(self):
+        """With ``reduction="none"`` each channel holds its own share, not the channels' average."""
+        # voxel 0: logits (0, 0) -> p = (1/2, 1/2), label 1; voxel 1: logits (ln 3, 0) -> p = (3/4, 1/4), label 0
+        logits = torch.tensor([[[[0.0, float(torch.log(torch.tensor(3.0)))]], [[0.0, 0.0]]]])
+        labels = torch.tensor([[[[1, 0]]]])
+        previous = torch.full_like(logits, 0.5)
+        kwargs = {"softmax": True, "to_onehot_y": True, "reduction": "none"}
+        plain = DiceImprovementLoss(**kwargs)(logits, labels, previous)
+        mixed = DiceImprovementLoss(lambda_ce=1.0, **kwargs)(logits, labels, previous)
+        # channel 0: -(0 + ln 3/4) / 2 = 0.1438; channel 1: -(ln 1/2 + 0) / 2 = 0.3466
+        expected = torch.tensor([-torch.log(torch.tensor(0.75)) / 2, torch.log(torch.tensor(2.0)) / 2])
+        torch.testing.assert_close((mixed - plain).flatten(), expected)
+
     def test_per_sample_shape_and_batch_mode(self):
         logits, target = torch.randn(3, 1, 4, 4), (torch.rand(3, 1, 4, 4) > 0.5).float()
         previous = torch.full_like(logits, 0.5)
@@ -224,6 +237,7 @@ class TestCrossEntropyTerm:
         [
             ({"lambda_ce": -1.0, "sigmoid": True}, "lambda_ce"),
             ({"lambda_ce": float("nan"), "sigmoid": True}, "lambda_ce"),
+            ({"lambda_ce": float("inf"), "softmax": True}, "lambda_ce"),
             ({"lambda_ce": 1.0}, "sigmoid=True or softmax=True"),
         ]
     )
