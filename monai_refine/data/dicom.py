@@ -323,14 +323,6 @@ def list_dicom_series(folder: os.PathLike | str) -> dict[str, list[str]]:
     return {s.key: list(s.files) for s in _scan(Path(folder))}
 
 
-def series_depth(path: os.PathLike | str, series_uid: str | None = None, *, allow_gaps: bool = False) -> int:
-    """Number of slices along the last axis of a DICOM folder or image file, from headers only."""
-    path = Path(path)
-    if path.is_dir():
-        return scan_dicom_series(path, series_uid, allow_gaps=allow_gaps).depth
-    return int(image_size(path)[-1])
-
-
 def image_size(path: os.PathLike | str) -> Sequence[int]:
     """Spatial size ``(X, Y[, Z])`` of an image file from its header (SimpleITK, no pixel data)."""
     import SimpleITK as sitk

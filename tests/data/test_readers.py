@@ -16,7 +16,6 @@ from monai.transforms import LoadImage
 from pydicom.uid import generate_uid
 
 from monai_refine.data import check_same_geometry, list_dicom_series, load_image, load_mask, scan_dicom_series
-from monai_refine.data.dicom import series_depth
 from tests.utils import SLAB_DIR
 
 IMAGE_DIR = SLAB_DIR / "PATIENT_DICOM"
@@ -226,10 +225,10 @@ def test_missing_slice_is_refused_or_inserted(tmp_path):
 
 
 def test_series_depth_counts_the_missing_slices(tmp_path):
-    """From headers only: 4 files of a 5-slice grid with image_62 missing have depth 5; a NIfTI file its last size."""
+    """From headers only: 4 files of a 5-slice grid with image_62 missing have depth 5, one slice missing after the 2nd file."""
     copy_slices(IMAGE_DIR, tmp_path / "gap", [60, 61, 63, 64])
-    assert series_depth(tmp_path / "gap", allow_gaps=True) == 5
-    assert series_depth(write_nifti_file(tmp_path / "volume.nii.gz", np.zeros((4, 3, 7), np.float32))) == 7
+    series = scan_dicom_series(tmp_path / "gap", allow_gaps=True)
+    assert series.depth == 5 and len(series.files) == 4 and series.gaps == [(1, 1)]
 
 
 def test_off_grid_slice_is_refused(tmp_path):
