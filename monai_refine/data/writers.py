@@ -124,25 +124,34 @@ def write_json(data: Any, path: PathLike, *, inputs: Sequence[PathLike] = (), ov
     return path
 
 
-#: types NibabelWriter's no-op resampling (through float32) keeps exactly; the only ones written by nibabel directly
-_EXACT_IN_FLOAT32 = (torch.uint8, torch.int8, torch.int16, torch.float32)
-
-
 def _write_single_channel(data: torch.Tensor, affine: torch.Tensor, output_dtype: DtypeLike | None, path: Path) -> bool:
-    """Write a ``(1, X, Y, Z)`` ``data`` as ``NibabelWriter`` would (same file, byte for byte), keeping its layout.
+    """Write a one-channel ``(1, X, Y)`` or ``(1, X, Y, Z)`` ``data`` with nibabel itself; ``False`` for other shapes.
 
-    ``NibabelWriter`` makes the array C-contiguous (``convert_to_tensor``) before nibabel writes it in Fortran order:
-    two transposing passes, over a second for a Fortran-order 512² x 119 mask on a loaded machine; nibabel alone
-    writes a Fortran-order array straight. Only for single-channel 3D data of a type that survives the writer's float32
-    pass exactly and no ``output_dtype``; returns ``False`` (nothing written) otherwise.
+    Written by hand rather than with ``NibabelWriter``, which (MONAI 1.x) fails on one-channel 2D data, passes
+    every voxel through float32 (int32 labels above 2**24 and float64 lose precision) and makes a Fortran-order
+    array C-contiguous before nibabel writes it back in Fortran order (over a second for a 512² x 119 mask). The
+    file holds the same header fields: the affine (a 2D ``3 x 3`` one is lifted to ``4 x 4``) as sform and qform.
+    ``int64`` data (torch's default integer type, which NIfTI readers handle badly) is stored as ``int32`` when
+    every value fits, else refused.
     """
-    if data.ndim != 4 or data.shape[0] != 1 or data.dtype not in _EXACT_IN_FLOAT32 or output_dtype is not None:
+    if data.shape[0] != 1 or data.ndim not in (3, 4):
         return False
     import nibabel as nib
     from monai.data.utils import to_affine_nd
 
+    array = data.numpy()[0]
+    if output_dtype is not None:
+        array = array.astype(output_dtype)
+    elif array.dtype == np.int64:
+        info = np.iinfo(np.int32)
+        if array.size and (array.min() < info.min or array.max() > info.max):
+            raise ValueError(
+                f"int64 values in [{array.min()}, {array.max()}] do not fit int32, the largest integer type NIfTI "
+                "readers handle; pass output_dtype (e.g. np.float64) to choose the stored type."
+            )
+        array = array.astype(np.int32)
     matrix = to_affine_nd(r=3, affine=affine.detach().cpu().numpy().astype(np.float64))
-    nifti = nib.Nifti1Image(data.numpy()[0], matrix)
+    nifti = nib.Nifti1Image(array, matrix)
     nifti.set_sform(matrix, code=1)
     nifti.set_qform(matrix, code=1)
     with atomic_write(path) as tmp:
@@ -161,22 +170,26 @@ def write_nifti(
 ) -> Path:
     """Write a channel-first ``MetaTensor`` to NIfTI with its affine, atomically, never over an input file.
 
-    Uses MONAI's ``NibabelWriter`` without resampling: the voxels are written as they are, with ``image.affine``
-    (RAS) as sform and qform. The image's own source (``image.meta["filename_or_obj"]``) counts as an input.
+    Without resampling: the voxels are written as they are, with ``image.affine`` (RAS) as sform and qform; one
+    channel by nibabel itself, several by MONAI's ``NibabelWriter``. The image's own source
+    (``image.meta["filename_or_obj"]``) counts as an input.
 
     Args:
-        image: shape ``(1, X, Y, Z)`` (or ``(1, X, Y)``; several channels become the last NIfTI dimension).
+        image: shape ``(1, X, Y, Z)`` or ``(1, X, Y)``; several channels become the last NIfTI dimension. The affine
+            may be ``4 x 4`` or, for 2D, ``3 x 3``.
         path: output file ending with ``.nii`` or ``.nii.gz``.
         inputs: the files the image was computed from; writing over one is always refused.
         overwrite: allow replacing an existing file that is not an input.
-        output_dtype: data type stored in the file; ``None`` keeps the tensor's (bool is stored as uint8).
+        output_dtype: data type stored in the file; ``None`` keeps the tensor's (bool is stored as uint8, int64 as
+            int32 when the values fit).
 
     Returns:
         ``path`` as a ``Path``.
 
     Raises:
         TypeError: ``image`` is not a ``MetaTensor``.
-        ValueError: a path that is not ``.nii``/``.nii.gz``, is an input, or exists and ``overwrite`` is False.
+        ValueError: a path that is not ``.nii``/``.nii.gz``, is an input, or exists and ``overwrite`` is False;
+            int64 values outside int32's range without an ``output_dtype``.
 
     Example:
         >>> from monai_refine.data import load_mask

@@ -40,6 +40,26 @@ def test_nifti_round_trip(tmp_path, dtype):
     assert sorted(p.name for p in path.parent.iterdir()) == ["mask.nii.gz"]  # no temp file left
 
 
+@pytest.mark.parametrize("affine", [OBLIQUE, OBLIQUE[[0, 1, 3]][:, [0, 1, 3]]])  # 4 x 4 or a 2D 3 x 3 affine
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.float64])
+def test_nifti_round_trip_2d(tmp_path, affine, dtype):
+    image = MetaTensor(torch.rand(1, 4, 5, dtype=torch.float64).mul(100).to(dtype), affine=torch.as_tensor(affine))
+    stored = nib.load(write_nifti(image, tmp_path / "slice.nii.gz"))
+    assert stored.shape == (4, 5) and stored.get_data_dtype() == image.numpy().dtype
+    np.testing.assert_array_equal(np.asarray(stored.dataobj), image.numpy()[0])  # float64 is not cut to float32
+    np.testing.assert_allclose(stored.affine[:2, [0, 1, 3]], OBLIQUE[:2, [0, 1, 3]], atol=1e-6)
+
+
+def test_nifti_int64_is_stored_as_int32_when_it_fits(tmp_path):
+    labels = make_image(torch.int64) * 2**30
+    stored = nib.load(write_nifti(labels, tmp_path / "labels.nii.gz"))
+    assert stored.get_data_dtype() == np.int32
+    np.testing.assert_array_equal(np.asarray(stored.dataobj), labels.numpy()[0])
+    with pytest.raises(ValueError, match=r"int64 values in \[0, 4294967296\] do not fit int32.*pass output_dtype"):
+        write_nifti(labels * 4, tmp_path / "big.nii.gz")
+    assert not (tmp_path / "big.nii.gz").exists()
+
+
 def test_nifti_output_dtype(tmp_path):
     path = write_nifti(make_image(torch.float32), tmp_path / "a.nii", output_dtype=np.uint8)
     assert nib.load(path).get_data_dtype() == np.uint8
@@ -80,8 +100,8 @@ def test_folder_is_not_a_file(tmp_path):
         check_output_path(tmp_path, overwrite=True)
 
 
-@pytest.mark.parametrize("dtype", [torch.uint8, torch.float64])  # written by nibabel directly / by NibabelWriter
-def test_failed_nifti_write_leaves_old_file_and_no_temp(tmp_path, monkeypatch, dtype):
+@pytest.mark.parametrize("channels", [1, 2])  # written by nibabel directly / by NibabelWriter
+def test_failed_nifti_write_leaves_old_file_and_no_temp(tmp_path, monkeypatch, channels):
     path = tmp_path / "mask.nii.gz"
     path.write_bytes(b"old")
 
@@ -92,7 +112,7 @@ def test_failed_nifti_write_leaves_old_file_and_no_temp(tmp_path, monkeypatch, d
     monkeypatch.setattr(writers_module.NibabelWriter, "write", fail_half_way)
     monkeypatch.setattr(nib, "save", fail_half_way)
     with pytest.raises(OSError, match="disk full"):
-        write_nifti(make_image(dtype), path, overwrite=True)
+        write_nifti(make_image().repeat(channels, 1, 1, 1), path, overwrite=True)
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["mask.nii.gz"]
 
@@ -148,17 +168,16 @@ def test_direct_nifti_write_is_byte_identical_to_nibabel_writer(tmp_path, monkey
     np.testing.assert_array_equal(nib.load(fast).get_fdata(), data[0].numpy().astype(np.float64))
 
 
-@pytest.mark.parametrize(
-    "shape, dtype, output_dtype",
-    [
-        ((1, 4, 5, 6), torch.float64, None),
-        ((2, 4, 5, 6), torch.uint8, None),
-        ((1, 4, 5, 6), torch.int32, None),
-        ((1, 4, 5, 6), torch.uint8, np.int16),
-    ],
-)
-def test_other_volumes_take_nibabel_writer(tmp_path, shape, dtype, output_dtype):
-    image = MetaTensor(torch.ones(shape, dtype=dtype), affine=torch.as_tensor(OBLIQUE))
-    assert not writers_module._write_single_channel(image.as_tensor(), image.affine, output_dtype, tmp_path / "x.nii")
+@pytest.mark.parametrize("shape", [(2, 4, 5, 6), (3, 4, 5)])
+def test_several_channels_take_nibabel_writer(tmp_path, shape):
+    image = MetaTensor(torch.ones(shape, dtype=torch.uint8), affine=torch.as_tensor(OBLIQUE))
+    assert not writers_module._write_single_channel(image.as_tensor(), image.affine, None, tmp_path / "x.nii")
     assert not (tmp_path / "x.nii").exists()
-    assert write_nifti(image, tmp_path / "y.nii", output_dtype=output_dtype).is_file()
+    assert nib.load(write_nifti(image, tmp_path / "y.nii")).shape[-1] == shape[0]
+
+
+@pytest.mark.parametrize("dtype, value", [(torch.int32, 2**24 + 1), (torch.float64, 1 + 1e-12)])
+def test_single_channel_values_are_not_cut_to_float32(tmp_path, dtype, value):
+    image = MetaTensor(torch.full((1, 4, 5, 6), value, dtype=dtype), affine=torch.as_tensor(OBLIQUE))
+    stored = nib.load(write_nifti(image, tmp_path / "labels.nii.gz"))
+    assert stored.get_data_dtype() == image.numpy().dtype and np.asarray(stored.dataobj).max() == value
