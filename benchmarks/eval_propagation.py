@@ -130,13 +130,12 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1: no spinning on a loaded machine)")
     parser.add_argument("--variants", default="0123", help="RefineNet rows: 0 none, 1 quality, 2 growth, 3 both")
-    parser.add_argument("--no-classical", action="store_true", help="skip the classical presets")
     parser.add_argument(
         "--presets",
         nargs="*",
         choices=[*PRESETS, "untuned"],
         default=[*PRESETS, "untuned"],
-        help="which classical rows to run ('untuned': the graph cut before tuning)",
+        help="which classical rows to run ('untuned': the graph cut before tuning); none given: networks only",
     )
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
     parser.add_argument(
@@ -153,13 +152,12 @@ def main() -> None:
     start = middle_slice(reference)
     annotation = annotate_slices(reference, [start])
     runs = []
-    if not args.no_classical:
-        for name in [p for p in PRESETS if p in args.presets]:
-            segmenter, kwargs = propagation_preset(name)
-            runs.append((f"{name} preset", "- (tuned on p17, upper half)", segmenter, SlicePropagator(**kwargs)))
-        if "untuned" in args.presets:
-            naive = GraphCutSegmenter(lambda_=1.0, sigma=0.05, shape_weight=0.0)
-            runs.append(("graph-cut, untuned (λ=1, σ=0.05, no shape term)", "-", naive, SlicePropagator(margin_mm=5.0)))
+    for name in [p for p in PRESETS if p in args.presets]:
+        segmenter, kwargs = propagation_preset(name)
+        runs.append((f"{name} preset", "- (tuned on p17, upper half)", segmenter, SlicePropagator(**kwargs)))
+    if "untuned" in args.presets:
+        naive = GraphCutSegmenter(lambda_=1.0, sigma=0.05, shape_weight=0.0)
+        runs.append(("graph-cut, untuned (λ=1, σ=0.05, no shape term)", "-", naive, SlicePropagator(margin_mm=5.0)))
     runs += _network_runs(args)
 
     tested = args.data.name
