@@ -225,7 +225,7 @@ def test_missing_slice_is_refused_or_inserted(tmp_path):
 
 
 def test_series_depth_counts_the_missing_slices(tmp_path):
-    """From headers only: 4 files of a 5-slice grid with image_62 missing have depth 5, one slice missing after the 2nd file."""
+    """From headers only: 4 files of a 5-slice grid with image_62 missing: depth 5, one slice after the 2nd file."""
     copy_slices(IMAGE_DIR, tmp_path / "gap", [60, 61, 63, 64])
     series = scan_dicom_series(tmp_path / "gap", allow_gaps=True)
     assert series.depth == 5 and len(series.files) == 4 and series.gaps == [(1, 1)]
