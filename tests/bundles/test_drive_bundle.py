@@ -214,3 +214,27 @@ def test_cldice_comparison_override():
     missed = torch.full_like(label, -20.0)
     expected = SoftDiceclDiceLoss(iter_=3, alpha=0.5, sigmoid=True)(missed, label)  # the prior plays no part
     assert float(loss(missed, targets)) == pytest.approx(float(expected)) and float(expected) > 0.85
+
+
+def test_hrf_fine_tuning_override(tmp_path, random_weights):
+    """``benchmarks/finetune_drive_hrf.json`` trains on HRF 01-10 (here two synthetic ones in HRF's layout), starting
+    from the given weights, with DRIVE validation left as it is."""
+    rgb, vessels, fov = synthetic_fundus(seed=3)
+    for stem in ("01_dr", "10_h", "11_g"):  # 11 is a test image: not trained on
+        for folder, name, array in (("images", f"{stem}.jpg", rgb), ("manual1", f"{stem}.png", vessels)):
+            (tmp_path / folder).mkdir(exist_ok=True)
+            Image.fromarray(array).save(tmp_path / folder / name)
+        (tmp_path / "mask").mkdir(exist_ok=True)
+        Image.fromarray(fov).save(tmp_path / "mask" / f"{stem}_mask.png")
+    parser = ConfigParser()
+    parser.read_config([_config("train"), str(REPO_ROOT / "benchmarks" / "finetune_drive_hrf.json")])
+    parser.update({"hrf_dir": str(tmp_path), "pretrained": str(random_weights), "device": "cpu"})
+    assert [Path(item["image"]).name for item in parser.get_parsed_content("train#dataset#data")] == [
+        "01_dr.jpg",
+        "10_h.jpg",
+    ]
+    assert parser["validate#dataset#data"] == "$monai_refine.data.folders2d.drive_datalist(@dataset_dir, 'validation')"
+    network = parser.get_parsed_content("network")
+    parser.get_parsed_content("initialize")
+    expected = torch.load(random_weights, weights_only=True)
+    assert all(torch.equal(value, expected[key]) for key, value in network.state_dict().items())
