@@ -29,8 +29,10 @@ helpers, metrics, the data readers, folders, datalists and writers, ``inferers/p
 error); group H is an eighth, likewise written from the source alone, over the code added last
 (``DiceImprovementLoss(lambda_ce)``'s cross-entropy term, ``seed_from_numpy`` and its use in
 ``SelfRefinementIteration`` and ``SeedInteraction``, the bundle settings the CLI's ``--method network`` hands to
-``SlicePropagator``). See ``docs/results.md`` for the scores (first run of each group, and after its survivors
-got tests).
+``SlicePropagator``); group I is a ninth, likewise written from the source alone, weighted to the modules the earlier
+sets touched least and to the newest code (``write_nifti``'s one-channel path, the DICOM scan's checks, DICOM SEG, the
+2D folders' writer, the engines' iteration updates, the CLI's and ``check_outputs``' path checks).
+See ``docs/results.md`` for the scores (first run of each group, and after its survivors got tests).
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class Mutant:
     # "F": a sixth, likewise, over the code added last (edit_prior, prior_stroke_mm, correct_past_end, overrides)
     # "G": a seventh, likewise, over the modules A-F touched least and the newest code (unstroked_lobe_prob)
     # "H": an eighth, likewise, over the code added last (lambda_ce, seed_from_numpy, the CLI's bundle settings)
+    # "I": a ninth, likewise, over the code A-H touched least and the newest code (one-channel write_nifti, ...)
 
 
 IT = "monai_refine/inferers/iterative.py"
@@ -963,6 +966,68 @@ MUTANTS: tuple[Mutant, ...] = (
            "load_propagation_bundle(DEFAULT_BUNDLE, overrides=", T_CLI + T_LB, "H"),
     Mutant("CLI network method: --device not handed to the bundle", "ignored argument", CLI,
            'overrides={"device": device})', "overrides={})", T_CLI + T_LB, "H"),
+    # --- group I: a ninth independent set, written from the source alone (no test read first), weighted to the code
+    # the earlier sets touched least and the newest code: write_nifti's one-channel path (_write_single_channel), the
+    # DICOM scan's checks, DICOM SEG, the 2D folders' writer and HRF list, the slice samples' lobe error and self-fed
+    # prior side, the engines' iteration updates, the CLI's and check_outputs' path checks, the colour transforms
+    Mutant("write_nifti one-channel: output_dtype ignored (the tensor's dtype stored)", "ignored argument", WR,
+           "        array = array.astype(output_dtype)\n", "        array = array\n", T_WR, "I"),
+    Mutant("write_nifti int64: the int32 upper bound not checked (large values wrap)", "dropped term", WR,
+           "(array.min() < info.min or array.max() > info.max)", "(array.min() < info.min)", T_WR, "I"),
+    Mutant("write_nifti int64: stored as int64, not narrowed to int32", "dropped term", WR,
+           "        array = array.astype(np.int32)\n", "", T_WR, "I"),
+    Mutant("write_nifti one-channel: 2D images handed to NibabelWriter (which fails on them)", "dropped term", WR,
+           "if data.shape[0] != 1 or data.ndim not in (3, 4):", "if data.shape[0] != 1 or data.ndim != 4:", T_WR,
+           "I"),
+    Mutant("write_nifti one-channel: a 2D 3x3 affine not lifted to 4x4", "dropped term", WR,
+           "matrix = to_affine_nd(r=3, affine=affine.detach().cpu().numpy().astype(np.float64))",
+           "matrix = affine.detach().cpu().numpy().astype(np.float64)", T_WR, "I"),
+    Mutant("dicom: a single missing slice not counted as a gap", "off-by-one", DC,
+           "for k in range(len(steps)) if whole[k] > 1]", "for k in range(len(steps)) if whole[k] > 2]",
+           T_RD + T_CLI, "I"),
+    Mutant("dicom: duplicated slices not refused", "skipped check", DC,
+           "    if duplicates:\n", "    if False:\n", T_RD + T_CLI, "I"),
+    Mutant("dicom: allow_gaps ignored (a gap always accepted)", "ignored argument", DC,
+           "if series.gaps and not allow_gaps:", "if False:", T_RD + T_CLI, "I"),
+    Mutant("dicom: truncated files not checked during the scan", "skipped check", DC,
+           "            _check_pixel_length(entry.path, header)\n", "", T_RD + T_CLI, "I"),
+    Mutant("DICOM SEG: label argument ignored (every segment labelled liver)", "ignored argument", DSG,
+           "segment_label=label,", 'segment_label="liver",', T_CLI + T_WR, "I"),
+    Mutant("DICOM SEG: frame of reference random per run, not derived from the series UID", "dropped term", DSG,
+           "pydicom.uid.generate_uid(entropy_srcs=[str(sources[0].SeriesInstanceUID)])",
+           "pydicom.uid.generate_uid()", T_CLI + T_WR, "I"),
+    Mutant("SaveMask2D: threshold argument ignored (0.5 always)", "ignored argument", F2,
+           "mask = (prob[0] >= self.threshold)", "mask = (prob[0] >= 0.5)", T_F2, "I"),
+    Mutant("SaveMask2D: map resized to (width, height)", "swapped axes", F2,
+           'size=size, mode="bilinear"', 'size=size[::-1], mode="bilinear"', T_F2, "I"),
+    Mutant("HRF: an image without its FOV mask accepted", "dropped term", F2,
+           "if not label.is_file() or not fov.is_file():", "if not label.is_file():", T_F2, "I"),
+    Mutant("lobe error: a lost lobe keeps only the part beyond the line", "sign flip", SS,
+           "return prior & ~beyond[None]", "return prior & beyond[None]", T_SS, "I"),
+    Mutant("lobe error: 60-90 % of the prior beyond the line, not 10-40 %", "off-by-one", SS,
+           "[prior[0]], 1 - fraction)", "[prior[0]], fraction)", T_SS, "I"),
+    Mutant("slice samples: self-fed prior made on the side away from the neighbour", "sign flip", SS,
+           "1 if z > neighbour else -1", "1 if z < neighbour else -1", T_SS, "I"),
+    Mutant("self-refinement: steps drawn once, not per iteration", "dropped term", ER,
+           "        self.randomize()\n        self.feed_back(", "        self.feed_back(", T_ER, "I"),
+    Mutant("self-refinement feed-back: prior concatenated before the image", "swapped channel", ER,
+           "network(torch.cat([image, prior], dim=1)), self.output_key)",
+           "network(torch.cat([prior, image], dim=1)), self.output_key)", T_ER, "I"),
+    Mutant("batch inputs loss: a plain-tensor target accepted although input_keys are set", "skipped check", ER,
+           "            if self.input_keys:\n", "            if False:\n", T_ER, "I"),
+    Mutant("interaction: prediction with the network in training mode", "dropped term", EI,
+           "        engine.network.eval()\n", "", T_EI, "I"),
+    Mutant("cli: --slice equal to the slice count accepted", "off-by-one", CLI,
+           "if index >= size[axis]:", "if index > size[axis]:", T_CLI, "I"),
+    Mutant("cli: the annotation not an input (an output may replace it)", "dropped term", CLI,
+           '            plan.inputs["annotation"] = annotation\n', "", T_CLI, "I"),
+    Mutant("paths: an output inside an input folder accepted", "skipped check", PT,
+           "if os.path.isdir(in_real) and _inside(real, in_real):", "if False:", T_PT, "I"),
+    Mutant("percentile: the 100th percentile reads past the end", "off-by-one", IA,
+           "above = (below + 1).clamp(max=ordered.shape[1] - 1)", "above = below + 1", T_INT, "I"),
+    Mutant("colour dict: max_value not passed on", "ignored argument", ID,
+           "ColorSpaceChannels(spaces=spaces, max_value=max_value)", "ColorSpaceChannels(spaces=spaces)", T_INT,
+           "I"),
 )  # fmt: skip
 
 
@@ -1036,7 +1101,7 @@ def _selection(mutant: Mutant, copy: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", "--match", default="", help="only mutants whose name contains this text")
-    parser.add_argument("--group", default="", help="only the mutants of this group (A to H)")
+    parser.add_argument("--group", default="", help="only the mutants of this group (A to I)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (a timeout is caught)")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the caught fraction is lower")
     args = parser.parse_args()
