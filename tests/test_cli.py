@@ -514,6 +514,16 @@ def test_method_choices_are_the_presets():
     assert [m for m in METHODS if m != "network"] == list(PRESETS)
 
 
+def test_a_slice_one_past_the_last_lies_outside(tmp_path):
+    from monai_refine.cli import CommandError, build_parser, plan_propagation
+
+    argv = ["propagate", "--ircad", str(SLAB_DIR), "-o", str(tmp_path / "m.nii.gz"), "--slice"]
+    assert plan_propagation(build_parser().parse_args([*argv, "23"])).slices == [23]  # the last of 24 slices
+    with pytest.raises(CommandError, match=r"--slice 24 lies outside the volume: it has 24 slices \(0\.\.23\)"):
+        plan_propagation(build_parser().parse_args([*argv, "24"]))
+    assert list(tmp_path.iterdir()) == []  # planning writes nothing
+
+
 def test_a_click_on_the_far_edge_lies_outside():
     from pathlib import Path
 

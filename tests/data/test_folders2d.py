@@ -94,6 +94,14 @@ def test_save_mask_resizes_to_the_image_and_writes_0_255(tmp_path):
         SaveMask2D(tmp_path)(torch.zeros(2, 2, 3), image)
 
 
+def test_save_mask_threshold_and_postfix(tmp_path):
+    image = _save(tmp_path / "a.png", size=(2, 2))
+    prob = torch.tensor([[[0.2, 0.4], [0.6, 0.8]]])  # at the image's size: no resizing
+    out = SaveMask2D(tmp_path / "o", postfix="_p", threshold=0.3)(prob, image)
+    assert out.name == "a_p.png"
+    np.testing.assert_array_equal(np.asarray(Image.open(out)), [[0, 255], [255, 255]])  # 0.4 >= 0.3: foreground
+
+
 def test_save_mask_dict_reads_the_source_file(tmp_path):
     image = _save(tmp_path / "x.png", size=(3, 3))
     data = {
@@ -175,6 +183,10 @@ def test_hrf_datalist(tmp_path):
         hrf_datalist(tmp_path, [1, 2])
     (tmp_path / "manual1" / "15_h.png").unlink()
     with pytest.raises(ValueError, match="lacks manual1/15_h.png"):
+        hrf_datalist(tmp_path)
+    _save(tmp_path / "manual1" / "15_h.png", mode="L")
+    (tmp_path / "mask" / "11_g_mask.png").unlink()  # a label but no FOV mask
+    with pytest.raises(ValueError, match="mask/11_g_mask.png"):
         hrf_datalist(tmp_path)
 
 

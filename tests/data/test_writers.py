@@ -13,6 +13,7 @@ from monai.data import MetaTensor
 
 from monai_refine.data import atomic_write, check_output_path, load_image, write_json, write_nifti
 from monai_refine.data import writers as writers_module
+from tests.utils import SLAB_DIR
 
 COS, SIN = np.cos(np.pi / 6), np.sin(np.pi / 6)
 #: 30 degrees about z, spacing (0.7, 0.8, 2.5) mm, origin (10, -20, 30) mm: an oblique but orthogonal RAS affine.
@@ -181,3 +182,25 @@ def test_single_channel_values_are_not_cut_to_float32(tmp_path, dtype, value):
     image = MetaTensor(torch.full((1, 4, 5, 6), value, dtype=dtype), affine=torch.as_tensor(OBLIQUE))
     stored = nib.load(write_nifti(image, tmp_path / "labels.nii.gz"))
     assert stored.get_data_dtype() == image.numpy().dtype and np.asarray(stored.dataobj).max() == value
+
+
+def test_dicom_seg_label_and_a_frame_of_reference_derived_from_the_series(tmp_path):
+    """``write_dicom_seg``: the segment carries the given label (not "liver": SNOMED's generic organ type), and
+    IRCAD's series, which has no FrameOfReferenceUID, gets one derived from its SeriesInstanceUID: the same every
+    run."""
+    import pydicom
+
+    from monai_refine.data.dicom_seg import write_dicom_seg
+
+    files = [SLAB_DIR / "PATIENT_DICOM" / f"image_{n}" for n in (60, 61)]
+    source = pydicom.dcmread(files[0], stop_before_pixels=True)
+    assert "FrameOfReferenceUID" not in source
+    mask = np.zeros((1, 512, 512, 2), dtype=np.uint8)
+    mask[0, 200:210, 300:305, 1] = 1
+    uids = []
+    for name in ("a.dcm", "b.dcm"):
+        seg = pydicom.dcmread(write_dicom_seg(mask, files, tmp_path / name, label="tumour"))
+        assert seg.SegmentSequence[0].SegmentLabel == "tumour"
+        assert seg.SegmentSequence[0].SegmentedPropertyTypeCodeSequence[0].CodeMeaning == "Organ"
+        uids.append(seg.FrameOfReferenceUID)
+    assert uids[0] == uids[1] == pydicom.uid.generate_uid(entropy_srcs=[str(source.SeriesInstanceUID)])

@@ -64,6 +64,30 @@ def test_seed_maps_come_from_the_errors_of_the_prediction():
     assert seeds.shape == (2, 2, 16, 16) and seeds[:, 0].sum() > 0 and seeds[:, 1].sum() == 0
 
 
+class _ModeDependent(torch.nn.Module):
+    """Foreground everywhere in training mode, background in eval mode (as dropout or batch norm can make a network
+    differ between the two); records the mode of every call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bias = torch.nn.Parameter(torch.tensor(10.0))
+        self.modes: list[bool] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.modes.append(self.training)
+        return x[:, :1] * 0 + (self.bias if self.training else -self.bias)
+
+
+def test_seeding_prediction_runs_in_eval_mode():
+    network = _ModeDependent()
+    trainer = _trainer(network, SeedInteraction(probability=1.0, seeder=DiscrepancySeeds()))
+    trainer.run()
+    assert network.modes == [False, True]  # the seeding prediction in eval mode, then the training step
+    seeds = torch.stack([item["seeds"] for item in trainer.state.batch])
+    # in eval mode every object is missed: foreground seeds on each sample, no background seed
+    assert seeds[:, 0].flatten(1).sum(1).min() > 0 and seeds[:, 1].sum() == 0
+
+
 def test_without_interaction_the_seed_channels_are_zeroed():
     network = _Background()
     trainer = _trainer(network, SeedInteraction(probability=0.0))

@@ -161,6 +161,12 @@ def test_contrast_constant_channel_and_unclipped_range():
     assert float(out[1, 0, 0]) == -1.0 and float(out[1, 3, 3]) == pytest.approx(3.0)
 
 
+def test_contrast_0th_and_100th_percentiles_are_the_minimum_and_maximum():
+    img = np.array([[[2.0, 4.0], [6.0, 10.0]]], dtype=np.float32)
+    out = RandPercentileContrast(lower_range=(0, 0), upper_range=(100, 100))(img)
+    np.testing.assert_allclose(out[0], [[0.0, 0.25], [0.5, 1.0]])  # (v - 2) / (10 - 2)
+
+
 @pytest.mark.parametrize("bad", ["image.png", None, [[1, 2], [3, 4]]])
 def test_non_arrays_are_named(bad):
     for transform in (RandPercentileContrast(), ColorSpaceChannels()):
