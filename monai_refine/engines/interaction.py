@@ -12,7 +12,14 @@ from monai.transforms import Randomizable
 from monai.utils import convert_to_numpy
 
 from monai_refine.transforms.seeds.array import DiscrepancySeeds, GaussianSeedMap
-from monai_refine.utils import RefineKeys, check_probability, resolve_spacing, seed_from_numpy, split_network_output
+from monai_refine.utils import (
+    RefineKeys,
+    check_positive_int,
+    check_probability,
+    resolve_spacing,
+    seed_from_numpy,
+    split_network_output,
+)
 
 __all__ = ["SeedInteraction"]
 
@@ -79,10 +86,8 @@ class SeedInteraction(Randomizable):
         label_key: str = RefineKeys.LABEL,
         seeds_key: str = RefineKeys.SEEDS,
     ) -> None:
-        if isinstance(max_interactions, bool) or not isinstance(max_interactions, int) or max_interactions < 1:
-            raise ValueError(f"max_interactions must be an integer >= 1, got {max_interactions!r}.")
+        self.max_interactions = check_positive_int("max_interactions", max_interactions)
         self.probability = check_probability("probability", probability)
-        self.max_interactions = max_interactions
         self.seeder = DiscrepancySeeds(max_seeds_per_component=5) if seeder is None else seeder
         GaussianSeedMap(sigma=sigma)  # validates sigma
         self.sigma = float(sigma)

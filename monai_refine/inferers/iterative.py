@@ -9,7 +9,7 @@ from monai.data import MetaTensor
 from monai.inferers import Inferer
 from monai.utils import convert_to_dst_type
 
-from monai_refine.utils import StopReason, check_probability, split_network_output
+from monai_refine.utils import StopReason, check_positive_int, check_probability, split_network_output
 
 __all__ = ["IterationRecord", "IterativeRefinementInferer"]
 
@@ -87,11 +87,9 @@ class IterativeRefinementInferer(Inferer):
         return_probability: bool = False,
     ) -> None:
         super().__init__()
-        if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
-            raise ValueError(f"max_steps must be an integer >= 1, got {max_steps!r}.")
+        self.max_steps = check_positive_int("max_steps", max_steps)
         if not tolerance >= 0:
             raise ValueError(f"tolerance must be >= 0, got {tolerance}.")
-        self.max_steps = max_steps
         self.tolerance = float(tolerance)
         self.initial_prior = check_probability("initial_prior", initial_prior)
         self.output_key = output_key

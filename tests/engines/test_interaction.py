@@ -196,6 +196,13 @@ def test_bad_parameters(kwargs, match):
         SeedInteraction(**kwargs)
 
 
+def test_numpy_integer_rounds_are_accepted():
+    """A count read from a NumPy array or a config computed with NumPy is an integer too; a float is not."""
+    assert SeedInteraction(max_interactions=np.int64(3)).max_interactions == 3
+    with pytest.raises(ValueError, match="max_interactions must be an integer >= 1, got 2.0"):
+        SeedInteraction(max_interactions=2.0)
+
+
 def test_image_without_seed_channels_is_refused():
     network = _Background()
     trainer = _trainer(network, SeedInteraction(probability=1.0))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from monai.data import MetaTensor
@@ -176,6 +177,14 @@ def test_with_the_refinement_networks(ndim):
         _, history = rated(image, quality_net, return_history=True)
         first = quality_net(image, torch.full_like(image, 0.5))[RefineOutputs.QUALITY]
     assert [records[0].quality for records in history] == pytest.approx(first[:, 0].tolist(), abs=1e-6)
+
+
+def test_numpy_integer_steps_are_accepted():
+    """``max_steps`` from NumPy (``np.int64``) is an integer; ``True`` and ``2.0`` are not."""
+    assert IterativeRefinementInferer(max_steps=np.int64(4)).max_steps == 4
+    for bad in (True, 2.0):
+        with pytest.raises(ValueError, match="max_steps must be an integer >= 1"):
+            IterativeRefinementInferer(max_steps=bad)
 
 
 @pytest.mark.parametrize(
