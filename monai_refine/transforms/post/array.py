@@ -46,7 +46,9 @@ class DualThreshold(Transform):
 
     1. hysteresis: keep the components of ``prob > low`` that contain a seed ``prob > high`` (components with the
        neighbourhood ``connectivity``);
-    2. fill enclosed holes (MONAI :class:`~monai.transforms.FillHoles`), when ``fill_holes``;
+    2. fill enclosed holes (MONAI :class:`~monai.transforms.FillHoles`), when ``fill_holes``; the background's
+       components use the same ``connectivity``, so with ``connectivity=1`` a background pocket that meets the outside
+       only through a corner counts as enclosed and is filled (with the full neighbourhood it stays open);
     3. keep one object, by ``select``:
 
        - ``"centroid"`` (default, paper 003): among the components of ``prob > high``, take the one of largest mass
