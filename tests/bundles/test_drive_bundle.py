@@ -196,6 +196,8 @@ def test_train_one_iteration_then_evaluate(tmp_path, monkeypatch):
         "batch_size": 1,
         "num_samples": 2,
         "max_steps": 2,
+        "patch_size": [32, 32],  # the synthetic images are 72x80, smaller than the shipped 128x128 patches
+        "train#dataloader#num_workers": 0,
     }
     run(config_file=_config("train"), meta_file=_config("metadata"), epochs=1, **common)
     assert (tmp_path / "bundle" / "models" / "model.pt").is_file()
