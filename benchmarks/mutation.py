@@ -66,6 +66,7 @@ class Mutant:
     # "G": a seventh, likewise, over the modules A-F touched least and the newest code (unstroked_lobe_prob)
     # "H": an eighth, likewise, over the code added last (lambda_ce, seed_from_numpy, the CLI's bundle settings)
     # "I": a ninth, likewise, over the code A-H touched least and the newest code (one-channel write_nifti, ...)
+    # "J": a tenth, likewise, over the code changed last (int64 narrowing, check_positive_int users) and A-I's least
 
 
 IT = "monai_refine/inferers/iterative.py"
@@ -1028,6 +1029,105 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("colour dict: max_value not passed on", "ignored argument", ID,
            "ColorSpaceChannels(spaces=spaces, max_value=max_value)", "ColorSpaceChannels(spaces=spaces)", T_INT,
            "I"),
+    # --- group J: a tenth independent set, written from the source alone (no test read first), weighted to the code
+    # changed last (write_nifti's one-channel path and int64 narrowing, check_positive_int and its users
+    # IterativeRefinementInferer(max_steps) / SeedInteraction(max_interactions), DualThreshold's connectivity in every
+    # step) and to the modules the earlier sets touched least (utils/checks.py, data/ircad.py, inferers/presets.py,
+    # utils/network_output.py, the mask perturbation's dictionary form, DICOM SEG, the FOV mask)
+    Mutant("write_nifti int64: an empty array's min/max taken (ValueError on a zero-size array)", "dropped term", WR,
+           "if array.size and (array.min() < info.min", "if (array.min() < info.min", T_WR, "J"),
+    Mutant("write_nifti one-channel: the qform not set (only the sform holds the affine)", "dropped term", WR,
+           "    nifti.set_qform(matrix, code=1)\n", "", T_WR, "J"),
+    Mutant("write_nifti: several channels taken for one (only channel 0 written)", "comparison flip", WR,
+           "if data.shape[0] != 1 or data.ndim", "if data.shape[0] < 1 or data.ndim", T_WR, "J"),
+    Mutant("write_nifti one-channel: the channel axis kept as the first NIfTI axis", "wrong axis", WR,
+           "    array = data.numpy()[0]\n", "    array = data.numpy()\n", T_WR, "J"),
+    Mutant("write_nifti: bool stored as int64 (narrowed to int32), not uint8", "wrong default", WR,
+           "data = data.to(torch.uint8)", "data = data.to(torch.int64)", T_WR, "J"),
+    Mutant("write_nifti several channels: output_dtype not handed to NibabelWriter", "ignored argument", WR,
+           "writer = NibabelWriter(output_dtype=output_dtype)", "writer = NibabelWriter()", T_WR, "J"),
+    Mutant("check_output_path: an existing folder not refused as such", "skipped check", WR,
+           "    if path.is_dir():\n", "    if False:\n", T_WR, "J"),
+    Mutant("write_nifti: a .nii path refused (only .nii.gz accepted)", "dropped term", WR,
+           "if not str(path).endswith(NIFTI_EXTENSIONS):", 'if not str(path).endswith(".nii.gz"):', T_WR, "J"),
+    Mutant("check_positive_int: 0 accepted", "off-by-one", UC,
+           "np.integer)) or value < 1:", "np.integer)) or value < 0:", T_IT + T_EI, "J"),
+    Mutant("check_positive_int: True accepted as 1", "dropped term", UC,
+           "if isinstance(value, bool) or not isinstance(value, (int, np.integer))",
+           "if not isinstance(value, (int, np.integer))", T_IT + T_EI, "J"),
+    Mutant("check_positive_int: NumPy integers refused", "dropped term", UC,
+           "not isinstance(value, (int, np.integer)) or value < 1", "not isinstance(value, int) or value < 1",
+           T_IT + T_EI, "J"),
+    Mutant("check_range: infinite bounds accepted", "dropped term", UC,
+           "if len(pair) != 2 or not np.isfinite(pair).all() or", "if len(pair) != 2 or", T_PERT + T_INT, "J"),
+    Mutant("as_numpy: a tensor that requires grad not detached", "dropped term", UC,
+           "        data = data.detach()\n", "", T_SEEDS + T_PERT + T_POST, "J"),
+    Mutant("as_binary_mask: channels=None not honoured (None compared to the channel count)", "dropped term", UC,
+           "if channels is not None and array.shape[0] != channels:", "if array.shape[0] != channels:",
+           T_SEEDS + T_PERT + T_MET, "J"),
+    Mutant("iterative: max_steps not checked (0 accepted)", "skipped check", IT,
+           'self.max_steps = check_positive_int("max_steps", max_steps)', "self.max_steps = int(max_steps)", T_IT,
+           "J"),
+    Mutant("iterative: NaN tolerance accepted", "comparison flip", IT,
+           "if not tolerance >= 0:", "if tolerance < 0:", T_IT, "J"),
+    Mutant("iterative: the caller's prior tensor overwritten in place", "dropped term", IT,
+           "prior = torch.as_tensor(prior).to(inputs.dtype).clone()", "prior = torch.as_tensor(prior).to(inputs.dtype)",
+           T_IT, "J"),
+    Mutant("iterative: return_probability uses sigmoid for two-channel logits", "dropped term", IT,
+           "out = torch.sigmoid(out) if out.shape[1] == 1 else torch.softmax(out, dim=1)", "out = torch.sigmoid(out)",
+           T_IT, "J"),
+    Mutant("iterative: a prior above 1 accepted", "dropped term", IT,
+           "prior.min() < 0 or prior.max() > 1:", "prior.min() < 0:", T_IT, "J"),
+    Mutant("seed interaction: max_interactions not checked (0 accepted)", "skipped check", EI,
+           'self.max_interactions = check_positive_int("max_interactions", max_interactions)',
+           "self.max_interactions = int(max_interactions)", T_EI, "J"),
+    Mutant("seed interaction: a two-channel image accepted (the seed maps overwrite the image)", "off-by-one", EI,
+           "image.shape[1] < 3:", "image.shape[1] < 2:", T_EI, "J"),
+    Mutant("seed interaction: the target thresholded at >= 0 (everything foreground)", "comparison flip", EI,
+           "target = label.detach().to(prediction.device) > 0", "target = label.detach().to(prediction.device) >= 0",
+           T_EI, "J"),
+    Mutant("dual threshold: connectivity equal to the spatial dims refused", "off-by-one", PA,
+           "self.connectivity > dims:", "self.connectivity >= dims:", T_POST, "J"),
+    Mutant("dual threshold: connectivity 3 refused", "dropped term", PA,
+           "connectivity not in (1, 2, 3)):", "connectivity not in (1, 2)):", T_POST, "J"),
+    Mutant("dual threshold: probabilities above 1 accepted", "dropped term", PA,
+           "if prob.min() < 0 or prob.max() > 1:", "if prob.min() < 0:", T_POST, "J"),
+    Mutant("dual threshold centroid: the kept component labelled with faces-only connectivity", "ignored argument",
+           PA, "labels, _ = ndimage.label(mask, structure=structure)", "labels, _ = ndimage.label(mask)", T_POST, "J"),
+    Mutant("dual threshold center: the components labelled with faces-only connectivity", "ignored argument", PA,
+           "labels, count = ndimage.label(mask, structure=structure)", "labels, count = ndimage.label(mask)", T_POST,
+           "J"),
+    Mutant("dual threshold centroid: the seed regions labelled with faces-only connectivity", "ignored argument", PA,
+           "seeds, count = ndimage.label(high, structure=structure)", "seeds, count = ndimage.label(high)", T_POST,
+           "J"),
+    Mutant("dual threshold: low above high accepted", "dropped term", PA,
+           "0.0 <= low <= high <= 1.0):", "0.0 <= low <= 1.0 and 0.0 <= high <= 1.0):", T_POST, "J"),
+    Mutant("IRCAD: an unknown organ not refused (a missing mask folder returned)", "skipped check", IR,
+           "    if organ not in organs:\n", "    if False:\n", T_IR, "J"),
+    Mutant("IRCAD: allow_gaps not passed to the mask", "ignored argument", IR,
+           "mask = load_mask(mask_dir, allow_gaps=allow_gaps)", "mask = load_mask(mask_dir)", T_IR, "J"),
+    Mutant("IRCAD: files in MASKS_DICOM listed as organs", "dropped term", IR,
+           "for p in masks_dir.iterdir() if p.is_dir())", "for p in masks_dir.iterdir())", T_IR, "J"),
+    Mutant("presets: copy-previous without its margin", "dropped term", PR,
+           'return CopyPrevious(), {"margin_mm": 3.0}', "return CopyPrevious(), {}", T_SP + T_CLI, "J"),
+    Mutant("network output: quality_key silently ignored for a tensor output", "skipped check", NO,
+           "        if quality_key is not None:\n", "        if False:\n", T_NS + T_IT, "J"),
+    Mutant("network output: a dict without output_key fails with KeyError, not the message", "skipped check", NO,
+           "    if output_key is None:\n", "    if False:\n", T_NS + T_IT, "J"),
+    Mutant("mask perturb dict: dice_range not passed on", "ignored argument", PP,
+           "            dice_range=dice_range,\n", "            dice_range=None,\n", T_PERT, "J"),
+    Mutant("mask perturb dict: the array transform not tied to the seeded state", "dropped seed", PP,
+           "        self.perturb.set_random_state(state=self.R)\n", "", T_PERT, "J"),
+    Mutant("mask perturb dict: quality stored as a numpy array for a tensor mask", "wrong type", PP,
+           "output_type = torch.Tensor if isinstance(d[key], torch.Tensor) else np.ndarray",
+           "output_type = np.ndarray", T_PERT, "J"),
+    Mutant("DICOM SEG: a label 'Liver' gets the generic organ code", "dropped term", DSG,
+           'if label.lower() == "liver"', 'if label == "liver"', T_CLI + T_WR, "J"),
+    Mutant("DICOM SEG: the expected shape takes rows for columns", "swapped axes", DSG,
+           "(1, int(sources[0].Columns), int(sources[0].Rows), len(sources))",
+           "(1, int(sources[0].Rows), int(sources[0].Columns), len(sources))", T_CLI + T_WR, "J"),
+    Mutant("FOV mask: the channel equal to the channel count accepted", "off-by-one", RA,
+           "img.shape[0] <= self.channel:", "img.shape[0] < self.channel:", T_RET, "J"),
 )  # fmt: skip
 
 
@@ -1101,7 +1201,7 @@ def _selection(mutant: Mutant, copy: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", "--match", default="", help="only mutants whose name contains this text")
-    parser.add_argument("--group", default="", help="only the mutants of this group (A to I)")
+    parser.add_argument("--group", default="", help="only the mutants of this group (A to J)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (a timeout is caught)")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the caught fraction is lower")
     args = parser.parse_args()
