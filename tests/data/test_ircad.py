@@ -48,6 +48,8 @@ def test_zipped_patient_folder(tmp_path):
 def test_unknown_organ_lists_organs(tmp_path):
     patient = make_patient(tmp_path, [60], [60])
     (patient / "MASKS_DICOM" / "portalvein").mkdir()
+    (patient / "MASKS_DICOM" / "liver.zip").write_bytes(b"PK")  # a file beside the folders is not an organ
+    assert list_ircad_organs(patient) == ["liver", "portalvein"]
     with pytest.raises(
         FileNotFoundError, match=r"no mask folder .*spleen; organs with a mask .*\['liver', 'portalvein'\]"
     ):
@@ -60,6 +62,18 @@ def test_image_and_mask_differ(tmp_path):
         ValueError, match="image .*PATIENT_DICOM.* and liver mask .*liver.* do not share geometry: size"
     ):
         load_ircad_patient(patient)
+
+
+def test_allow_gaps_reaches_image_and_mask(tmp_path):
+    """Slice 63 missing from both series: refused by default, and with ``allow_gaps`` both the CT and the mask
+    get an empty slice in its place (6 slices, the fourth all zero)."""
+    patient = make_patient(tmp_path, [60, 61, 62, 64, 65], [60, 61, 62, 64, 65])
+    with pytest.raises(ValueError, match="allow_gaps"):
+        load_ircad_patient(patient)
+    image, mask = load_ircad_patient(patient, allow_gaps=True)
+    assert image.shape == mask.shape == (1, 512, 512, 6)
+    assert all(mask[..., z].sum() > 0 for z in (0, 1, 2, 4, 5)) and mask[..., 3].sum() == 0
+    torch.testing.assert_close(image.affine, mask.affine)
 
 
 def test_empty_organ_mask(tmp_path):

@@ -61,6 +61,13 @@ def test_nifti_int64_is_stored_as_int32_when_it_fits(tmp_path):
     assert not (tmp_path / "big.nii.gz").exists()
 
 
+def test_nifti_empty_int64_is_stored_as_int32(tmp_path):
+    """A zero-size int64 image has no min/max to check: it fits int32 trivially."""
+    empty = MetaTensor(torch.zeros(1, 0, 5, 6, dtype=torch.int64), affine=torch.as_tensor(OBLIQUE))
+    stored = nib.load(write_nifti(empty, tmp_path / "empty.nii.gz"))
+    assert stored.shape == (0, 5, 6) and stored.get_data_dtype() == np.int32
+
+
 def test_nifti_output_dtype(tmp_path):
     path = write_nifti(make_image(torch.float32), tmp_path / "a.nii", output_dtype=np.uint8)
     assert nib.load(path).get_data_dtype() == np.uint8
@@ -204,3 +211,47 @@ def test_dicom_seg_label_and_a_frame_of_reference_derived_from_the_series(tmp_pa
         assert seg.SegmentSequence[0].SegmentedPropertyTypeCodeSequence[0].CodeMeaning == "Organ"
         uids.append(seg.FrameOfReferenceUID)
     assert uids[0] == uids[1] == pydicom.uid.generate_uid(entropy_srcs=[str(source.SeriesInstanceUID)])
+
+
+@pytest.mark.parametrize("label", ["liver", "Liver", "LIVER"])
+def test_dicom_seg_liver_label_in_any_case_gets_the_liver_code(tmp_path, label):
+    import pydicom
+
+    from monai_refine.data.dicom_seg import write_dicom_seg
+
+    files = [SLAB_DIR / "PATIENT_DICOM" / "image_60"]
+    mask = np.zeros((1, 512, 512, 1), dtype=np.uint8)
+    mask[0, 200:210, 300:305, 0] = 1
+    seg = pydicom.dcmread(write_dicom_seg(mask, files, tmp_path / "seg.dcm", label=label))
+    assert seg.SegmentSequence[0].SegmentLabel == label
+    assert seg.SegmentSequence[0].SegmentedPropertyTypeCodeSequence[0].CodeMeaning == "Liver"
+
+
+def test_dicom_seg_of_a_non_square_series(tmp_path):
+    """Two slab slices cut to 200 columns (rows stay 512): the mask is ``(1, columns, rows, files)``; the SEG frame
+    of file ``z`` holds voxel ``(x, y)`` at row ``y``, column ``x``; a mask of the series' square shape is refused."""
+    import pydicom
+
+    from monai_refine.data.dicom_seg import write_dicom_seg
+
+    files = []
+    for n in (60, 61):
+        header = pydicom.dcmread(SLAB_DIR / "PATIENT_DICOM" / f"image_{n}")
+        header.PixelData = np.ascontiguousarray(header.pixel_array[:, :200]).tobytes()
+        header.Columns = 200
+        header.save_as(tmp_path / f"image_{n}")
+        files.append(tmp_path / f"image_{n}")
+    mask = np.zeros((1, 200, 512, 2), dtype=np.uint8)
+    mask[0, 150, 20, 0] = mask[0, 30, 400, 1] = 1
+    seg = pydicom.dcmread(write_dicom_seg(mask, files, tmp_path / "seg.dcm"))
+    assert (seg.Rows, seg.Columns) == (512, 200)
+    frames = seg.pixel_array.reshape(-1, 512, 200)
+    sources = [
+        group.DerivationImageSequence[0].SourceImageSequence[0].ReferencedSOPInstanceUID
+        for group in seg.PerFrameFunctionalGroupsSequence
+    ]
+    uids = [pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID for f in files]
+    found = {uids.index(uid): tuple(map(int, np.argwhere(f)[0])) for uid, f in zip(sources, frames)}
+    assert found == {0: (20, 150), 1: (400, 30)}  # (row, column) = (y, x) of each file's voxel
+    with pytest.raises(ValueError, match=r"does not match the DICOM series .*\(1, 200, 512, 2\)"):
+        write_dicom_seg(np.zeros((1, 512, 200, 2), dtype=np.uint8), files, tmp_path / "bad.dcm")

@@ -203,11 +203,12 @@ def test_numpy_integer_rounds_are_accepted():
         SeedInteraction(max_interactions=2.0)
 
 
-def test_image_without_seed_channels_is_refused():
+@pytest.mark.parametrize("channels", [1, 2])  # 2: room for the seed maps only, none for the image
+def test_image_without_seed_channels_is_refused(channels):
     network = _Background()
     trainer = _trainer(network, SeedInteraction(probability=1.0))
     with pytest.raises(ValueError, match="two seed-map channels"):
-        SeedInteraction()(trainer, {"image": torch.zeros(2, 1, 16, 16), "label": torch.zeros(2, 1, 16, 16)})
+        SeedInteraction()(trainer, {"image": torch.zeros(2, channels, 16, 16), "label": torch.zeros(2, 1, 16, 16)})
 
 
 class _Perfect(_Background):

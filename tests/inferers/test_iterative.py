@@ -127,6 +127,11 @@ def test_two_channel_softmax_logits():
     torch.testing.assert_close(torch.softmax(out, 1)[:, 1:], _expected(target, 3), atol=1e-5, rtol=0)
     with pytest.raises(ValueError, match="out_channels > 2"):
         inferer(torch.zeros_like(target), _Halfway(target, channels=3))
+    # return_probability: softmax over the two channels (background 1 - S_3), not a sigmoid of each
+    explicit = IterativeRefinementInferer(max_steps=3, tolerance=0.0, return_probability=True)
+    probability = explicit(torch.zeros_like(target), _Halfway(target, channels=2))
+    torch.testing.assert_close(probability[:, 1:], _expected(target, 3), atol=1e-5, rtol=0)
+    torch.testing.assert_close(probability[:, :1], 1 - _expected(target, 3), atol=1e-5, rtol=0)
 
 
 def test_quality_drop_returns_the_better_rated_prior():
@@ -192,6 +197,7 @@ def test_numpy_integer_steps_are_accepted():
     [
         (lambda: IterativeRefinementInferer(max_steps=0), "max_steps"),
         (lambda: IterativeRefinementInferer(tolerance=-1), "tolerance"),
+        (lambda: IterativeRefinementInferer(tolerance=float("nan")), "tolerance"),
         (lambda: IterativeRefinementInferer(initial_prior=2), "initial_prior"),
         (lambda: IterativeRefinementInferer()(torch.zeros(1, 8, 8), _Halfway(torch.zeros(1, 1, 8, 8))), "batch"),
         (lambda: IterativeRefinementInferer()("image", _Halfway(torch.zeros(1, 1, 8, 8))), "inputs must be a torch"),
@@ -204,6 +210,10 @@ def test_numpy_integer_steps_are_accepted():
             "probabilities",
         ),
         (lambda: IterativeRefinementInferer()(torch.zeros(2, 1, 8, 8), _RatedHalfway(_target(2), [1.0])), "output_key"),
+        (
+            lambda: IterativeRefinementInferer(quality_key="quality")(torch.zeros(2, 1, 8, 8), _Halfway(_target(2))),
+            "quality_key needs a network that returns a dict",
+        ),
     ],
 )
 def test_bad_input(make, match):

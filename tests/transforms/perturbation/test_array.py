@@ -166,6 +166,8 @@ def test_unreachable_dice_range_is_a_clear_error():
         {"morph_prob": -0.1},
         {"radius_range": (2.0, 1.0)},
         {"radius_range": (1.0,)},
+        {"radius_range": (-3.0, float("inf"))},
+        {"radius_range": (float("-inf"), 3.0)},
         {"noise_prob": 2},
         {"noise_band_range": (-1.0, 1.0)},
         {"noise_fraction_range": (0.5, 1.5)},

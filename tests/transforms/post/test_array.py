@@ -163,6 +163,30 @@ def test_largest_and_hole_filling_honour_connectivity():
     assert DualThreshold(select="all", connectivity=2)(ring).sum() == 7
 
 
+@pytest.mark.parametrize(
+    "select, faces_region, full_region",
+    [
+        ("centroid", (slice(6, 9), slice(6, 8)), (slice(0, 4), slice(0, 4))),
+        ("center", (slice(2, 4), slice(2, 4)), (slice(0, 4), slice(0, 4))),
+    ],
+)
+def test_paper_rule_and_centre_selection_honour_connectivity(select, faces_region, full_region):
+    """The blocks of ``test_largest_and_hole_filling_honour_connectivity`` (2D, 9 x 9, centre (4, 4)): A (rows 0-1,
+    cols 0-1) and B (rows 2-3, cols 2-3), 4 px of 0.9 each, touch at one corner; C (rows 6-8, cols 6-7) has 6 px.
+
+    Centroid: with corners, A + B is one seed region of mass 7.2 > C's 5.4, its centroid (1.5, 1.5) rounds to
+    (2, 2) in B, and the kept component is A + B (8 px); faces only, C's mass is the largest (6 px kept). Center:
+    with corners, A + B holds the voxel nearest to the centre, (3, 3), and is kept whole; faces only, B alone.
+    """
+    prob = np.zeros((1, 9, 9), dtype=np.float32)
+    prob[0, 0:2, 0:2] = prob[0, 2:4, 2:4] = prob[0, 6:9, 6:8] = 0.9
+    faces = DualThreshold(select=select, connectivity=1)(prob)
+    assert faces[(0, *faces_region)].all() and faces.sum() == faces[(0, *faces_region)].size
+    for connectivity in (None, 2):
+        full = DualThreshold(select=select, connectivity=connectivity)(prob)
+        assert full.sum() == 8 and full[(0, *full_region)].sum() == 8
+
+
 def test_empty_result_and_metadata():
     prob = MetaTensor(torch.full((1, 6, 6), 0.3), affine=torch.diag(torch.tensor([0.5, 0.5, 1.0, 1.0])))
     out = DualThreshold()(prob)

@@ -49,6 +49,18 @@ def test_discrepancy_skeleton_of_bar(convert):
     assert swapped[FG].sum() == 0
 
 
+def test_discrepancy_takes_a_prediction_that_requires_grad():
+    """A binary prediction made from a network's output (``sigmoid(logits).round()``) still requires grad: it is
+    read without a ``numpy()`` error, and the seeds are the detached prediction's."""
+    logits = torch.full((1, 9, 15), -5.0, requires_grad=True)
+    pred = torch.sigmoid(logits).round()
+    assert pred.requires_grad
+    label = torch.as_tensor(_bar_2d())
+    seeds = DiscrepancySeeds()(pred, label)
+    torch.testing.assert_close(seeds, DiscrepancySeeds()(pred.detach(), label))
+    assert float(seeds[BG].sum()) == 0 and float(seeds[FG].sum()) > 0
+
+
 @pytest.mark.parametrize("ndim", [2, 3])
 def test_discrepancy_seeds_lie_in_their_error_region(ndim):
     label = _block(ndim)
