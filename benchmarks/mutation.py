@@ -31,7 +31,12 @@ error); group H is an eighth, likewise written from the source alone, over the c
 ``SelfRefinementIteration`` and ``SeedInteraction``, the bundle settings the CLI's ``--method network`` hands to
 ``SlicePropagator``); group I is a ninth, likewise written from the source alone, weighted to the modules the earlier
 sets touched least and to the newest code (``write_nifti``'s one-channel path, the DICOM scan's checks, DICOM SEG, the
-2D folders' writer, the engines' iteration updates, the CLI's and ``check_outputs``' path checks).
+2D folders' writer, the engines' iteration updates, the CLI's and ``check_outputs``' path checks); group J is a
+tenth, likewise written from the source alone, weighted to the code changed last (``write_nifti``'s one-channel path
+and int64 narrowing, ``check_positive_int`` and its users ``IterativeRefinementInferer(max_steps)`` and
+``SeedInteraction(max_interactions)``, ``DualThreshold``'s connectivity in every step) and to the modules the earlier
+sets touched least (``utils/checks.py``, the IRCAD folders, ``inferers/presets.py``, ``split_network_output``,
+``RandMaskPerturbd``, DICOM SEG, the FOV mask).
 See ``docs/results.md`` for the scores (first run of each group, and after its survivors got tests).
 """
 
