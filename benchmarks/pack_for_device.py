@@ -1,0 +1,101 @@
+"""Pack the shared training data small enough to travel to a lent GPU machine (64 MiB with the working tree).
+
+What each set becomes (written under ``--out``; point ``train.json``'s ``dataset_dir`` there on the GPU machine):
+
+- ``ph2``: the 150 images resized to 192x256 with MONAI's ``Resize(mode="area")`` (what the bundles' pipeline does
+  at that size) and re-encoded as JPEG quality 95; masks resized the same way and thresholded at 0.5; ``split.csv``
+  copied. About 3.5 MB. Evaluate on the original images, not on these.
+- ``drive``: the 20 training images with their red and blue channels zeroed (the bundle reads the green channel
+  only, so its input is unchanged), stored as deflate-compressed TIFF; labels and FOV masks copied. About 5 MB.
+- ``ircad``: each patient resampled to 1.25 mm in-plane (bilinear; the mask bilinear then >= 0.5), HU clipped to
+  [-250, 350] and stored as uint8 with the affine, ``np.savez_compressed``; about 4 MB per patient. No loader in the
+  package reads this format: the session-8 trial load was a three-line ``MetaTensor`` wrapper; the liver recipe did
+  not fit the lease anyway (its sample pipeline is single-process, about 76 ms per sample at 256x256).
+
+Session 8 (2026-11-27) used it with ``benchmarks/train_on_device.sh``; ``docs/results.md`` has the runs.
+
+    python benchmarks/pack_for_device.py --out .gpu/data ph2 drive
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+import numpy as np
+import torch
+from monai.transforms import Resize, Spacing
+from PIL import Image
+
+from monai_refine.data import load_ircad_volumes
+from monai_refine.data.folders2d import ph2_datalist, rgb_converter
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def pack_ph2(src: Path, dst: Path, size: tuple[int, int] = (192, 256)) -> None:
+    (dst / "images").mkdir(parents=True, exist_ok=True)
+    (dst / "masks").mkdir(parents=True, exist_ok=True)
+    shutil.copy(src / "split.csv", dst / "split.csv")
+    resize = Resize(size, mode="area")
+    for split in ("train", "validation"):
+        for item in ph2_datalist(src, split):
+            rgb = np.asarray(rgb_converter(Image.open(item["image"])), dtype=np.float32) / 255.0
+            small = resize(torch.from_numpy(rgb).permute(2, 0, 1)).numpy().transpose(1, 2, 0)
+            name = Path(item["image"]).stem
+            Image.fromarray(np.clip(np.rint(small * 255), 0, 255).astype(np.uint8)).save(
+                dst / "images" / f"{name}.jpg", quality=95
+            )
+            label = np.asarray(Image.open(item["label"]), dtype=np.float32)[None] / 255.0
+            mask = resize(torch.from_numpy(label)).numpy()[0] >= 0.5
+            Image.fromarray((mask * 255).astype(np.uint8)).save(dst / "masks" / f"{name}.png")
+
+
+def pack_drive(src: Path, dst: Path) -> None:
+    for sub in ("1st_manual", "mask"):
+        shutil.copytree(src / sub, dst / sub, dirs_exist_ok=True)
+    (dst / "images").mkdir(parents=True, exist_ok=True)
+    for f in sorted((src / "images").glob("*.tif")):
+        rgb = np.asarray(Image.open(f).convert("RGB")).copy()
+        rgb[..., 0] = 0
+        rgb[..., 2] = 0
+        Image.fromarray(rgb).save(dst / "images" / f.name, compression="tiff_adobe_deflate")
+
+
+def pack_ircad(src: Path, dst: Path, patients: list[str], spacing_mm: float = 1.25) -> None:
+    dst.mkdir(parents=True, exist_ok=True)
+    for patient in patients:
+        ((image, mask),) = load_ircad_volumes(src, [patient])
+        z_mm = float(np.linalg.norm(image.affine[:3, 2].numpy()))
+        resample = Spacing(pixdim=(spacing_mm, spacing_mm, z_mm), mode="bilinear")
+        image, label = resample(image.float()), resample(mask.float())
+        hu = np.clip(image.numpy()[0], -250.0, 350.0)
+        np.savez_compressed(
+            dst / f"{patient}.npz",
+            image_u8=np.rint((hu + 250.0) / 600.0 * 255).astype(np.uint8),
+            lo=-250.0,
+            hi=350.0,
+            label=(label.numpy()[0] >= 0.5).astype(np.uint8),
+            affine=image.affine.numpy(),
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sets", nargs="+", choices=("ph2", "drive", "ircad"))
+    parser.add_argument("--out", required=True, help="an ignored folder of the checkout (name it in `carry`)")
+    parser.add_argument("--shared", default=str(SHARED))
+    parser.add_argument("--patients", nargs="+", default=["patient1", "patient17"])
+    args = parser.parse_args()
+    shared, out = Path(args.shared), Path(args.out)
+    if "ph2" in args.sets:
+        pack_ph2(shared / "dermoscopy" / "ph2", out / "ph2")
+    if "drive" in args.sets:
+        pack_drive(shared / "retina" / "drive" / "training", out / "drive")
+    if "ircad" in args.sets:
+        pack_ircad(shared / "ircad", out / "ircad", args.patients)
+
+
+if __name__ == "__main__":
+    main()
