@@ -30,6 +30,7 @@ from PIL import Image
 
 from monai_refine.data import load_ircad_volumes
 from monai_refine.data.folders2d import ph2_datalist, rgb_converter
+from monai_refine.utils import slice_axis_from_affine, spacing_from_affine
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -67,8 +68,10 @@ def pack_ircad(src: Path, dst: Path, patients: list[str], spacing_mm: float = 1.
     dst.mkdir(parents=True, exist_ok=True)
     for patient in patients:
         ((image, mask),) = load_ircad_volumes(src, [patient])
-        z_mm = float(np.linalg.norm(image.affine[:3, 2].numpy()))
-        resample = Spacing(pixdim=(spacing_mm, spacing_mm, z_mm), mode="bilinear")
+        pixdim = np.full(3, spacing_mm)
+        axis = slice_axis_from_affine(image.affine)
+        pixdim[axis] = spacing_from_affine(image.affine)[axis]  # in-plane only: the slices stay as they are
+        resample = Spacing(pixdim=pixdim.tolist(), mode="bilinear")
         image, label = resample(image.float()), resample(mask.float())
         hu = np.clip(image.numpy()[0], -250.0, 350.0)
         np.savez_compressed(

@@ -26,7 +26,6 @@ job drive_dil --config_file $B/drive_vessel_iterative/configs/train.json --loggi
 job drive_cldice --config_file "['$B/drive_vessel_iterative/configs/train.json','benchmarks/train_drive_cldice.json']" --logging_file $B/drive_vessel_iterative/configs/logging.conf $DRV
 ( while sleep 30; do nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader 2>/dev/null; uptime; for f in $R/*.log; do echo "$(basename $f): $(grep -c 'Epoch\[' $f 2>/dev/null) lines; $(tail -c 160 $f | tr '\n' ' ')"; done; done ) > $R/monitor.txt 2>&1 &
 MON=$!
-wait $(jobs -p | grep -v $MON) 2>/dev/null
 for j in $(jobs -p); do [ $j != $MON ] && wait $j; done
 kill $MON
 for d in $R/*/; do n=$(basename $d); f=$d/models/model.pt; [ -f $f ] || f=$(ls -t $d/models/*.pt 2>/dev/null | head -1); [ -n "$f" ] && cp $f $OUTDIR/$n.pt && echo "$n <- $f"; done

@@ -224,8 +224,13 @@ def test_train_one_iteration_then_evaluate(name, tmp_path, monkeypatch):
     work = tmp_path / "clean"
     work.mkdir()
     monkeypatch.chdir(work)
-    common = {"bundle_root": str(tmp_path / "bundle"), "dataset_dir": str(data), "num_threads": 1, "batch_size": 2}
-    common["train#dataloader#num_workers"] = 0
+    common = {
+        "bundle_root": str(tmp_path / "bundle"),
+        "dataset_dir": str(data),
+        "num_threads": 1,
+        "batch_size": 2,
+        "train#dataloader#num_workers": 0,
+    }
     run(config_file=[_config(name, "train")], meta_file=_config(name, "metadata"), epochs=1, **common)
     assert (tmp_path / "bundle" / "models" / "model.pt").is_file()
     run(config_file=[_config(name, "train"), _config(name, "evaluate")], meta_file=_config(name, "metadata"), **common)
