@@ -408,9 +408,12 @@ def run_propagation(args: argparse.Namespace, plan: Plan) -> int:
     from monai_refine.transforms import seeds_from_points
     from monai_refine.utils import check_same_geometry
 
-    # contiguous=False: the voxels stay in the files' order (each slice contiguous, as SlicePropagator walks them),
-    # no transposing copy of the volume on reading and none when the propagator takes its slices (issue 12.5)
-    image = load_image(plan.image, series_uid=plan.series_uid, allow_gaps=args.allow_gaps, contiguous=False)
+    # contiguous=False: the voxels stay in the files' order (each slice contiguous), no transposing copy on reading;
+    # dtype=None: the stored integers (int16 for CT), no float32 copy either: the propagator's canonical float32 copy
+    # is then the only copy of the volume (issue 12.5)
+    image = load_image(
+        plan.image, series_uid=plan.series_uid, allow_gaps=args.allow_gaps, contiguous=False, dtype=None
+    )
     missing = list(image.meta.get("missing_slices", []))
     axis = 2 if missing else resolve_slice_axis(image)  # across gaps: the series' stacking axis (the last)
     reference = None

@@ -162,7 +162,7 @@ class GraphCutSegmenter:
             return prior.copy()
         box = seed_bounding_box(seeds)
         img, fg, bg, inside = image[0][box].astype(np.float64), fg[box], bg[box], prior[0][box].astype(bool)
-        graph = maxflow.Graph[float]()
+        graph = maxflow.Graph[float](img.size, 4 * img.size)  # sized up front: no reallocation while edges are added
         nodes = graph.add_grid_nodes(img.shape)
         for offset in ((0, 1), (1, 0), (1, 1), (1, -1)):  # each undirected 8-neighbour pair once
             shifted = np.roll(img, (-offset[0], -offset[1]), axis=(0, 1))

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
-from monai.config import NdarrayOrTensor
+from monai.config import DtypeLike, NdarrayOrTensor
 from monai.data import MetaTensor
 from monai.inferers import Inferer
 from monai.utils import convert_to_dst_type, convert_to_numpy
@@ -356,12 +356,15 @@ class SlicePropagator(Inferer):
         swap, flips = _in_plane_frame(volume_in, slice_axis)
         spacing = spacing[::-1] if swap else spacing
 
-        def canonical(array: np.ndarray) -> np.ndarray:  # (..., depth, H, W) slices into the canonical orientation
-            return np.ascontiguousarray(np.flip(array.swapaxes(-1, -2) if swap else array, flips))
+        def canonical(array: np.ndarray, dtype: DtypeLike = None) -> np.ndarray:
+            # (..., depth, H, W) slices into the canonical orientation: a new C-contiguous array, converted to
+            # `dtype` in the same pass (one copy of the volume, never a view of the caller's array)
+            view = np.flip(array.swapaxes(-1, -2) if swap else array, flips)
+            out = np.empty(view.shape, dtype=view.dtype if dtype is None else dtype)
+            np.copyto(out, view, casting="unsafe")
+            return out
 
-        image = canonical(np.moveaxis(volume[0], slice_axis, 0)).astype(np.float32, copy=False)
-        if np.shares_memory(image, volume):  # window in place below, but never the caller's array
-            image = image.copy()
+        image = canonical(np.moveaxis(volume[0], slice_axis, 0), np.float32)
         window_intensity(image, self.window, out=image)  # one float32 copy of the volume (issue 12.5: peak RSS)
         result = np.zeros(image.shape, dtype=bool)
         user_slices = None if user is None else canonical(np.moveaxis(user, axis, 1))

@@ -391,6 +391,8 @@ def test_numpy_input_gives_numpy_output():
         ({"annotation": np.zeros((1, 48, 48, 14))}, "annotation shape"),
         ({"annotation": np.zeros((1, 48, 48, 15))}, "annotation is empty"),
         ({"annotation": np.full((1, 48, 48, 15), 0.5)}, "annotation must be binary"),
+        ({"annotation": np.full((1, 48, 48, 15), 255, dtype=np.uint8)}, "annotation must be binary"),
+        ({"annotation": np.full((1, 48, 48, 15), -1, dtype=np.int8)}, "annotation must be binary"),
         ({"slices": [20]}, "outside the volume"),
         ({"slices": [6]}, "slice 6 is empty"),
         ({"seeds": np.zeros((1, 48, 48, 15))}, "seeds must have 2 channel"),
