@@ -36,7 +36,9 @@ tenth, likewise written from the source alone, weighted to the code changed last
 and int64 narrowing, ``check_positive_int`` and its users ``IterativeRefinementInferer(max_steps)`` and
 ``SeedInteraction(max_interactions)``, ``DualThreshold``'s connectivity in every step) and to the modules the earlier
 sets touched least (``utils/checks.py``, the IRCAD folders, ``inferers/presets.py``, ``split_network_output``,
-``RandMaskPerturbd``, DICOM SEG, the FOV mask).
+``RandMaskPerturbd``, DICOM SEG, the FOV mask); group K is an eleventh, likewise written from the source alone,
+spread evenly over the core folders the issue names (transforms, inferers, losses, metrics, networks) in proportion to
+their size, weighted to nothing.
 See ``docs/results.md`` for the scores (first run of each group, and after its survivors got tests).
 """
 
@@ -72,6 +74,7 @@ class Mutant:
     # "H": an eighth, likewise, over the code added last (lambda_ce, seed_from_numpy, the CLI's bundle settings)
     # "I": a ninth, likewise, over the code A-H touched least and the newest code (one-channel write_nifti, ...)
     # "J": a tenth, likewise, over the code changed last (int64 narrowing, check_positive_int users) and A-I's least
+    # "K": an eleventh, likewise, spread over the core folders in proportion to their size, weighted to nothing
 
 
 IT = "monai_refine/inferers/iterative.py"
@@ -1133,6 +1136,110 @@ MUTANTS: tuple[Mutant, ...] = (
            "(1, int(sources[0].Rows), int(sources[0].Columns), len(sources))", T_CLI + T_WR, "J"),
     Mutant("FOV mask: the channel equal to the channel count accepted", "off-by-one", RA,
            "img.shape[0] <= self.channel:", "img.shape[0] < self.channel:", T_RET, "J"),
+    # --- group K: an eleventh independent set, written from the source alone (no test read first), spread evenly
+    # over the core folders issue 16 names, in proportion to their source lines (transforms 15, inferers 13,
+    # losses 4, metrics 1, networks 7), every module sampled in order and weighted to nothing
+    # transforms/seeds
+    Mutant("discrepancy seeds: ranks sorted by the random key first, not by component", "swapped term", SA,
+           "order = np.lexsort((keys, component))", "order = np.lexsort((component, keys))", T_SEEDS, "K"),
+    Mutant("mask seeds: ring radius compared in mm against squared mm", "mm vs squared mm", SA,
+           "black_border=False) <= margin**2", "black_border=False) <= margin", T_SEEDS, "K"),
+    Mutant("mask seeds: the eroded core replaces the skeleton instead of joining it", "dropped term", SA,
+           "foreground |= edt.edtsq(crop", "foreground = edt.edtsq(crop", T_SEEDS, "K"),
+    Mutant("seed map (kernel path): the map read from the padded canvas's corner, not its centre", "off-by-one", SA,
+           "canvas[tuple(slice(r, r + n) for r, n in zip(radius, seed.shape))]",
+           "canvas[tuple(slice(0, n) for r, n in zip(radius, seed.shape))]", T_SEEDS, "K"),
+    Mutant("discrepancy seeds dict: per_slice not passed on", "ignored argument", SD,
+           "            per_slice=per_slice,\n", "            per_slice=False,\n", T_SEEDS, "K"),
+    # transforms/perturbation
+    Mutant("mask perturb: spacing ignored inside the mask (erosion in voxels)", "spacing ignored", PE,
+           "            crop, sampling=spacing\n", "            crop\n", T_PERT, "K"),
+    Mutant("mask perturb: 2D elastic takes the 3D magnitudes", "wrong index", PE,
+           "magnitude_range=magnitudes[2]", "magnitude_range=magnitudes[3]", T_PERT, "K"),
+    Mutant("mask perturb dict: spacing not passed on", "ignored argument", PP,
+           "            spacing=spacing,\n", "            spacing=None,\n", T_PERT, "K"),
+    # transforms/intensity
+    Mutant("colour: CIELAB L divided by 255, not 100", "wrong constant", IA,
+           "/ np.array([100.0, 255.0, 255.0])", "/ np.array([255.0, 255.0, 255.0])", T_INT, "K"),
+    Mutant("percentile contrast: stretch measured from the upper percentile", "swapped term", IA,
+           "((groups.double() - lo) * scale", "((groups.double() - hi) * scale", T_INT, "K"),
+    Mutant("percentile: position rounded, not floored (negative interpolation fraction)", "off-by-one", IA,
+           "below = position.floor().long()", "below = position.round().long()", T_INT, "K"),
+    # transforms/post, retina, lesion
+    Mutant("dual threshold: spacing argument ignored for 'center' (only the MetaTensor's pixdim)", "ignored argument",
+           PA, "resolve_spacing(img, self.spacing, dims)", "resolve_spacing(img, None, dims)", T_POST, "K"),
+    Mutant("dual threshold center: nearest component by its mean distance, not its closest voxel",
+           "wrong reduction", PA, "np.argmin(ndimage.minimum(distance, labels,",
+           "np.argmin(ndimage.mean(distance, labels,", T_POST, "K"),
+    Mutant("FOV mask dict: threshold not passed on", "ignored argument", RA,
+           "FieldOfViewMask(channel, threshold)", "FieldOfViewMask(channel)", T_RET, "K"),
+    Mutant("lesion mask: a tensor image gets a numpy mask", "wrong type", TL,
+           "return largest_filled_region(mask, img)", "return largest_filled_region(mask, arr)", T_TL, "K"),
+    # inferers/slice_propagation.py
+    Mutant("propagation: erosion_mm not passed to the seeder", "ignored argument", SP,
+           "MaskSeeds(margin_mm=settings.margin_mm, erosion_mm=settings.erosion_mm, spacing=spacing)",
+           "MaskSeeds(margin_mm=settings.margin_mm, spacing=spacing)", T_SP, "K"),
+    Mutant("propagation: the segmenter given the neighbour's image slice", "wrong index", SP,
+           "self.segmenter(self.image[index][box][None]", "self.segmenter(self.image[index - direction][box][None]",
+           T_SP, "K"),
+    Mutant("propagation: the midpoint between two annotated slices claimed by neither", "off-by-one", SP,
+           "(start + slices[position + 1]) // 2", "(start + slices[position + 1]) // 2 - 1", T_SP, "K"),
+    Mutant("rejected by clicks: click depth in pixels, not mm", "spacing ignored", SP,
+           "depth = ndimage.distance_transform_edt(prior, sampling=spacing)",
+           "depth = ndimage.distance_transform_edt(prior)", T_SP, "K"),
+    Mutant("annotate slices: slice axis without the channel offset", "off-by-one", SP,
+           "resolve_slice_axis(mask, slice_axis) + 1", "resolve_slice_axis(mask, slice_axis)", T_SP, "K"),
+    Mutant("propagation: the caller's slices neither sorted nor deduplicated", "dropped term", SP,
+           "sorted({int(s) for s in slices})", "[int(s) for s in slices]", T_SP, "K"),
+    # inferers/iterative.py, network_segmenter.py, segmenters.py, slice_grid.py
+    Mutant("iterative: initial_prior ignored (0.5 always)", "ignored argument", IT,
+           "torch.full(expected, self.initial_prior,", "torch.full(expected, 0.5,", T_IT, "K"),
+    Mutant("iterative: a MetaTensor input gets a plain tensor back", "dropped term", IT,
+           "        if isinstance(source, MetaTensor):\n            out = convert_to_dst_type(out, source)[0]\n", "",
+           T_IT, "K"),
+    Mutant("network segmenter: sigma not handed to the grid's network input", "ignored argument", NS,
+           "network_input(self.grid, image, prior, seeds, spacing, self.channels, self.sigma)",
+           "network_input(self.grid, image, prior, seeds, spacing, self.channels)", T_NS, "K"),
+    Mutant("graph cut: seed histogram normalised by the image size, not the seed count", "wrong term", SG,
+           "range=(0.0, 1.0))[0] / samples.size", "range=(0.0, 1.0))[0] / values.size", T_SG, "K"),
+    Mutant("random walker: beta ignored (130 always)", "ignored argument", SG,
+           "beta=self.beta, mode=", "beta=130.0, mode=", T_SG, "K"),
+    Mutant("slice grid: back-resampling multiplies the rows by the step", "mm vs voxel", SGR,
+           "(np.arange(low[0], high[0]) - frame.centre[0]) / frame.step[0]",
+           "(np.arange(low[0], high[0]) - frame.centre[0]) * frame.step[0]", T_SGR + T_NS, "K"),
+    Mutant("slice grid: grid points in xy indexing (the crop transposed)", "wrong axis", SGR,
+           'return np.stack(np.meshgrid(rows, cols, indexing="ij"))', "return np.stack(np.meshgrid(rows, cols))",
+           T_SGR + T_NS, "K"),
+    # losses
+    Mutant("dice improvement: include_background ignored", "ignored argument", DI,
+           "        if not self.include_background:\n", "        if False:\n", T_DI, "K"),
+    Mutant("quality loss: sigmoid and softmax swapped for the Dice pair", "swapped argument", QL,
+           "include_background, to_onehot_y, sigmoid, softmax, smooth_nr, smooth_dr",
+           "include_background, to_onehot_y, softmax, sigmoid, smooth_nr, smooth_dr", T_QL, "K"),
+    Mutant("deep supervision: the 1/4x side output left out of the default keys", "wrong default", DS,
+           "            RefineOutputs.SIDE_4,\n", "", T_DS, "K"),
+    Mutant("output quality: Dice 1 whenever nothing overlaps (keyed on the overlap, not the total)", "wrong term",
+           OQ, "torch.where(total > 0,", "torch.where(overlap > 0,", T_OQ, "K"),
+    # metrics
+    Mutant("overlap scores: overlap counted as the union", "wrong operator", MO,
+           "int(np.logical_and(p, g).sum())", "int(np.logical_or(p, g).sum())", T_MET, "K"),
+    # networks
+    Mutant("unet decoder: the last stage halves the channels too", "off-by-one", UB,
+           "halves = i < len(features) - 1", "halves = i < len(features)", T_NETS, "K"),
+    Mutant("networks: in_channels equal to the extra channels accepted (no image channel)", "off-by-one", NU,
+           "if in_channels <= extra_channels:", "if in_channels < extra_channels:", T_IU + T_RN + T_QU, "K"),
+    Mutant("cdnn: average pooling, not max pooling", "wrong operator", CD,
+           "Pool[Pool.MAX, spatial_dims](kernel_size=size)", "Pool[Pool.AVG, spatial_dims](kernel_size=size)", T_CD,
+           "K"),
+    Mutant("iterative unet: dropout not passed to the layer-1 and copy convolutions", "ignored argument", IU,
+           "act=act, norm=norm, dropout=dropout, bias=bias)", "act=act, norm=norm, bias=bias)", T_IU, "K"),
+    Mutant("quality unet: quality head's activation ignored (ReLU always)", "ignored argument", QU,
+           "            get_act_layer(act),\n", "            nn.ReLU(),\n", T_QU, "K"),
+    Mutant("refinenet: the 1/2x refinement stage halves its upsampled channels", "wrong default", RN,
+           "rf, guide, rf, act, norm, bias, dropout, upsample, halves=False)",
+           "rf, guide, rf, act, norm, bias, dropout, upsample, halves=True)", T_RN, "K"),
+    Mutant("refinenet: quality head without its nonlinearity (two stacked linear layers)", "dropped term", RN,
+           "nn.Linear(2 * rf, rf), nn.ReLU(), nn.Linear(rf, 1)", "nn.Linear(2 * rf, rf), nn.Linear(rf, 1)", T_RN, "K"),
 )  # fmt: skip
 
 
@@ -1206,7 +1313,7 @@ def _selection(mutant: Mutant, copy: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", "--match", default="", help="only mutants whose name contains this text")
-    parser.add_argument("--group", default="", help="only the mutants of this group (A to J)")
+    parser.add_argument("--group", default="", help="only the mutants of this group (A to K)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (a timeout is caught)")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the caught fraction is lower")
     args = parser.parse_args()
