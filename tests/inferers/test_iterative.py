@@ -164,6 +164,17 @@ def test_given_prior_is_used_first():
 
 
 @pytest.mark.parametrize("ndim", [2, 3])
+@pytest.mark.parametrize("initial_prior", [0.0, 0.2, 1.0])
+def test_initial_prior_is_the_first_prior(ndim, initial_prior):
+    """One halfway step from the constant first prior p: (p + 1) / 2 on the target and p / 2 elsewhere."""
+    target = _target(ndim)
+    inferer = IterativeRefinementInferer(max_steps=1, initial_prior=initial_prior, return_probability=True)
+    out = inferer(torch.zeros_like(target), _Halfway(target))
+    expected = target * (initial_prior + 1) / 2 + (1 - target) * initial_prior / 2
+    torch.testing.assert_close(out, expected, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
 def test_with_the_refinement_networks(ndim):
     """The inferer's result is the network applied by hand three times, each output's sigmoid the next prior."""
     torch.manual_seed(0)

@@ -149,6 +149,22 @@ def test_seed_maps_without_a_grid_are_in_mm_of_the_slice():
         np.testing.assert_allclose(probability[0, row, col], 1 / (1 + np.exp(-np.exp(-(mm**2) / 8))), rtol=1e-5)
 
 
+@pytest.mark.parametrize("sigma", [1.0, 2.0])
+def test_seed_map_on_the_grid_uses_sigma(sigma):
+    """A 9-pixel grid of 1 mm on a 9 x 9 slice of 1 mm pixels, centred on the slice's centre (4, 4) (the prior is
+    empty): grid and slice pixels coincide, so 1 mm from the seed the probability is sigmoid(exp(-0.5 / sigma^2)), as
+    without a grid (with the foreground map as the logits)."""
+    image = np.zeros((1, 9, 9), dtype=np.float32)
+    seeds = np.zeros((2, 9, 9), dtype=bool)
+    seeds[0, 4, 4] = True
+    segmenter = NetworkSegmenter(_FirstChannel(), channels=("seed_map",), sigma=sigma, grid=SliceGrid(9, 1.0))
+    probability = segmenter(image, image > 0, seeds, (1.0, 1.0))
+    expected = 1 / (1 + np.exp(-np.exp(-0.5 / sigma**2)))
+    for row, col in ((4, 5), (3, 4)):
+        np.testing.assert_allclose(probability[0, row, col], expected, rtol=1e-5)
+    np.testing.assert_allclose(probability[0, 4, 4], 1 / (1 + np.exp(-1.0)), rtol=1e-5)
+
+
 class _PlusOne(Inferer):
     def __call__(self, inputs, network, *args, **kwargs):
         return network(inputs) + 1.0

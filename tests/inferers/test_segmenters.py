@@ -175,6 +175,21 @@ def test_random_walker_follows_the_spacing():
     assert tall[:, 4].all() and not tall[:, 0].any()
 
 
+@pytest.mark.parametrize("beta, columns", [(1e-3, 11), (130.0, 5)])
+def test_random_walker_honours_beta(beta, columns):
+    """A 5 x 22 slice, 0 in columns 0-4 and 1 from column 5, foreground seeds in column 0, background in column 21.
+    A tiny beta makes every edge alike: the walk's foreground probability falls linearly, 1 - c / 21, above 0.5 up to
+    column 10 (11 columns). The default beta makes the step at column 5 a wall: columns 0-4 only."""
+    image = np.zeros((1, 5, 22), dtype=np.float32)
+    image[0, :, 5:] = 1.0
+    seeds = np.zeros((2, 5, 22), dtype=bool)
+    seeds[0, :, 0] = seeds[1, :, 21] = True
+    out = RandomWalkerSegmenter(beta=beta)(image, np.zeros_like(image, dtype=bool), seeds, (1.0, 1.0))[0]
+    expected = np.zeros((5, 22), dtype=bool)
+    expected[:, :columns] = True
+    np.testing.assert_array_equal(out, expected)
+
+
 @pytest.mark.parametrize("channel", [0, 1])
 def test_graph_cut_with_one_kind_of_seed_keeps_the_prior(channel):
     """Without background (or foreground) seeds one intensity model is missing: the graph cut returns the prior."""

@@ -82,6 +82,24 @@ def test_several_annotated_slices_each_own_their_half():
     assert sorted(r.index for r in history) == list(range(15))
 
 
+def test_annotated_slices_in_any_order_or_repeated():
+    """``slices=[8, 2, 8]`` means slices 2 and 8: the same mask, history and ``propagated_from`` as ``[2, 8]`` (slices
+    0-5 copy slice 2, slices 6-14 copy slice 8)."""
+    volume, truth = _cone()
+    propagator = SlicePropagator(margin_mm=3.0)
+    annotation = _annotate(truth, [2, 8])
+    mask, history = propagator(volume, CopyPrevious(), annotation=annotation, slices=[8, 2, 8], return_history=True)
+    expected, sorted_history = propagator(volume, CopyPrevious(), annotation=annotation, slices=[2, 8],
+                                          return_history=True)  # fmt: skip
+    np.testing.assert_array_equal(mask.numpy(), expected.numpy())
+    for z in range(15):
+        np.testing.assert_array_equal(mask[0, ..., z].numpy(), truth[0, ..., 2 if z <= 5 else 8])
+    assert mask.meta["propagated_from"] == [2, 8]
+    outcome = [(r.index, r.direction, r.area, r.stop_reason) for r in history]
+    assert outcome == [(r.index, r.direction, r.area, r.stop_reason) for r in sorted_history]  # not the timings
+    assert sorted(r.index for r in history) == list(range(15))
+
+
 def test_shrink_rule_stops_and_clears_the_slice():
     volume, truth = _cone()
     truth[..., 9:] = 0

@@ -67,6 +67,8 @@ def test_field_of_viewd_writes_fov_key():
     d = FieldOfViewMaskd(["image", "missing"], fov_key="mask", threshold=100.0, allow_missing_keys=True)({"image": img})
     assert d["image"] is img and int(d["mask"].sum()) == 113
     assert "fov" in FieldOfViewMaskd("image")({"image": img})
+    assert int(FieldOfViewMaskd("image", threshold=200.0)({"image": img})["fov"].sum()) == 1  # only the speck
+    assert int(FieldOfViewMaskd("image", channel=1, threshold=100.0)({"image": img})["fov"].sum()) == 0  # green 60
 
 
 @pytest.mark.parametrize("convert", TEST_NDARRAYS)

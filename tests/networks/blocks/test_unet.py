@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch.nn as nn
+from monai.networks.nets import BasicUNet
 
 from monai_refine.networks.blocks import UNetEncoder, UNetFeatures
 
@@ -22,3 +23,16 @@ def test_features_upsample_mode_reaches_the_decoder(upsample, deconvolutions, up
     unet = UNetFeatures(2, 1, (4, 8, 8, 4), act="relu", norm="batch", upsample=upsample)
     assert sum(isinstance(m, nn.ConvTranspose2d) for m in unet.modules()) == deconvolutions
     assert sum(isinstance(m, nn.Upsample) for m in unet.modules()) == upsamplers
+
+
+@pytest.mark.parametrize("spatial_dims", [2, 3])
+def test_features_have_basic_unets_layers(spatial_dims):
+    """The same parameters, in the same order, as MONAI's BasicUNet without its output convolution: among them the
+    last decoder stage's transposed convolution keeps its 8 channels (``halves=False``) where the others halve."""
+    features = (8, 8, 16, 32, 64, 8)
+    unet = UNetFeatures(spatial_dims, 1, features, act="relu", norm="batch")
+    basic = BasicUNet(spatial_dims, 1, 2, features=features, act="relu", norm="batch")
+    assert [p.shape for p in unet.parameters()] == [p.shape for p in basic.parameters()][:-2]
+    deconv = nn.ConvTranspose2d if spatial_dims == 2 else nn.ConvTranspose3d
+    ups = [(m.in_channels, m.out_channels) for m in unet.modules() if isinstance(m, deconv)]
+    assert ups == [(64, 32), (32, 16), (16, 8), (8, 8)]

@@ -29,6 +29,19 @@ class TestCDNN:
         assert sum(isinstance(m, nn.BatchNorm2d) for m in net.modules()) == 17
         assert [m.p for m in net.modules() if isinstance(m, nn.Dropout2d | nn.Dropout)] == [0.5, 0.5]
 
+        assert [type(m) for m in net.modules() if isinstance(m, nn.MaxPool2d | nn.AvgPool2d)] == [nn.MaxPool2d] * 4
+
+    @parameterized.expand([(2,), (3,)])
+    def test_pooling_takes_the_maximum(self, dims):
+        """Table I's pool layers are 2x max pooling: a block of four values 1, 2, 3, 8 (2D) or eight 1..7, 16 (3D)
+        pools to its maximum, 8 or 16, not its mean 3.5 or 4.5."""
+        pools = [m for m in CDNN(dims, **TINY).modules() if isinstance(m, nn.modules.pooling._MaxPoolNd)]
+        assert len(pools) == 4
+        values = [1.0, 2.0, 3.0, 8.0] if dims == 2 else [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 16.0]
+        x = torch.tensor(values).reshape((1, 1) + (2,) * dims)
+        for pool in pools:
+            assert float(pool(x).flatten()[0]) == (8.0 if dims == 2 else 16.0)
+
     def test_dropout_argument_reaches_both_layers(self):
         net = CDNN(2, dropout=0.2, **TINY)
         assert [m.p for m in net.modules() if isinstance(m, nn.modules.dropout._DropoutNd)] == [0.2, 0.2]

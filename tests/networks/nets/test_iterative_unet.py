@@ -45,6 +45,15 @@ class TestIterativeUNet:
     def test_eval_deterministic(self):
         assert_eval_deterministic(IterativeUNet(3, dropout=0.5, **TINY), torch.rand(2, 2, 16, 16, 16))
 
+    @parameterized.expand([(2,), (3,)])
+    def test_dropout_reaches_every_convolution(self, dims):
+        """``dropout=0.3``: layer 1's two convolutions and the copy convolution have their dropout at 0.3, like the
+        U-Net levels and decoder stages, and no dropout layer anywhere has another ratio."""
+        net = IterativeUNet(dims, dropout=0.3, **TINY)
+        for name in ("image_conv", "prior_conv", "copy_conv"):
+            assert [m.p for m in getattr(net, name).modules() if isinstance(m, torch.nn.Dropout)] == [0.3], name
+        assert {m.p for m in net.modules() if isinstance(m, torch.nn.modules.dropout._DropoutNd)} == {0.3}
+
     def test_script_and_export(self):
         assert_scriptable_and_exportable(IterativeUNet(2, **TINY), torch.rand(2, 2, 33, 31))
 

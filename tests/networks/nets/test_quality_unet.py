@@ -53,6 +53,15 @@ class TestQualityUNet:
         assert isinstance(head[0], nn.AdaptiveAvgPool2d if dims == 2 else nn.AdaptiveAvgPool3d)
         assert [type(m) for m in head[2:]] == [nn.Linear, nn.ReLU, nn.Linear, nn.Sigmoid]
 
+    @parameterized.expand([(("leakyrelu", {"negative_slope": 0.1}), nn.LeakyReLU), ("prelu", nn.PReLU)])
+    def test_act_reaches_the_quality_head(self, act, kind):
+        """``act`` is the activation of every layer, the quality head's between its two dense layers included."""
+        net = QualityUNet(2, act=act, **TINY)
+        assert isinstance(net.quality_head[3], kind)
+        assert not any(isinstance(m, nn.ReLU) for m in net.modules())
+        if kind is nn.LeakyReLU:
+            assert net.quality_head[3].negative_slope == 0.1
+
     def test_first_convolution_reads_the_image_then_the_mask(self):
         """The documented channel order, which trained weights rely on: image channels first, then the mask, whether
         the mask comes concatenated or separately."""

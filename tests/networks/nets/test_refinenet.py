@@ -93,6 +93,29 @@ class TestRefineNet:
         assert seen["pooled"].shape == (2, 2 * TINY["refine_features"])
         torch.testing.assert_close(seen["pooled"], expected)
 
+    def test_quality_head_has_a_relu_between_its_layers(self):
+        """First layer weights 0 and bias -1 make every hidden unit -1, which the ReLU turns into 0: the quality logit
+        is the second layer's bias alone, 0.25 (without the ReLU, 0.25 - 4 with the 4 hidden units)."""
+        net = RefineNet(2, quality_head=True, **TINY).eval()
+        hidden, output = net.quality[0], net.quality[-1]
+        with torch.no_grad():
+            hidden.weight.zero_()
+            hidden.bias.fill_(-1.0)
+            output.weight.fill_(1.0)
+            output.bias.fill_(0.25)
+            quality = net(torch.rand(2, 3, 16, 16))[RefineOutputs.QUALITY]
+        torch.testing.assert_close(quality, torch.full((2, 1), 0.25))
+
+    @parameterized.expand([(2,), (3,)])
+    def test_refinement_up_convolutions_keep_the_refine_features(self, dims):
+        """The head's two up-convolutions (1/4x to 1/2x, 1/2x to 1x) keep ``refine_features`` channels (BasicUNet's
+        ``halves=False``), 4 to 4 here, rather than halving them to 2."""
+        net = RefineNet(dims, **TINY)
+        deconv = torch.nn.ConvTranspose2d if dims == 2 else torch.nn.ConvTranspose3d
+        for stage in (net.refine_2, net.refine_1):
+            ups = [(m.in_channels, m.out_channels) for m in stage.modules() if isinstance(m, deconv)]
+            assert ups == [(4, 4)]
+
     @parameterized.expand([(None,), ("basic_unet",)])
     def test_gradients(self, backbone):
         net = RefineNet(2, backbone=tiny_backbone(2, 1, 1) if backbone else None, **TINY)

@@ -105,6 +105,21 @@ def test_morphology_is_spacing_aware():
 
 
 @pytest.mark.parametrize("ndim", [2, 3])
+def test_erosion_is_spacing_aware(ndim):
+    """A 21^n block eroded by 2 mm at 1 mm along axis 0 and 2 mm along the others: a voxel k voxels deep is k mm from
+    the background along axis 0 and 2k mm along the others, and only voxels more than 2 mm deep stay, so 2 layers go
+    on each side along axis 0 and 1 along the others: 17 x 19^(n-1) voxels (289 or 4913 if every axis were 1 mm)."""
+    mask = np.zeros((1,) + (31,) * ndim, dtype=np.uint8)
+    mask[(0,) + (slice(5, 26),) * ndim] = 1
+    spacing = (1.0,) + (2.0,) * (ndim - 1)
+    eroded = _only("morph", radius_range=(-2.0, -2.0), spacing=spacing)(mask)[0]
+    expected = np.zeros(mask.shape[1:], dtype=bool)
+    expected[(slice(7, 24),) + (slice(6, 25),) * (ndim - 1)] = True
+    np.testing.assert_array_equal(eroded, expected)
+    assert int(eroded.sum()) == 17 * 19 ** (ndim - 1)
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
 def test_flip_is_an_involution(ndim):
     mask = _block(ndim)
     out = _only("flip").set_random_state(4)(mask)

@@ -6,9 +6,10 @@ import torch
 from monai.data import DataLoader, Dataset
 from monai.transforms import Compose
 from monai.utils import set_determinism
+from scipy import ndimage
 
 from monai_refine.metrics import dice_coefficient
-from monai_refine.transforms import RandMaskPerturbD, RandMaskPerturbd, RandMaskPerturbDict
+from monai_refine.transforms import RandMaskPerturb, RandMaskPerturbD, RandMaskPerturbd, RandMaskPerturbDict
 from monai_refine.utils import RefineKeys
 from tests.utils import TEST_NDARRAYS
 
@@ -34,6 +35,22 @@ def test_quality_holds_the_achieved_dice(ndim, kept, perturbed, convert):
     assert tuple(quality.shape) == (1,) and quality.dtype in (np.float32, torch.float32)
     assert int(np.asarray(data[RefineKeys.PRIOR]).sum()) == perturbed
     assert float(quality[0]) == pytest.approx(2 * kept / (kept + perturbed), abs=1e-6)
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_spacing_reaches_the_array_transform(ndim):
+    """A 10^n block dilated by 2 mm at 1 mm along axis 0 and 2 mm along the others gains 2 voxel layers on the two
+    faces across axis 0 and 1 on the others (a voxel one out along both is sqrt(5) mm away): the same as the array
+    transform with that spacing, where 1 mm voxels would gain 2 layers on every face."""
+    mask = _block(ndim)
+    only_morph = {f"{op}_prob": 0.0 for op in ("noise", "elastic", "rotate", "shift", "flip")}
+    spacing = (1.0,) + (2.0,) * (ndim - 1)
+    kwargs = {"morph_prob": 1.0, "radius_range": (2.0, 2.0), **only_morph}
+    out = RandMaskPerturbd("prior", spacing=spacing, **kwargs).set_random_state(0)({"prior": mask})["prior"]
+    expected = RandMaskPerturb(spacing=spacing, **kwargs).set_random_state(0)(mask)
+    np.testing.assert_array_equal(out, expected)
+    box = ndimage.find_objects(np.asarray(out)[0].astype(int))[0]
+    assert [(s.start, s.stop) for s in box] == [(3, 17)] + [(4, 16)] * (ndim - 1)
 
 
 def test_one_draw_for_all_keys():

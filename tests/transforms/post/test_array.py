@@ -141,6 +141,19 @@ def test_largest_and_nearest_selection():
     assert centre(meta).sum() == 20
 
 
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_centre_selection_keeps_the_component_that_holds_the_centre(ndim):
+    """An 11^n map: a bar of 0.9 through the centre voxel (5, ..., 5) along the last axis, and a one-voxel blob two
+    voxels from the centre along axis 0. The bar holds the centre (distance 0) and is kept, although its voxels lie
+    30 / 11 = 2.7 voxels from the centre on average, farther than the blob's 2."""
+    prob = np.zeros((1,) + (11,) * ndim, dtype=np.float32)
+    prob[(0,) + (5,) * (ndim - 1) + (slice(None),)] = 0.9
+    prob[(0, 7) + (5,) * (ndim - 1)] = 0.9
+    out = DualThreshold(select="center")(prob)
+    np.testing.assert_array_equal(out[(0,) + (5,) * (ndim - 1)], np.ones(11, dtype=np.float32))
+    assert out.sum() == 11 and out[(0, 7) + (5,) * (ndim - 1)] == 0
+
+
 def test_largest_and_hole_filling_honour_connectivity():
     """``connectivity`` applies to every step, the selection and the hole filling included (2D, 9 x 9).
 

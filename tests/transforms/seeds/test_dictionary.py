@@ -139,3 +139,18 @@ def test_extreme_point_dict_jitters_with_pert():
     jitter = ExtremePointSeedsd("label", pert=3.0).set_random_state(0)
     assert all(np.array_equal(np.asarray(still({"label": label})["seeds"])[0] > 0, tips) for _ in range(5))
     assert not all(np.array_equal(np.asarray(jitter({"label": label})["seeds"])[0] > 0, tips) for _ in range(5))
+
+
+@pytest.mark.parametrize("slice_axis", [0, -1])
+def test_discrepancy_dict_passes_per_slice_on(slice_axis):
+    """A missed 8^3 cube: one 3D skeleton erases it (its deepest voxel is kept: 1 seed), one skeleton per slice keeps
+    seeds on each of its 8 slices along ``slice_axis``; the dict form gives what the array transform gives."""
+    label = np.zeros((1, 12, 12, 12), dtype=np.float32)
+    label[0, 2:10, 2:10, 2:10] = 1
+    data = {"pred": np.zeros_like(label), "label": label}
+    out = DiscrepancySeedsd("pred", "label", per_slice=True, slice_axis=slice_axis)(data)["seeds"]
+    np.testing.assert_array_equal(out, DiscrepancySeeds(per_slice=True, slice_axis=slice_axis)(data["pred"], label))
+    axis = slice_axis % 3
+    on_slices = np.asarray(out)[0].any(axis=tuple(a for a in range(3) if a != axis))
+    assert np.flatnonzero(on_slices).tolist() == list(range(2, 10))
+    assert int(np.asarray(DiscrepancySeedsd("pred", "label")(data)["seeds"])[0].sum()) == 1
