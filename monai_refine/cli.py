@@ -267,29 +267,39 @@ def _propagation_method(method: str, bundle: str | None = None, device: str = "c
 
 
 def _save_overlay(image, mask, reference, path: Path, slices, axis: int) -> None:
-    """PNG of a few slices (across spatial ``axis``) with the result (and the reference) outlined."""
-    import matplotlib
+    """PNG of a few slices (across spatial ``axis``) with the result's outline in green (and the reference's in red).
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Drawn with PIL on the pixel grid (one panel per slice, 1 CT pixel = 1 PNG pixel, outlines one pixel wide),
+    not matplotlib: its contouring and figure layout cost ~0.4 s of every CLI run (issue 12.5).
+    """
     import numpy as np
-
-    fig, axes = plt.subplots(1, len(slices), figsize=(4 * len(slices), 4.3), squeeze=False)
+    from PIL import Image, ImageDraw
+    from scipy import ndimage
 
     def cut(volume, z):  # a view (np.take would copy a non-contiguous volume whole, for every slice)
         return np.asarray(volume[0])[(slice(None),) * axis + (z,)].T
 
-    for ax, z in zip(axes[0], slices):
-        ax.imshow(np.clip(cut(image, z), -150, 250), cmap="gray", origin="upper")
-        ax.contour(cut(mask, z), levels=[0.5], colors="lime", linewidths=1.0)
+    def outline(volume, z):
+        inside = cut(volume, z) != 0
+        return inside & ~ndimage.binary_erosion(inside, border_value=1)
+
+    title, panels = 16, []
+    for z in slices:
+        grey = ((np.clip(cut(image, z).astype(np.float32), -150, 250) + 150) * (255 / 400)).astype(np.uint8)
+        rgb = np.repeat(grey[..., None], 3, axis=-1)
         if reference is not None:
-            ax.contour(cut(reference, z), levels=[0.5], colors="red", linewidths=0.8)
-        ax.set_title(f"slice {z}")
-        ax.axis("off")
-    fig.suptitle("green: propagated" + (", red: reference" if reference is not None else ""))
-    fig.tight_layout()
-    fig.savefig(path, dpi=80, format="png")
-    plt.close(fig)
+            rgb[outline(reference, z)] = (255, 0, 0)
+        rgb[outline(mask, z)] = (0, 255, 0)
+        panel = Image.new("RGB", (rgb.shape[1], rgb.shape[0] + title))
+        panel.paste(Image.fromarray(rgb), (0, title))
+        ImageDraw.Draw(panel).text((4, 2), f"slice {z}", fill=(255, 255, 255))
+        panels.append(panel)
+    sheet = Image.new("RGB", (sum(p.width for p in panels), max(p.height for p in panels) + title))
+    for k, panel in enumerate(panels):
+        sheet.paste(panel, (sum(p.width for p in panels[:k]), title))
+    caption = "green: propagated" + (", red: reference" if reference is not None else "")
+    ImageDraw.Draw(sheet).text((4, 2), caption, fill=(255, 255, 255))
+    sheet.save(path, format="png", compress_level=1)  # half the default level's time on CT panels, and no larger
 
 
 def _union_box(a, b):

@@ -584,3 +584,26 @@ def test_entry_point_under_a_profiler_exits_normally():
     )
     proc = _run_python(code)
     assert proc.returncode == 4 and proc.stdout.splitlines() == ["teardown ran"]
+
+
+def test_overlay_draws_both_outlines_on_the_windowed_slice(tmp_path):
+    """One panel per slice, the CT pixel grid kept (width X, height Y + two 16-px title rows): the result's outline
+    (a 10 x 20 square: 56 border pixels) in pure green over the reference's in pure red, on -150..250 HU in grey."""
+    from PIL import Image
+
+    from monai_refine.cli import _save_overlay
+
+    image = np.full((1, 40, 30, 4), 50, dtype=np.int16)  # (1, X, Y, Z): (50 + 150) * 255 / 400 -> grey 127
+    mask, reference = np.zeros((2, 1, 40, 30, 4), dtype=np.uint8)
+    mask[0, 10:30, 5:15, 2] = 1  # X 10..29, Y 5..14
+    reference[0, 10:30, 5:15, 2] = 1
+    reference[0, 5:8, 20:23, 2] = 1  # a 3 x 3 block of reference only: 8 border pixels
+    _save_overlay(image, mask, reference, tmp_path / "o.png", [1, 2], axis=2)
+    rgb = np.asarray(Image.open(tmp_path / "o.png").convert("RGB"))
+    assert rgb.shape == (30 + 32, 2 * 40, 3)
+    panel = rgb[32:, 40:]  # slice 2, rows = Y, columns = X
+    green = (panel == (0, 255, 0)).all(-1)
+    red = (panel == (255, 0, 0)).all(-1)
+    assert green.sum() == 56 and green[5, 10:30].all() and green[14, 10:30].all() and not green[6:14, 11:29].any()
+    assert red.sum() == 8 and red[20:23, 5:8].sum() == 8
+    assert (rgb[32:, :40] == 127).all()  # slice 1: nothing drawn, the windowed grey
