@@ -12,7 +12,7 @@ from skimage.filters import threshold_otsu
 
 from monai_refine.transforms.post.array import largest_filled_region
 
-__all__ = ["OtsuLesionMask", "OtsuLesionMaskd"]
+__all__ = ["OtsuLesionMask", "OtsuLesionMaskD", "OtsuLesionMaskDict", "OtsuLesionMaskd"]
 
 
 class OtsuLesionMask(Transform):
@@ -67,3 +67,6 @@ class OtsuLesionMaskd(MapTransform):
         for key in self.key_iterator(d):
             d[self.mask_key] = self.transform(d[key])
         return d
+
+
+OtsuLesionMaskD = OtsuLesionMaskDict = OtsuLesionMaskd

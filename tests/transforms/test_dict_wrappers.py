@@ -1,0 +1,111 @@
+"""Every dictionary transform against its array transform, argument by argument.
+
+The dictionary transforms are found by walking ``monai_refine.transforms`` (a ``MapTransform`` ``Xd`` whose array
+transform ``X`` exists, MONAI's naming); each needs an entry in :data:`DICT_CASES`, and every argument it shares with
+its array transform needs a non-default value in :data:`tests.argument_tables.TRANSFORM_CASES`. For each such value
+the dictionary transform must give, at every output key, exactly what the array transform gives with the same value,
+and the value must change the array transform's output: a wrapper that drops an argument fails here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from dataclasses import dataclass, field
+
+import pytest
+from monai.transforms import MapTransform
+
+import monai_refine.transforms
+from tests.argument_tables import TRANSFORM_CASES, constructor_arguments, kwargs_pair, outcome, same_outcome
+
+
+def _dict_transforms() -> dict[str, tuple[type, type]]:
+    """``{name: (dictionary class, array class)}`` of each ``Xd`` in ``monai_refine.transforms`` with an array ``X``."""
+    found = {}
+    package = monai_refine.transforms
+    for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+        module = importlib.import_module(info.name)
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if not (issubclass(cls, MapTransform) and cls.__module__.startswith(package.__name__)):
+                continue
+            if name.startswith("_") or name != cls.__name__ or not name.endswith("d"):
+                continue  # private helpers and the ``XD`` / ``XDict`` aliases
+            array = getattr(importlib.import_module(cls.__module__), name[:-1], None) or getattr(package, name[:-1])
+            found[name] = (cls, array)
+    return found
+
+
+DICT_TRANSFORMS = _dict_transforms()
+
+
+@dataclass(frozen=True)
+class DictCase:
+    """The dictionary transform's own arguments (keys, output keys) for the array case's example data, and where the
+    array case's outputs land in its result (``rename``: array case output name -> dictionary key)."""
+
+    kwargs: dict
+    rename: dict = field(default_factory=dict)
+
+
+#: every dictionary transform of the package: a new one must be added here
+DICT_CASES = {
+    "DiscrepancySeedsd": DictCase(
+        {"keys": ("pred", "pred_b"), "label_key": "label", "seeds_key": ("seeds", "seeds_b")}
+    ),
+    "MaskSeedsd": DictCase({"keys": ("a", "b"), "seeds_key": ("sa", "sb")}, {"a": "sa", "b": "sb"}),
+    "GaussianSeedMapd": DictCase({"keys": ("a", "b"), "map_key": ("ma", "mb")}, {"a": "ma", "b": "mb"}),
+    "ExtremePointSeedsd": DictCase({"keys": ("a", "b"), "seeds_key": ("sa", "sb")}, {"a": "sa", "b": "sb"}),
+    "RandMaskPerturbd": DictCase({"keys": ("a", "b"), "quality_key": ("qa", "qb")}),
+    "ColorSpaceChannelsd": DictCase({"keys": ("a", "b")}),
+    "RandPercentileContrastd": DictCase({"keys": ("a", "b")}),
+    "DualThresholdd": DictCase({"keys": ("a", "b")}),
+    "FieldOfViewMaskd": DictCase({"keys": "image", "fov_key": "fov"}, {"image": "fov"}),
+    "OtsuLesionMaskd": DictCase({"keys": "image", "mask_key": "lesion"}, {"image": "lesion"}),
+}
+
+
+def _shared(name: str) -> list[str]:
+    dict_cls, array_cls = DICT_TRANSFORMS[name]
+    return [a for a in constructor_arguments(array_cls) if a in constructor_arguments(dict_cls)]
+
+
+def _parameters():
+    """One case per (dictionary transform, shared argument), plus one with every argument at its default."""
+    for name in sorted(set(DICT_TRANSFORMS) & set(DICT_CASES)):
+        array_cls = DICT_TRANSFORMS[name][1]
+        for argument in [None, *(a for a in _shared(name) if a in TRANSFORM_CASES.get(array_cls).args)]:
+            yield pytest.param(name, argument, id=f"{name}-{argument or 'defaults'}")
+
+
+def test_every_dict_transform_has_a_case():
+    assert set(DICT_TRANSFORMS) == set(DICT_CASES)
+    assert {array for _, array in DICT_TRANSFORMS.values()} <= set(TRANSFORM_CASES)
+
+
+@pytest.mark.parametrize("name", sorted(DICT_CASES))
+def test_aliases_and_arguments(name):
+    dict_cls, array_cls = DICT_TRANSFORMS[name]
+    module = importlib.import_module(dict_cls.__module__)
+    assert getattr(module, f"{name[:-1]}D") is dict_cls and getattr(module, f"{name[:-1]}Dict") is dict_cls
+    # the dictionary transform exposes every argument of its array transform, and the table covers each of them
+    assert set(constructor_arguments(array_cls)) <= set(constructor_arguments(dict_cls))
+    assert set(_shared(name)) <= set(TRANSFORM_CASES[array_cls].args)
+
+
+@pytest.mark.parametrize("name, argument", list(_parameters()))
+def test_dict_output_equals_array_output(name, argument):
+    dict_cls, array_cls = DICT_TRANSFORMS[name]
+    case, wrapper = TRANSFORM_CASES[array_cls], DICT_CASES[name]
+    base, changed, data = ({}, {}, case.data) if argument is None else kwargs_pair(case, array_cls, argument)
+    expected = outcome(array_cls, changed, case, data())
+    assert not (isinstance(expected, tuple) and expected[0] == "raised") or argument == "max_tries", expected
+    if isinstance(expected, dict):
+        expected = {wrapper.rename.get(k, k): v for k, v in expected.items()}
+    result = outcome(dict_cls, {**wrapper.kwargs, **changed}, case, data(), call=lambda t, d: t(d))
+    if isinstance(result, dict):
+        result = {k: result[k] for k in expected}
+    assert same_outcome(result, expected)
+    if argument is not None:  # a dropped argument would give the base output: the value must change it
+        assert not same_outcome(expected, outcome(array_cls, base, case, data()))
