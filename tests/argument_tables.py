@@ -43,17 +43,21 @@ class Vary:
     data: Callable[[], Any] | None = None
 
 
-def as_vary(entry: Any) -> Vary:
-    return entry if isinstance(entry, Vary) else Vary(entry)
+def variants(entry: Any) -> list[Vary]:
+    """A table entry as a list of :class:`Vary`: a bare value, one :class:`Vary`, or a list of them (an argument
+    used on several code paths gets one per path)."""
+    if isinstance(entry, list):
+        return [variant for item in entry for variant in variants(item)]
+    return [entry if isinstance(entry, Vary) else Vary(entry)]
 
 
 @dataclass(frozen=True)
 class Case:
     """How to call a class on a small example: ``call(instance, data())`` gives its output.
 
-    ``args`` maps every argument that matters to a :class:`Vary` (or a bare non-default value); ``fixed`` are
-    arguments every instance gets (a required one, e.g. a loss to wrap); ``seed`` seeds ``Randomizable`` instances
-    before the call.
+    ``args`` maps every argument that matters to a :class:`Vary`, a list of them or a bare non-default value;
+    ``fixed`` are arguments every instance gets (a required one, e.g. a loss to wrap); ``seed`` seeds ``Randomizable``
+    instances before the call.
     """
 
     data: Callable[[], Any]
@@ -63,10 +67,10 @@ class Case:
     seed: int | None = None
 
 
-def kwargs_pair(case: Case, cls: type, name: str) -> tuple[dict, dict, Callable[[], Any]]:
+def kwargs_pair(case: Case, cls: type, name: str, index: int = 0) -> tuple[dict, dict, Callable[[], Any]]:
     """The keyword arguments with ``name`` at its base and at its value (context and fixed ones on both), and the
     example data to call with."""
-    vary = as_vary(case.args[name])
+    vary = variants(case.args[name])[index]
     common = {**case.fixed, **vary.context}
     base = dict(common)
     if vary.base is not DEFAULT:
@@ -83,8 +87,13 @@ def outcome(cls: type, kwargs: Mapping[str, Any], case: Case, data: Any, call: C
         if case.seed is not None:
             instance.set_random_state(case.seed)
         return (call or case.call)(instance, data)
-    except (ValueError, RuntimeError) as error:
+    except (AssertionError, ValueError, RuntimeError) as error:  # MONAI's DiceLoss asserts its shapes
         return ("raised", type(error).__name__, str(error))
+
+
+def raised(result: Any) -> bool:
+    """Whether an :func:`outcome` is an exception."""
+    return isinstance(result, tuple) and len(result) == 3 and isinstance(result[0], str) and result[0] == "raised"
 
 
 def _leaves(value: Any) -> list:

@@ -18,7 +18,15 @@ import pytest
 from monai.transforms import MapTransform
 
 import monai_refine.transforms
-from tests.argument_tables import TRANSFORM_CASES, constructor_arguments, kwargs_pair, outcome, same_outcome
+from tests.argument_tables import (
+    TRANSFORM_CASES,
+    constructor_arguments,
+    kwargs_pair,
+    outcome,
+    raised,
+    same_outcome,
+    variants,
+)
 
 
 def _dict_transforms() -> dict[str, tuple[type, type]]:
@@ -75,8 +83,11 @@ def _parameters():
     """One case per (dictionary transform, shared argument), plus one with every argument at its default."""
     for name in sorted(set(DICT_TRANSFORMS) & set(DICT_CASES)):
         array_cls = DICT_TRANSFORMS[name][1]
-        for argument in [None, *(a for a in _shared(name) if a in TRANSFORM_CASES.get(array_cls).args)]:
-            yield pytest.param(name, argument, id=f"{name}-{argument or 'defaults'}")
+        args = TRANSFORM_CASES[array_cls].args
+        yield pytest.param(name, None, 0, id=f"{name}-defaults")
+        for argument in (a for a in _shared(name) if a in args):
+            for index in range(len(variants(args[argument]))):
+                yield pytest.param(name, argument, index, id=f"{name}-{argument}-{index}")
 
 
 def test_every_dict_transform_has_a_case():
@@ -94,13 +105,13 @@ def test_aliases_and_arguments(name):
     assert set(_shared(name)) <= set(TRANSFORM_CASES[array_cls].args)
 
 
-@pytest.mark.parametrize("name, argument", list(_parameters()))
-def test_dict_output_equals_array_output(name, argument):
+@pytest.mark.parametrize("name, argument, index", list(_parameters()))
+def test_dict_output_equals_array_output(name, argument, index):
     dict_cls, array_cls = DICT_TRANSFORMS[name]
     case, wrapper = TRANSFORM_CASES[array_cls], DICT_CASES[name]
-    base, changed, data = ({}, {}, case.data) if argument is None else kwargs_pair(case, array_cls, argument)
+    base, changed, data = ({}, {}, case.data) if argument is None else kwargs_pair(case, array_cls, argument, index)
     expected = outcome(array_cls, changed, case, data())
-    assert not (isinstance(expected, tuple) and expected[0] == "raised") or argument == "max_tries", expected
+    assert not raised(expected) or argument == "max_tries", expected
     if isinstance(expected, dict):
         expected = {wrapper.rename.get(k, k): v for k, v in expected.items()}
     result = outcome(dict_cls, {**wrapper.kwargs, **changed}, case, data(), call=lambda t, d: t(d))
