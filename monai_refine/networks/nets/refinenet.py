@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn as nn
 from monai.networks.layers.factories import Conv, Pool
+from monai.networks.layers.utils import get_act_layer
 from monai.networks.nets.basic_unet import TwoConv, UpCat
 
 from monai_refine.networks.blocks import UNetFeatures
@@ -104,8 +105,8 @@ class RefineNet(nn.Module):
         dropout: dropout ratio.
         upsample: ``"deconv"``, ``"pixelshuffle"`` or ``"nontrainable"``, as in BasicUNet.
         quality_head: add a head that predicts the Dice of the refined segmentation (output ``QUALITY``, a logit of
-            shape ``(B, 1)``): global average and max pooling of the refinement features, then two linear layers.
-            Slice propagation stops on it where an organ ends (train it with
+            shape ``(B, 1)``): global average and max pooling of the refinement features, then two linear layers
+            with the ``act`` activation between them. Slice propagation stops on it where an organ ends (train it with
             :py:class:`monai_refine.losses.OutputQualityLoss`).
 
     Input channel order: ``x = cat([image, seed_maps], dim=1)`` of shape ``(B, in_channels, *spatial)``, or ``x``
@@ -167,7 +168,7 @@ class RefineNet(nn.Module):
         self.final_conv = Conv[Conv.CONV, spatial_dims](rf, out_channels, kernel_size=1)
         self.quality: nn.Module | None = None
         if quality_head:
-            self.quality = nn.Sequential(nn.Linear(2 * rf, rf), nn.ReLU(), nn.Linear(rf, 1))
+            self.quality = nn.Sequential(nn.Linear(2 * rf, rf), get_act_layer(act), nn.Linear(rf, 1))
 
     def forward(self, x: torch.Tensor, seed_maps: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """
