@@ -397,38 +397,63 @@ def resume_propagation(image, previous, origin: dict, seeds, axis: int, propagat
     return mask, history
 
 
+def _read_inputs(plan: Plan, allow_gaps: bool) -> dict:
+    """The command's input volumes as numpy (``{name: ImageFile}``), read with SimpleITK: no torch or MONAI.
+
+    contiguous=False: the voxels stay in the files' order (each slice contiguous), no transposing copy; dtype=None
+    for the CT: its stored integers (int16), no float32 copy either: the propagator's canonical float32 copy is then
+    the only copy of the volume (issue 12.5).
+    """
+    from monai_refine.data.image_files import read_image_file, read_mask_file
+
+    reads = {
+        "image": read_image_file(
+            plan.image, series_uid=plan.series_uid, allow_gaps=allow_gaps, contiguous=False, dtype=None
+        )
+    }
+    if plan.reference is not None:
+        reads["reference"] = read_mask_file(plan.reference, allow_gaps=allow_gaps, contiguous=False)
+    if plan.previous is not None:
+        reads["previous"] = read_image_file(plan.previous, dtype=None)
+    elif not plan.from_reference:
+        reads["annotation"] = read_mask_file(plan.annotation, allow_gaps=allow_gaps, contiguous=False)
+    return reads
+
+
 def run_propagation(args: argparse.Namespace, plan: Plan) -> int:
     """Load, propagate, report, and write all outputs together (after :func:`plan_propagation`)."""
     import time
+    from concurrent.futures import ThreadPoolExecutor
 
-    import numpy as np
-    import torch
-    from monai.data import MetaTensor
+    import monai_refine.data.image_files  # noqa: F401 (imported here, so that the reading thread imports nothing)
 
-    from monai_refine.data import load_image, load_mask, write_json, write_nifti
-    from monai_refine.data.paths import atomic_outputs
-    from monai_refine.inferers import (
-        SlicePropagator,
-        annotate_slices,
-        middle_slice,
-        occupied_slices,
-        resolve_slice_axis,
-    )
-    from monai_refine.metrics import overlap_scores
-    from monai_refine.transforms import seeds_from_points
-    from monai_refine.utils import check_same_geometry
+    # The inputs are read on a second thread while torch and MONAI import on this one: the import keeps one core
+    # busy for seconds, and reading (SimpleITK's C++, numpy copies) mostly runs outside the GIL on the other core.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        reading = pool.submit(_read_inputs, plan, args.allow_gaps)
+        import numpy as np
+        import torch
+        from monai.data import MetaTensor
 
-    # contiguous=False: the voxels stay in the files' order (each slice contiguous), no transposing copy on reading;
-    # dtype=None: the stored integers (int16 for CT), no float32 copy either: the propagator's canonical float32 copy
-    # is then the only copy of the volume (issue 12.5)
-    image = load_image(
-        plan.image, series_uid=plan.series_uid, allow_gaps=args.allow_gaps, contiguous=False, dtype=None
-    )
+        from monai_refine.data import write_json, write_nifti
+        from monai_refine.data.paths import atomic_outputs
+        from monai_refine.data.readers import as_meta_tensor
+        from monai_refine.inferers import (
+            SlicePropagator,
+            annotate_slices,
+            middle_slice,
+            occupied_slices,
+            resolve_slice_axis,
+        )
+        from monai_refine.metrics import overlap_scores
+        from monai_refine.transforms import seeds_from_points
+        from monai_refine.utils import check_same_geometry
+
+        reads = reading.result()  # re-raises a reading error (an unreadable or broken series) here
+    image = as_meta_tensor(reads["image"])
     missing = list(image.meta.get("missing_slices", []))
     axis = 2 if missing else resolve_slice_axis(image)  # across gaps: the series' stacking axis (the last)
-    reference = None
-    if plan.reference is not None:
-        reference = load_mask(plan.reference, allow_gaps=args.allow_gaps, contiguous=False)
+    reference = as_meta_tensor(reads["reference"]) if "reference" in reads else None
     if reference is not None:
         check_same_geometry(image, reference, names=(f"image {plan.image}", f"reference mask {plan.reference}"))
     if plan.previous is not None:  # --resume: no annotation; the previous result is the starting point
@@ -437,7 +462,7 @@ def run_propagation(args: argparse.Namespace, plan: Plan) -> int:
         plan.slices = plan.slices or [middle_slice(reference, slice_axis=axis)]
         annotation = annotate_slices(reference, plan.slices, slice_axis=axis)
     else:
-        annotation = load_mask(plan.annotation, allow_gaps=args.allow_gaps, contiguous=False)
+        annotation = as_meta_tensor(reads["annotation"])
         check_same_geometry(image, annotation, names=(f"image {plan.image}", f"annotation {plan.annotation}"))
     depth = image.shape[-1]
     keep = [z for z in range(depth) if z not in set(missing)]
@@ -467,7 +492,7 @@ def run_propagation(args: argparse.Namespace, plan: Plan) -> int:
         **kwargs, window=tuple(args.window), progress=not args.quiet, slice_axis=axis, workers=args.workers
     )
     if plan.previous is not None:
-        previous = load_image(plan.previous, dtype=None)
+        previous = as_meta_tensor(reads["previous"])
         check_same_geometry(image, previous, names=(f"image {plan.image}", f"--resume mask {plan.previous}"))
         tic = time.perf_counter()
         propagator.progress = False

@@ -5,93 +5,44 @@ image_only=True)`` returns: shape ``(1, X, Y, Z)`` (the axial slice axis last fo
 ``.affine`` (so ``.pixdim`` is the voxel spacing in mm) and the source path in ``.meta["filename_or_obj"]``.
 The pixels are read with SimpleITK (no ITK Python wrapping, which takes seconds to load). DICOM files are grouped into
 series and sorted by slice position from their headers (:mod:`monai_refine.data.dicom`), never by file name, and a
-series with a missing, duplicated or misplaced slice is refused by name.
+series with a missing, duplicated or misplaced slice is refused by name. The reading itself (no torch) is
+:mod:`monai_refine.data.image_files`; this module wraps what it read.
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import numpy as np
-import SimpleITK as sitk
 import torch
 from monai.config import DtypeLike, PathLike
 from monai.data import MetaTensor
 
-from monai_refine.data.dicom import DicomSeries, list_dicom_series, scan_dicom_series
+from monai_refine.data.dicom import list_dicom_series
+from monai_refine.data.image_files import ImageFile, read_image_file, read_mask_file
 
-__all__ = ["list_dicom_series", "load_image", "load_mask"]
+__all__ = ["as_meta_tensor", "list_dicom_series", "load_image", "load_mask"]
 
 logger = logging.getLogger(__name__)
 
-_LPS_TO_RAS = (-1.0, -1.0)
 
+def as_meta_tensor(read: ImageFile) -> MetaTensor:
+    """The ``MetaTensor`` of an image read by :func:`~monai_refine.data.image_files.read_image_file` (or
+    ``read_mask_file``), sharing its array: ``load_image(path)`` is ``as_meta_tensor(read_image_file(path))``.
 
-_SITK_TYPES = {
-    np.dtype(np.float32): sitk.sitkFloat32,
-    np.dtype(np.float64): sitk.sitkFloat64,
-    np.dtype(np.int16): sitk.sitkInt16,
-    np.dtype(np.int32): sitk.sitkInt32,
-    np.dtype(np.uint8): sitk.sitkUInt8,
-}
-
-
-def _to_meta_tensor(
-    image: sitk.Image, path: Path, dtype: DtypeLike, series: DicomSeries | None = None, contiguous: bool = True
-) -> MetaTensor:
-    """Channel-first ``MetaTensor`` with the RAS affine of a SimpleITK image, as MONAI's ``ITKReader`` builds it.
-
-    The missing slices of a ``series`` with gaps are inserted (last axis), filled with the image's minimum.
-    ``contiguous=False`` (single-channel images): the owned copy keeps SimpleITK's storage order and the tensor is its
-    transposed (Fortran-order) view, with no transposing copy.
+    Example:
+        >>> from monai_refine.data.image_files import read_mask_file
+        >>> mask = as_meta_tensor(read_mask_file("monai_refine/data/sample/ircad_patient17_slab/MASKS_DICOM/liver"))
+        >>> mask.shape, mask.dtype, [round(v, 3) for v in mask.pixdim.tolist()]
+        (torch.Size([1, 512, 512, 24]), torch.uint8, [0.743, 0.743, 1.6])
     """
-    rank = image.GetDimension()
-    single = image.GetNumberOfComponentsPerPixel() == 1
-    if single and not contiguous:
-        view = sitk.GetArrayViewFromImage(image)  # (Z, Y, X): a view on the image's buffer, dies with `image`
-        # one owned copy in storage order (a plain copy, or the type conversion), then its reversed-axes view
-        array = (view.copy() if dtype is None else view.astype(dtype)).T[None]
-    elif single:
-        target = None if dtype is None else _SITK_TYPES.get(np.dtype(dtype))
-        if target is not None and target != image.GetPixelID():
-            image = sitk.Cast(image, target)  # in C++, no numpy temporary; other types: astype below
-        # (1, X, Y, Z) in C order: one copy, owned. (A Fortran-order view would be copied again by every
-        # convert_to_numpy / .contiguous() downstream, e.g. in SlicePropagator: one more volume in RAM.)
-        array = np.array(sitk.GetArrayViewFromImage(image).T, order="C")[None]  # a copy: the view dies with `image`
-    else:
-        array = sitk.GetArrayViewFromImage(image)  # (Z, Y, X, C)
-        array = np.array(np.moveaxis(array, -1, 0).transpose(0, *range(rank, 0, -1)), order="C")  # (C, X, Y, Z)
-    if dtype is not None:
-        array = array.astype(dtype, copy=False)
-    spacing = np.asarray(image.GetSpacing(), dtype=np.float64)
-    direction = np.asarray(image.GetDirection(), dtype=np.float64).reshape(rank, rank)
-    if series is not None and series.gaps:
-        spacing[-1] = series.slice_spacing
-        full = np.full((*array.shape[:-1], series.depth), array.min(), dtype=array.dtype)
-        full[..., series.grid_index] = array
-        array = full
-    affine = np.eye(rank + 1)
-    affine[:rank, :rank] = direction * spacing
-    affine[:rank, rank] = image.GetOrigin()
-    affine[: min(rank, 2)] *= -1.0  # LPS -> RAS
-    meta = {
-        "filename_or_obj": str(path),
-        "original_affine": affine.copy(),
-        "spatial_shape": np.asarray(array.shape[1:]),
-        "original_channel_dim": "no_channel" if image.GetNumberOfComponentsPerPixel() == 1 else -1,
-        "space": "RAS",
-    }
-    return MetaTensor(torch.from_numpy(array), affine=torch.as_tensor(affine, dtype=torch.float64), meta=meta)
-
-
-def _read_series(series: DicomSeries, path: Path) -> sitk.Image:
-    reader = sitk.ImageSeriesReader()
-    reader.SetFileNames(series.files)
-    try:
-        return reader.Execute()
-    except RuntimeError as err:
-        raise ValueError(f"could not read the DICOM series in {path}: {str(err).strip()[-300:]}") from err
+    result = MetaTensor(
+        torch.from_numpy(read.array), affine=torch.as_tensor(read.affine, dtype=torch.float64), meta=dict(read.meta)
+    )
+    logger.debug(
+        "loaded %s: shape %s, spacing %s", read.meta["filename_or_obj"], tuple(result.shape), result.pixdim.tolist()
+    )
+    return result
 
 
 def load_image(
@@ -132,26 +83,9 @@ def load_image(
         >>> image.shape, image.dtype, [round(v, 3) for v in image.affine[2].tolist()]  # slice axis last, +z
         (torch.Size([1, 512, 512, 24]), torch.float32, [0.0, 0.0, 1.6, 96.0])
     """
-    path = Path(path)
-    series = None
-    if path.is_dir():
-        series = scan_dicom_series(path, series_uid, allow_gaps=allow_gaps)
-        image = _read_series(series, path)
-    elif path.exists():
-        if series_uid is not None:
-            raise ValueError(f"series_uid={series_uid!r} only applies to a DICOM folder, but {path} is a file.")
-        try:
-            image = sitk.ReadImage(str(path))
-        except RuntimeError as err:
-            message = str(err).strip()[-300:]
-            raise ValueError(f"could not read {path} (corrupt or unsupported file?): {message}") from err
-    else:
-        raise FileNotFoundError(f"image path {path} does not exist; check the path.")
-    result = _to_meta_tensor(image, path, dtype, series, contiguous)
-    if series is not None:
-        result.meta["missing_slices"] = series.missing_slices
-    logger.debug("loaded %s: shape %s, spacing %s", path, tuple(result.shape), result.pixdim.tolist())
-    return result
+    return as_meta_tensor(
+        read_image_file(path, series_uid=series_uid, dtype=dtype, allow_gaps=allow_gaps, contiguous=contiguous)
+    )
 
 
 def load_mask(
@@ -180,20 +114,4 @@ def load_mask(
         >>> mask.dtype, mask.unique().tolist()
         (torch.uint8, [0, 1])
     """
-    mask = load_image(path, series_uid=series_uid, dtype=None, allow_gaps=allow_gaps, contiguous=contiguous)
-    if mask.shape[0] != 1:
-        raise ValueError(f"mask {path} has {mask.shape[0]} channels; expected a single-channel mask.")
-    array = mask.as_tensor().numpy()
-    foreground = array != 0  # in the layout of `array` (numpy keeps a Fortran-order view's order)
-    if not foreground.any():
-        raise ValueError(f"mask {path} is empty (no non-zero voxel); check that it is the right mask or organ.")
-    # min and max of the non-zero values, without a sort (unique) or a gather of the whole volume
-    low = np.min(array, where=foreground, initial=array.max())
-    high = np.max(array, where=foreground, initial=array.min())
-    if low != high:
-        labels = np.unique(array[foreground])
-        raise ValueError(
-            f"mask {path} has {len(labels)} non-zero values ({labels[:10].tolist()}...); expected a binary "
-            "mask ({0, 1} or {0, 255}). Select one label or threshold it first."
-        )
-    return MetaTensor(torch.from_numpy(foreground.view(np.uint8)), meta=mask.meta)  # meta holds the affine
+    return as_meta_tensor(read_mask_file(path, series_uid=series_uid, allow_gaps=allow_gaps, contiguous=contiguous))
