@@ -38,7 +38,9 @@ and int64 narrowing, ``check_positive_int`` and its users ``IterativeRefinementI
 sets touched least (``utils/checks.py``, the IRCAD folders, ``inferers/presets.py``, ``split_network_output``,
 ``RandMaskPerturbd``, DICOM SEG, the FOV mask); group K is an eleventh, likewise written from the source alone,
 spread evenly over the core folders the issue names (transforms, inferers, losses, metrics, networks) in proportion to
-their size, weighted to nothing.
+their size, weighted to nothing; group L is a twelfth, likewise written from the source alone, spread over the core
+folders in proportion to their size, weighted to nothing, and run only after the systematic argument and
+architecture tests landed.
 See ``docs/results.md`` for the scores (first run of each group, and after its survivors got tests).
 """
 
@@ -75,6 +77,8 @@ class Mutant:
     # "I": a ninth, likewise, over the code A-H touched least and the newest code (one-channel write_nifti, ...)
     # "J": a tenth, likewise, over the code changed last (int64 narrowing, check_positive_int users) and A-I's least
     # "K": an eleventh, likewise, spread over the core folders in proportion to their size, weighted to nothing
+    # "L": a twelfth, likewise, spread over the core folders in proportion to their size, weighted to nothing,
+    # run only after the systematic argument and architecture tests landed
 
 
 IT = "monai_refine/inferers/iterative.py"
@@ -1240,6 +1244,118 @@ MUTANTS: tuple[Mutant, ...] = (
            "rf, guide, rf, act, norm, bias, dropout, upsample, halves=True)", T_RN, "K"),
     Mutant("refinenet: quality head without its nonlinearity (two stacked linear layers)", "dropped term", RN,
            "nn.Linear(2 * rf, rf), nn.ReLU(), nn.Linear(rf, 1)", "nn.Linear(2 * rf, rf), nn.Linear(rf, 1)", T_RN, "K"),
+    # --- group L: a twelfth independent set, written from the source alone (no test read first), spread over the
+    # core folders issue 16 names in proportion to their source lines (transforms 1933 -> 15, inferers 1582 -> 13,
+    # losses 498 -> 4, metrics 85 -> 1, networks 877 -> 7), every module sampled in order and weighted to nothing;
+    # written after the systematic argument and architecture tests landed, and committed before its first run
+    # transforms/seeds
+    Mutant("mask seeds: a margin equal to the spacing refused (>= instead of >)", "wrong comparison", SA,
+           "spacing > margin_mm * (1 + _RTOL)", "spacing >= margin_mm", T_SEEDS, "L"),
+    Mutant("seed map (kernel path): kernel radius in voxels multiplies the spacing instead of dividing by it",
+           "mm vs voxel", SA, "np.minimum(cutoff / spacing, 2**62)", "np.minimum(cutoff * spacing, 2**62)", T_SEEDS,
+           "L"),
+    Mutant("extreme points: jittered points floored, not rounded (biased towards lower indices)", "wrong rounding", SA,
+           "np.rint(points + jitter)", "np.floor(points + jitter)", T_SEEDS, "L"),
+    Mutant("seed dict wrappers: the seeds overwrite the input key instead of going to seeds_key", "wrong key", SD,
+           "d[seeds_key] = self.transform(d[key])\n", "d[key] = self.transform(d[key])\n", T_SEEDS, "L"),
+    Mutant("discrepancy seeds dict: max_seeds_per_component not passed on", "ignored argument", SD,
+           "            max_seeds_per_component=max_seeds_per_component,\n",
+           "            max_seeds_per_component=None,\n", T_SEEDS, "L"),
+    # transforms/perturbation
+    Mutant("mask perturb: shifts drawn in one direction only (0..shift_range)", "wrong range", PE,
+           "self.R.uniform(-self.shift_range, self.shift_range, dims)", "self.R.uniform(0.0, self.shift_range, dims)",
+           T_PERT, "L"),
+    Mutant("mask perturb: the elastic transform not seeded from the draw (no replay, not reproducible)",
+           "dropped term", PE, 'elastic = self.elastic[mask.ndim].set_random_state(seed=params["elastic"])',
+           "elastic = self.elastic[mask.ndim]", T_PERT, "L"),
+    Mutant("mask perturb dict: the quality stored as float64, not float32", "wrong dtype", PP,
+           'np.array([info["dice"]], dtype=np.float32)', 'np.array([info["dice"]], dtype=np.float64)', T_PERT, "L"),
+    # transforms/intensity
+    Mutant("percentile contrast: clip only from below (values above the upper percentile exceed b_max)",
+           "missing clamp", IA, "stretched.clamp(self.b_min, self.b_max)", "stretched.clamp(min=self.b_min)", T_INT,
+           "L"),
+    Mutant("colour channels: output dtype not forced to float32 (a uint8 input gives uint8 channels)", "wrong dtype",
+           IA, "np.moveaxis(out, -1, 0), img, dtype=torch.float32)", "np.moveaxis(out, -1, 0), img)", T_INT, "L"),
+    Mutant("percentile contrast dict: drawn for the last axis's size, not the channel count", "wrong axis", ID,
+           "self.randomize(d[first_key].shape[0])", "self.randomize(d[first_key].shape[-1])", T_INT, "L"),
+    # transforms/post, retina, lesion
+    Mutant("dual threshold: hysteresis dropped (every low-threshold component kept, seeded or not)", "dropped term",
+           PA, "mask = np.isin(labels, seeded)[None]", "mask = (labels > 0)[None]", T_POST, "L"),
+    Mutant("dual threshold centroid: the largest-mass region taken from the low mask, not the high seeds",
+           "wrong argument", PA, "self._at_centroid(mask[0], prob[0], high, structure)",
+           "self._at_centroid(mask[0], prob[0], mask[0], structure)", T_POST, "L"),
+    Mutant("FOV mask: threshold truncated to an integer", "wrong type", RA,
+           "self.threshold = float(threshold)", "self.threshold = int(threshold)", T_RET, "L"),
+    Mutant("lesion mask dict: default mask_key 'mask', not 'prior'", "wrong default", TL,
+           'mask_key: str = "prior"', 'mask_key: str = "mask"', T_TL, "L"),
+    # inferers/slice_propagation.py
+    Mutant("propagation: the local crop's reach is the smaller of margin and stroke, not the larger",
+           "wrong reduction", SP, "reach_mm = max(settings.margin_mm, (settings.prior_stroke_mm or 0.0) / 2)",
+           "reach_mm = min(settings.margin_mm, (settings.prior_stroke_mm or 0.0) / 2)", T_SP, "L"),
+    Mutant("propagation: a slice gets the user seeds of its neighbour slice", "off-by-one", SP,
+           "self.user[(slice(None), index, *box)]", "self.user[(slice(None), index - direction, *box)]", T_SP, "L"),
+    Mutant("propagation: the last slice not recorded as the volume's end", "off-by-one", SP,
+           "elif index in (0, len(result) - 1):", "elif index in (0, len(result)):", T_SP, "L"),
+    Mutant("rejected by clicks: the disc's rim excluded (< instead of <=)", "wrong comparison", SP,
+           "|= distance <= radius**2", "|= distance < radius**2", T_SP, "L"),
+    Mutant("window intensity: no clipping to [0, 1]", "missing clamp", SP,
+           "return np.clip(out, 0, 1, out=out)", "return out", T_SP, "L"),
+    Mutant("slice result: components with 8-connectivity (diagonal blobs kept with the seeded one)",
+           "wrong connectivity", SP, "components = ndimage.label(mask)[0]",
+           "components = ndimage.label(mask, np.ones((3, 3)))[0]", T_SP, "L"),
+    # inferers/segmenters.py, slice_grid.py, iterative.py, network_segmenter.py
+    Mutant("graph cut: boundary weights from the pixel behind, not the neighbour the edge joins", "sign flip", SG,
+           "np.roll(img, (-offset[0], -offset[1]), axis=(0, 1))", "np.roll(img, (offset[0], offset[1]), axis=(0, 1))",
+           T_SG, "L"),
+    Mutant("random walker: runs with seeds of one class only (or instead of and)", "wrong operator", SG,
+           "if not seeds[0].any() or not seeds[1].any():", "if not seeds[0].any() and not seeds[1].any():", T_SG,
+           "L"),
+    Mutant("slice grid: the prior's bounding box with rows and columns swapped", "wrong axis", SGR,
+           "rows, cols = np.flatnonzero(prior[0].any(1)), np.flatnonzero(prior[0].any(0))",
+           "rows, cols = np.flatnonzero(prior[0].any(0)), np.flatnonzero(prior[0].any(1))", T_SGR + T_NS, "L"),
+    Mutant("slice grid: sampling with align_corners=False (half-pixel shift and rescale)", "wrong flag", SGR,
+           'padding_mode="zeros", align_corners=True)', 'padding_mode="zeros", align_corners=False)', T_SGR + T_NS,
+           "L"),
+    Mutant("iterative: the network gets the prior before the image", "swapped channel", IT,
+           "torch.cat([inputs[index], prior[index]], dim=1)", "torch.cat([prior[index], inputs[index]], dim=1)", T_IT,
+           "L"),
+    Mutant("iterative: a converged sample returns the previous step's logits", "swapped term", IT,
+           "result[i] = logits[j]", "result[i] = prior_logits[i]", T_IT, "L"),
+    Mutant("network segmenter: the in-plane spacing handed on reversed", "swapped axis", NS,
+           "self._inputs(image, prior, seeds, tuple(pair.tolist()))",
+           "self._inputs(image, prior, seeds, tuple(pair.tolist()[::-1]))", T_NS, "L"),
+    # losses
+    Mutant("dice improvement: softmax cross-entropy sign flipped", "sign flip", DI,
+           "voxel = -target * logits", "voxel = target * logits", T_DI, "L"),
+    Mutant("quality loss: lambda_quality 0 refused (<= instead of <)", "wrong comparison", QL,
+           "if lambda_quality < 0:", "if lambda_quality <= 0:", T_QL, "L"),
+    Mutant("deep supervision: default weight_mode 'same', not 'exp'", "wrong default", DS,
+           'weight_mode: str = "exp",', 'weight_mode: str = "same",', T_DS, "L"),
+    Mutant("output quality: overlap averaged over voxels, not summed", "wrong reduction", OQ,
+           "overlap, total = (pred * truth).sum(1),", "overlap, total = (pred * truth).mean(1),", T_OQ, "L"),
+    # metrics
+    Mutant("overlap scores: Dice without its factor 2", "dropped term", MO,
+           '"dice": _ratio(2 * overlap, n_pred + n_label, True)', '"dice": _ratio(overlap, n_pred + n_label, True)',
+           T_MET, "L"),
+    # networks
+    Mutant("unet features: dropout not passed to the encoder", "ignored argument", UB,
+           "UNetEncoder(spatial_dims, in_channels, f[:-1], act, norm, bias, dropout)",
+           "UNetEncoder(spatial_dims, in_channels, f[:-1], act, norm, bias)", T_NETS, "L"),
+    Mutant("networks: check_positive accepts 0", "off-by-one", NU,
+           "if value < 1:", "if value < 0:", T_NETS, "L"),
+    Mutant("cdnn: bilinear upsampling, not nearest", "wrong layer kind", CD,
+           '"interp_mode": "nearest"', '"interp_mode": "bilinear"', T_CD, "L"),
+    Mutant("iterative unet: prior features before the image features at the copy convolution", "swapped channel", IU,
+           "torch.cat([self.image_conv(image), prior_features], dim=1)",
+           "torch.cat([prior_features, self.image_conv(image)], dim=1)", T_IU, "L"),
+    Mutant("quality unet: upsample not passed to the backbone (deconv always)", "ignored argument", QU,
+           "UNetFeatures(spatial_dims, in_channels, f, act, norm, bias, dropout, upsample)",
+           "UNetFeatures(spatial_dims, in_channels, f, act, norm, bias, dropout)", T_QU, "L"),
+    Mutant("refinenet: a custom backbone's side outputs max-pooled, not average-pooled", "wrong layer kind", RN,
+           "        self.pool = Pool[Pool.AVG, spatial_dims](kernel_size=2)\n\n    def forward",
+           "        self.pool = Pool[Pool.MAX, spatial_dims](kernel_size=2)\n\n    def forward", T_RN, "L"),
+    Mutant("refinenet: the 1/4x guide has the seed maps before the side output", "swapped channel", RN,
+           "torch.cat([side_4, seeds_4], dim=1)", "torch.cat([seeds_4, side_4], dim=1)", T_RN, "L"),
 )  # fmt: skip
 
 
@@ -1313,7 +1429,7 @@ def _selection(mutant: Mutant, copy: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", "--match", default="", help="only mutants whose name contains this text")
-    parser.add_argument("--group", default="", help="only the mutants of this group (A to K)")
+    parser.add_argument("--group", default="", help="only the mutants of this group (A to L)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (a timeout is caught)")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the caught fraction is lower")
     args = parser.parse_args()
