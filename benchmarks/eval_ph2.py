@@ -127,12 +127,15 @@ def main() -> None:
         if (work / "it").is_dir():
             bases.append(("iterative output", work / "it"))
         for base, mask_dir in bases:
-            for label, override in (
-                ("after 1 step", {"max_steps": 1, "tolerance": 0.0, "inferer#quality_key": None}),
-                ("after 2 steps", {"max_steps": 2, "tolerance": 0.0, "inferer#quality_key": None}),
-                ("quality stop", {}),
+            for k, (label, override) in enumerate(
+                (
+                    ("after 1 step", {"max_steps": 1, "tolerance": 0.0, "inferer#quality_key": None}),
+                    ("after 2 steps", {"max_steps": 2, "tolerance": 0.0, "inferer#quality_key": None}),
+                    ("quality stop (default: min_quality_gain 0.02)", {}),
+                    ("quality stop without a margin (paper 002's rule)", {"min_quality_gain": 0.0}),
+                )
             ):
-                out = work / f"q_{base.split()[0]}_{label.split()[-1]}"
+                out = work / f"q_{base.split()[0]}_{k}"
                 ms = infer([cfg(q)], roots / q, images, out, args.threads, mask_dir=str(mask_dir), **override)
                 row(f"quality refinement (paper 002) of the {base}, {label}", out, ms, "83.2 -> 90.4 (PH2)")
     if (roots / cd / "models" / "model.pt").is_file() and "cdnn" in groups:

@@ -242,6 +242,12 @@ CASES: dict[type, Case] = {
             "initial_prior": 0.2,
             "output_key": Vary("slow", base="mask", data=_refine_data(as_dict=True)),
             "quality_key": Vary("quality", context={"output_key": "mask"}, data=_refine_data(as_dict=True)),
+            # from a 0.1 prior the rating (the prior's mean) rises by ~0.075, then ~0.04: a 0.05 margin stops at step 3
+            "min_quality_gain": Vary(
+                0.05,
+                context={"output_key": "mask", "quality_key": "quality", "initial_prior": 0.1, "tolerance": 0.0},
+                data=_refine_data(as_dict=True),
+            ),
             "inferer": SlidingWindowInferer(roi_size=(4, 4), overlap=0.0),
             "return_probability": True,
         },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import torch
@@ -41,7 +42,8 @@ class IterativeRefinementInferer(Inferer):
     as in any batch: when its mean absolute change ``mean |S_t - S_{t-1}|`` falls below ``tolerance`` (paper 000's
     threshold Th, ``StopReason.CONVERGED``, ``L_t`` is returned), after ``max_steps`` (``StopReason.MAX_STEPS``), or,
     for networks that also predict the quality of the prior they are given (``QualityUNet``), when its prior is
-    rated below the one before it (``StopReason.QUALITY_DROP``; the better-rated earlier segmentation is returned).
+    rated below the one before it (``StopReason.QUALITY_DROP``; the better-rated earlier segmentation is returned),
+    or, with ``min_quality_gain > 0``, rated less than that much above it (a step must earn its change).
     A stopped sample is not passed to the network again.
 
     Like MONAI's inferers, the result is in the network's output space (logits, ``(B, out_channels, *spatial)``), so
@@ -56,6 +58,10 @@ class IterativeRefinementInferer(Inferer):
         initial_prior: the constant first prior in [0, 1].
         output_key: the segmentation's key when the network returns a dict (e.g. ``RefineOutputs.MASK``).
         quality_key: the predicted quality's key in that dict (e.g. ``RefineOutputs.QUALITY``), shape ``(B, 1)``.
+        min_quality_gain: the rise in predicted quality a step must bring to be kept (>= 0; 0: paper 002's rule,
+            stop when the rating drops). A quality head that rates a refined strong mask a little higher than the
+            mask it was given, when it is in fact a little worse, makes the refinement of strong masks lose: a
+            margin keeps such masks unless the head is clearly more confident in the change.
         inferer: optional MONAI inferer (e.g. ``SlidingWindowInferer``) to run each network call with.
         return_probability: return probabilities (sigmoid, or softmax for two channels) instead of logits.
 
@@ -83,6 +89,7 @@ class IterativeRefinementInferer(Inferer):
         initial_prior: float = 0.5,
         output_key: str | None = None,
         quality_key: str | None = None,
+        min_quality_gain: float = 0.0,
         inferer: Inferer | None = None,
         return_probability: bool = False,
     ) -> None:
@@ -94,6 +101,9 @@ class IterativeRefinementInferer(Inferer):
         self.initial_prior = check_probability("initial_prior", initial_prior)
         self.output_key = output_key
         self.quality_key = quality_key
+        if not (math.isfinite(min_quality_gain) and min_quality_gain >= 0):
+            raise ValueError(f"min_quality_gain must be finite and >= 0, got {min_quality_gain}.")
+        self.min_quality_gain = float(min_quality_gain)
         self.inferer = inferer
         self.return_probability = bool(return_probability)
 
@@ -177,7 +187,7 @@ class IterativeRefinementInferer(Inferer):
                 q = None if quality is None else float(quality[j])
                 record = IterationRecord(step, deltas[j], q)
                 history[i].append(record)
-                if q is not None and older_quality[i] is not None and q < older_quality[i]:
+                if q is not None and older_quality[i] is not None and q < older_quality[i] + self.min_quality_gain:
                     record.stop_reason = str(StopReason.QUALITY_DROP)
                     result[i] = older_logits[i]
                 elif deltas[j] < self.tolerance:

@@ -146,6 +146,36 @@ def test_quality_drop_returns_the_better_rated_prior():
     torch.testing.assert_close(torch.sigmoid(out), network.priors[2])
 
 
+@pytest.mark.parametrize("gain, steps, returned", [(0.0, 5, 4), (0.04, 5, 2), (0.1, 4, 1), (0.25, 2, None)])
+def test_min_quality_gain_keeps_a_step_only_when_its_rating_rises_by_that_much(gain, steps, returned):
+    """Call k rates S_{k-1} (S_0 the given prior): 0.5, 0.7, 0.9, 0.95, 0.96 (rises 0.2, 0.2, 0.05, 0.01). A step is
+    kept while the rating rises by at least ``gain``; at the first smaller rise the earlier segmentation comes back:
+    ``network.outputs[returned]`` holds S_{returned + 1}; None: the given prior."""
+    target = _target(2, batch=1)
+    network = _RatedHalfway(target, qualities=[0.5, 0.7, 0.9, 0.95, 0.96])
+    inferer = IterativeRefinementInferer(
+        max_steps=5, tolerance=0.0, output_key="mask", quality_key="quality", min_quality_gain=gain
+    )
+    given = torch.full_like(target, 0.5)
+    out, history = inferer(torch.zeros_like(target), network, prior=given, return_history=True)
+    assert len(history[0]) == steps
+    if gain == 0.0:  # no rating drops: all five steps, the last one's logits
+        assert history[0][-1].stop_reason == "max_steps"
+        torch.testing.assert_close(out, network.outputs[4])
+    elif returned is None:
+        assert history[0][-1].stop_reason == "quality_drop"
+        torch.testing.assert_close(torch.sigmoid(out), given)
+    else:
+        assert history[0][-1].stop_reason == "quality_drop"
+        torch.testing.assert_close(out, network.outputs[returned])
+
+
+def test_min_quality_gain_must_be_finite_and_not_negative():
+    for bad in (-0.1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="min_quality_gain"):
+            IterativeRefinementInferer(min_quality_gain=bad)
+
+
 def test_quality_drop_at_step_two_returns_the_given_prior_as_logits():
     target = _target(2)
     network = _RatedHalfway(target, qualities=[0.9, 0.5])
