@@ -131,8 +131,8 @@ def main() -> None:
                 (
                     ("after 1 step", {"max_steps": 1, "tolerance": 0.0, "inferer#quality_key": None}),
                     ("after 2 steps", {"max_steps": 2, "tolerance": 0.0, "inferer#quality_key": None}),
-                    ("quality stop (default: min_quality_gain 0.02)", {}),
-                    ("quality stop without a margin (paper 002's rule)", {"min_quality_gain": 0.0}),
+                    ("quality stop (default, paper 002's rule)", {}),
+                    ("quality stop with a 0.02 margin (not adopted)", {"min_quality_gain": 0.02}),
                 )
             ):
                 out = work / f"q_{base.split()[0]}_{k}"

@@ -7,7 +7,8 @@
    of each ``S_k`` as the bundle writes it (bilinear back to the image size, >= 0.5).
 3. The bundle's stop rule (at most 3 steps; call ``t`` keeps ``S_{t-1}`` while ``q_{t-1} >= q_{t-2} + margin``)
    replayed for each margin, mean Dice per split and base mask; and the correlation of the predicted with the true
-   change after one step. The margin is read off the ``train`` rows; the ``validation`` rows are the check.
+   change after one step. The margin is read off the ``train`` rows; the ``validation`` rows are the check (0.02
+   was read off the train rows and failed the check: the bundle keeps no margin, see its README).
 
     python benchmarks/ph2_quality_margin.py [--dataset_dir ../shared/data/dermoscopy/ph2] [--work DIR] [--threads 1]
 """
