@@ -51,7 +51,7 @@ class OtsuLesionMaskd(MapTransform):
 
     Args:
         keys: the image key (one).
-        mask_key: where the mask goes.
+        mask_key: where the mask goes; default ``"prior"``, the mask a refinement network refines (paper 002).
         allow_missing_keys: don't raise an exception if a key is missing.
     """
 

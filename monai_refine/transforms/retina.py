@@ -77,7 +77,7 @@ class FieldOfViewMaskd(MapTransform):
 
     Args:
         keys: the image key (one).
-        fov_key: where the mask goes.
+        fov_key: where the mask goes; default ``"fov"``.
         channel: see :class:`FieldOfViewMask`.
         threshold: see :class:`FieldOfViewMask`.
         allow_missing_keys: don't raise an exception if a key is missing.

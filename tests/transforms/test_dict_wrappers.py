@@ -4,7 +4,9 @@ The dictionary transforms are found by walking ``monai_refine.transforms`` (a ``
 transform ``X`` exists, MONAI's naming); each needs an entry in :data:`DICT_CASES`, and every argument it shares with
 its array transform needs a non-default value in :data:`tests.argument_tables.TRANSFORM_CASES`. For each such value
 the dictionary transform must give, at every output key, exactly what the array transform gives with the same value,
-and the value must change the array transform's output: a wrapper that drops an argument fails here.
+and the value must change the array transform's output: a wrapper that drops an argument fails here. Every output key
+argument with a default (``seeds_key``, ``mask_key`` ...) must state that default in its docstring, and the transform
+called without it must write there.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import re
 from dataclasses import dataclass, field
 
 import pytest
@@ -120,3 +123,30 @@ def test_dict_output_equals_array_output(name, argument, index):
     assert same_outcome(result, expected)
     if argument is not None:  # a dropped argument would give the base output: the value must change it
         assert not same_outcome(expected, outcome(array_cls, base, case, data()))
+
+
+def _documented_default(cls: type, argument: str) -> str | None:
+    """The key that the docstring's entry for ``argument`` gives as its default (``default ``"name"````)."""
+    entry = re.search(rf"\n( *){argument}: (.*?)(?=\n\1\S|\n\n|$)", inspect.getdoc(cls) or "", re.S)
+    found = entry and re.search(r'default\s+``"([^"]*)"``', entry.group(2))
+    return found.group(1) if found else None
+
+
+def _default_output_keys(cls: type) -> dict[str, object]:
+    parameters = inspect.signature(cls.__init__).parameters
+    return {a: p.default for a, p in parameters.items() if a.endswith("_key") and p.default is not p.empty}
+
+
+@pytest.mark.parametrize("name", sorted(n for n in DICT_CASES if _default_output_keys(DICT_TRANSFORMS[n][0])))
+def test_default_output_keys_are_the_documented_ones(name):
+    """A pipeline that leaves out ``seeds_key`` (``mask_key`` ...) reads the key the docstring names."""
+    dict_cls, array_cls = DICT_TRANSFORMS[name]
+    defaults = _default_output_keys(dict_cls)
+    case = TRANSFORM_CASES[array_cls]
+    kwargs = {k: v for k, v in DICT_CASES[name].kwargs.items() if k not in defaults}
+    result = outcome(dict_cls, kwargs, case, case.data(), call=lambda t, d: t(d))
+    assert not raised(result), result
+    for argument, default in defaults.items():
+        documented = _documented_default(dict_cls, argument)
+        assert documented == str(default), f"{name}({argument}=...): docstring {documented!r}, signature {default!r}"
+        assert documented in result

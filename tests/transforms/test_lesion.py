@@ -34,6 +34,14 @@ def test_otsu_lesion_maskd_writes_the_mask_key():
     assert torch.equal(d["image"], img) and float(d["base"].sum()) == 9
 
 
+def test_otsu_lesion_maskd_writes_the_prior_by_default():
+    """The Otsu mask is the weak base a refinement network refines (paper 002): by default it goes to ``"prior"``."""
+    img = torch.full((3, 6, 6), 0.9)
+    img[:, 1:4, 1:4] = 0.1
+    d = OtsuLesionMaskd("image")({"image": img})
+    assert set(d) == {"image", "prior"} and float(d["prior"].sum()) == 9
+
+
 def test_otsu_lesion_mask_components_are_8_connected():
     """A diagonal chain of 5 dark pixels is one 8-connected component, larger than a dark 2 × 2 block: it is kept."""
     img = np.full((3, 12, 12), 200.0)

@@ -37,6 +37,16 @@ def test_field_of_view_threshold_and_channel():
     assert int(FieldOfViewMask()(np.zeros((3, 4, 4))).sum()) == 0
 
 
+def test_field_of_view_fractional_threshold():
+    """The threshold is in the image's units, fractions included: the fundus scaled to [0, 1] (a dark border of 0.05,
+    the disc 150 / 255) with the default threshold scaled alike (30 / 255 = 0.118) gives the same radius-6 disc."""
+    img = _fundus() / 255.0
+    img[0][img[0] == 0] = 0.05
+    out = FieldOfViewMask(threshold=30.0 / 255.0)(img)
+    yy, xx = np.mgrid[:15, :15]
+    np.testing.assert_array_equal(out[0], ((yy - 7) ** 2 + (xx - 7) ** 2 <= 36).astype(np.float32))
+
+
 def test_field_of_view_keeps_metadata():
     img = MetaTensor(torch.as_tensor(_fundus()), meta={"filename_or_obj": "a.tif"})
     out = FieldOfViewMask()(img)

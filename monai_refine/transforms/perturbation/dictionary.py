@@ -29,7 +29,7 @@ class RandMaskPerturbd(Randomizable, MapTransform):
     Args:
         keys: keys of the binary masks to perturb, each ``(1, H, W)`` or ``(1, H, W, D)``.
         quality_key: where to store the Dice of each key: one name per key (a single name is shared, so with several
-            keys the last one wins); ``None`` stores nothing.
+            keys the last one wins); ``None`` stores nothing; default ``"quality"``.
         prob, morph_prob, radius_range, noise_prob, noise_band_range, noise_fraction_range, elastic_prob,
         elastic_magnitude_range, elastic_spacing, elastic_sigma_range, rotate_prob, rotate_range, shift_prob,
         shift_range, flip_prob, dice_range, max_tries, spacing: the perturbation, see

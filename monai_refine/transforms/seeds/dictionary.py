@@ -74,7 +74,8 @@ class DiscrepancySeedsd(_DelegatedRandomness, MapTransform):
     Args:
         keys: prediction key(s).
         label_key: key of the binary label.
-        seeds_key: where to store the ``(2, *spatial)`` seeds, one per key (a single name is repeated).
+        seeds_key: where to store the ``(2, *spatial)`` seeds, one per key (a single name is repeated); default
+            ``"seeds"``.
         min_component_size, max_seeds_per_component, per_slice, slice_axis: see :class:`DiscrepancySeeds`.
         allow_missing_keys: don't raise if a key is missing.
 
@@ -122,7 +123,8 @@ class MaskSeedsd(_SeedsFromKeyd):
 
     Args:
         keys: mask key(s).
-        seeds_key: where to store the ``(2, *spatial)`` seeds, one per key (a single name is repeated).
+        seeds_key: where to store the ``(2, *spatial)`` seeds, one per key (a single name is repeated); default
+            ``"seeds"``.
         margin_mm, erosion_mm, spacing: see :class:`MaskSeeds`.
         allow_missing_keys: don't raise if a key is missing.
 
@@ -186,7 +188,8 @@ class ExtremePointSeedsd(_DelegatedRandomness, _SeedsFromKeyd):
 
     Args:
         keys: label key(s).
-        seeds_key: where to store the ``(2, *spatial)`` seeds, one per key (a single name is repeated).
+        seeds_key: where to store the ``(2, *spatial)`` seeds, one per key (a single name is repeated); default
+            ``"seeds"``.
         pert: see :class:`ExtremePointSeeds`.
         allow_missing_keys: don't raise if a key is missing.
 

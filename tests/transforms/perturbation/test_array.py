@@ -161,6 +161,21 @@ def test_shift_is_in_mm(ndim):
     assert np.abs(expected_voxels[1:]).max() > 1.0  # the mm -> voxel conversion is visible in this draw
 
 
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_shift_is_drawn_from_both_directions(ndim):
+    """Shifts are uniform on [-shift_range, shift_range] per axis (class docstring): over 400 draws of range 3 mm every
+    axis gets both signs, nothing beyond 3 mm, and a mean near 0 (its standard error is 3 / sqrt(3 * 400) = 0.087)."""
+    perturb = _only("shift", shift_range=3.0).set_random_state(0)
+    shifts = []
+    for _ in range(400):
+        perturb.randomize((24,) * ndim)
+        shifts.append(perturb._params["shift"])
+    shifts = np.asarray(shifts)
+    assert shifts.shape == (400, ndim) and np.abs(shifts).max() <= 3.0
+    assert (shifts.min(0) < -2.5).all() and (shifts.max(0) > 2.5).all()
+    np.testing.assert_allclose(shifts.mean(0), 0.0, atol=0.35)  # 4 standard errors; one-sided draws give 1.5
+
+
 def test_prob_zero_returns_input_with_dice_one():
     mask = _block(2)
     out, info = RandMaskPerturb(prob=0.0).perturb(mask)

@@ -114,6 +114,17 @@ def test_paper_rule_mass_is_probability_mass_not_area():
     assert out.sum() == 9 and out[0, 20:23, 20:23].all()
 
 
+def test_paper_rule_weighs_only_the_mass_above_the_high_threshold():
+    """Paper 003 weighs "the candidates", the regions above the high threshold: 9 px at 0.95 (mass 8.55) beat one pixel
+    at 0.85, although the latter's low-threshold region (379 px at 0.6 and that pixel, mass 228.25) weighs more."""
+    prob = np.zeros((1, 64, 64), dtype=np.float32)
+    prob[0, 22:42, 22:41] = 0.6  # 20 x 19 = 380 px
+    prob[0, 30, 30] = 0.85
+    prob[0, 4:7, 4:7] = 0.95  # 3 x 3 = 9 px
+    out = DualThreshold()(prob)
+    assert out.sum() == 9 and out[0, 4:7, 4:7].all()
+
+
 def test_paper_rule_centroid_outside_a_c_shaped_region():
     """The centroid of a C-shaped seed region lies in its opening: the component holding the region is kept."""
     prob = np.zeros((1, 20, 20), dtype=np.float32)
