@@ -114,7 +114,8 @@ class GraphCutSegmenter:
         shape_weight: weight (per mm) of the shape prior term; 0 disables it.
 
     Call with ``(image, prior, seeds, spacing)`` (module docstring); ``spacing`` ``None`` means 1 mm pixels. A NaN or
-    Inf pixel is a ``ValueError`` raised before the max-flow (which would never return on a NaN capacity).
+    Inf pixel is a ``ValueError`` raised before the max-flow (which would never return on a NaN capacity). Without
+    seeds of both kinds one intensity model is missing: the prior is returned unchanged.
 
     Example:
         >>> import numpy as np
@@ -196,7 +197,8 @@ class RandomWalkerSegmenter:
     Args:
         beta: edge-weight penalty of ``random_walker`` (larger: stronger edges).
 
-    Call with ``(image, prior, seeds, spacing)`` (module docstring); ``spacing`` ``None`` means 1 mm pixels.
+    Call with ``(image, prior, seeds, spacing)`` (module docstring); ``spacing`` ``None`` means 1 mm pixels. Without
+    seeds of both kinds every walk would end at the one kind there is: the prior is returned unchanged.
 
     Example:
         >>> import numpy as np

@@ -625,7 +625,8 @@ def rejected_by_clicks(prior: np.ndarray, clicks: np.ndarray, spacing: Sequence[
 
 def slice_result(probability: np.ndarray, foreground: np.ndarray, fill_holes: bool = True) -> np.ndarray:
     """A segmenter's output on one slice as :class:`SlicePropagator` keeps it: thresholded at 0.5, holes filled
-    (optional), and only the connected components that hold a foreground seed.
+    (optional), and only the connected components that hold a foreground seed. Components are face-connected (4
+    neighbours, ``scipy.ndimage.label``'s default): a region that touches a seeded one only at a corner is dropped.
 
     Args:
         probability: ``(H, W)`` foreground probability (or a binary mask).

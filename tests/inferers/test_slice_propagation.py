@@ -19,6 +19,7 @@ from monai_refine.inferers import (
     middle_slice,
     propagation_preset,
     rejected_by_clicks,
+    slice_result,
     window_intensity,
 )
 from monai_refine.metrics import overlap_scores
@@ -69,6 +70,33 @@ def test_copy_previous_copies_the_annotation():
     mask = SlicePropagator(margin_mm=3.0)(volume, CopyPrevious(), annotation=_annotate(truth, [5]))
     expected = np.repeat(truth[..., 5:6], truth.shape[-1], axis=-1)
     np.testing.assert_array_equal(mask.numpy(), expected)
+
+
+def test_copy_previous_records_both_volume_ends():
+    """Copying slice 5 of 15 reaches slice 0 and slice 14: each direction's last record says ``volume_end``."""
+    volume, truth = _cone()
+    _, history = SlicePropagator(margin_mm=3.0)(
+        volume, CopyPrevious(), annotation=_annotate(truth, [5]), return_history=True
+    )
+    stops = {r.direction: (r.index, r.stop_reason) for r in history if r.stop_reason}
+    assert stops == {1: (14, "volume_end"), -1: (0, "volume_end")}
+    assert [r.index for r in history if r.direction == 1] == list(range(6, 15))
+
+
+def test_slice_result_components_are_face_connected():
+    """A 3 x 3 seeded block, a 2 x 2 block touching it at one corner and a 1-px hole (docstring): the corner block is
+    dropped, the hole filled (9 px) or not (8 px)."""
+    probability = np.zeros((8, 8))
+    probability[1:4, 1:4] = 0.9
+    probability[2, 2] = 0.1
+    probability[4:6, 4:6] = 0.7
+    foreground = np.zeros((8, 8), bool)
+    foreground[1, 1] = True
+    expected = np.zeros((8, 8), bool)
+    expected[1:4, 1:4] = True
+    np.testing.assert_array_equal(slice_result(probability, foreground), expected)
+    expected[2, 2] = False
+    np.testing.assert_array_equal(slice_result(probability, foreground, fill_holes=False), expected)
 
 
 def test_several_annotated_slices_each_own_their_half():
