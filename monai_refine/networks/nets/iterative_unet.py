@@ -27,8 +27,8 @@ class IterativeUNet(nn.Module):
     Architecture, with ``features = (f0, f1, ..., f_L)`` (``L`` encoder levels, then the last decoder width):
 
     - layer 1: one 3x3 convolution on the image and one on the prior mask, ``f0 // 2`` channels each;
-    - layer 2: the paper's *copy connection*: both layer-1 outputs are concatenated (``f0`` channels) and
-      convolved (``f0``);
+    - layer 2: the paper's *copy connection*: both layer-1 outputs are concatenated, image features first
+      (``f0`` channels), and convolved (``f0``);
     - layers 3-4: max pooling and two convolutions on the encoder (``f1``) and on the mask branch (``f1 // 2``,
       from its layer-1 features); the mask branch's fourth-layer features are concatenated into the encoder
       again (``f1 + f1 // 2`` channels);

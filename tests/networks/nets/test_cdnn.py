@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn as nn
+from monai.networks.blocks import UpSample
 from parameterized import parameterized
 
 from monai_refine.networks.nets import CDNN
@@ -41,6 +42,20 @@ class TestCDNN:
         x = torch.tensor(values).reshape((1, 1) + (2,) * dims)
         for pool in pools:
             assert float(pool(x).flatten()[0]) == (8.0 if dims == 2 else 16.0)
+
+    @parameterized.expand([(2,), (3,)])
+    def test_upsampling_is_nearest_neighbour(self, dims):
+        """The four upsampling layers repeat each value over a 2x block (class docstring: parameter-free
+        nearest-neighbour upsampling): values 1..2^dims give each value 2^dims times, not an interpolation."""
+        net = CDNN(dims, **TINY)
+        ups = [m for m in net.layers if isinstance(m, UpSample)]
+        assert len(ups) == 4
+        x = torch.arange(1.0, 2**dims + 1).reshape((1, 1) + (2,) * dims)
+        expected = x
+        for axis in range(2, 2 + dims):
+            expected = expected.repeat_interleave(2, dim=axis)
+        for layer in ups:
+            torch.testing.assert_close(layer(x), expected, rtol=0, atol=0)
 
     def test_dropout_argument_reaches_both_layers(self):
         net = CDNN(2, dropout=0.2, **TINY)

@@ -39,6 +39,18 @@ class TestIterativeUNet:
         with torch.no_grad():
             assert not torch.allclose(net(image, torch.zeros_like(image)), net(image, torch.ones_like(image)))
 
+    def test_copy_convolution_reads_the_image_features_then_the_prior_features(self):
+        """Layer 2 (docstring): the two layer-1 outputs concatenated, image features first, as the input channels are
+        ordered; trained weights rely on that order."""
+        net = IterativeUNet(2, **TINY).eval()
+        seen = {}
+        for name in ("image_conv", "prior_conv"):
+            getattr(net, name).register_forward_hook(lambda m, i, o, name=name: seen.__setitem__(name, o))
+        net.copy_conv.register_forward_pre_hook(lambda module, args: seen.__setitem__("copy", args[0]))
+        with torch.no_grad():
+            net(torch.rand(1, 1, 16, 16), torch.rand(1, 1, 16, 16))
+        torch.testing.assert_close(seen["copy"], torch.cat([seen["image_conv"], seen["prior_conv"]], dim=1))
+
     def test_gradients(self):
         assert_gradients_reach_every_parameter(IterativeUNet(2, **TINY), torch.rand(2, 2, 16, 16))
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn as nn
+from monai.networks.blocks import SubpixelUpsample
 from parameterized import parameterized
 
 from monai_refine.networks.nets import QualityUNet
@@ -74,6 +75,16 @@ class TestQualityUNet:
             net(torch.cat([image, mask], dim=1))
         for x in seen:
             torch.testing.assert_close(x, torch.cat([image, mask], dim=1))
+
+    @parameterized.expand(
+        [("deconv", nn.ConvTranspose2d), ("pixelshuffle", SubpixelUpsample), ("nontrainable", nn.Upsample)]
+    )
+    def test_upsample_reaches_the_decoder(self, upsample, kind):
+        """``upsample`` picks BasicUNet's upsampling layer (docstring) at each of the 3 decoder stages of 4 levels:
+        transposed convolutions, sub-pixel convolutions or interpolation, and no other kind."""
+        net = QualityUNet(2, upsample=upsample, **TINY)
+        kinds = (nn.ConvTranspose2d, SubpixelUpsample, nn.Upsample)
+        assert {k: sum(isinstance(m, k) for m in net.modules()) for k in kinds} == {k: 3 * (k is kind) for k in kinds}
 
     def test_gradients(self):
         assert_gradients_reach_every_parameter(QualityUNet(2, **TINY), torch.rand(2, 2, 16, 16))

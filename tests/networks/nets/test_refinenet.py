@@ -79,6 +79,18 @@ class TestRefineNet:
             expected[0, 0, 0, 0] = value
             torch.testing.assert_close(seen[key][:, 1:], expected)  # channel 0 is the backbone's side output
 
+    def test_a_custom_backbones_sides_are_average_pooled(self):
+        """A backbone that returns its image, values 0..15 on a 4 x 4 grid: the 1/2x side is the mean of each 2 x 2
+        block, ((2.5, 4.5), (10.5, 12.5)), and the 1/4x side the mean of those, 7.5 (docstring; max pooling would give
+        ((5, 7), (13, 15)) and 15)."""
+        net = RefineNet(2, backbone=torch.nn.Identity(), **TINY).eval()
+        image = torch.arange(16.0).reshape(1, 1, 4, 4)
+        with torch.no_grad():
+            out = net(image, torch.zeros(1, 2, 4, 4))
+        torch.testing.assert_close(out[RefineOutputs.SIDE_1], image)
+        torch.testing.assert_close(out[RefineOutputs.SIDE_2], torch.tensor([[[[2.5, 4.5], [10.5, 12.5]]]]))
+        torch.testing.assert_close(out[RefineOutputs.SIDE_4], torch.tensor([[[[7.5]]]]))
+
     def test_quality_head_reads_mean_and_max_of_the_refinement_features(self):
         """The quality head's first layer gets the global average and the global max of the features the final 1x1
         convolution reads (per channel, average first)."""
