@@ -4,8 +4,10 @@ Every network of ``monai_refine.networks.nets`` needs an entry in :data:`SPECS`:
 convolutions it has for ``L`` encoder levels (each followed by one normalisation and one activation of the configured
 kinds, and, in MONAI's BasicUNet blocks, one dropout), how many activations its heads add, its pooling layers and its
 transposed and 1x1 convolutions. The counts come from the docstrings (and paper 003's Table I for CDNN), written out
-below, not from printing the models. Then the widths of every stage against ``features``, CDNN's layer order and
-kernels, and the quality heads' layer sequence.
+below, not from printing the models. Then the kind of every upsampling (each ``upsample`` mode of the U-Nets, as in
+BasicUNet; CDNN's nearest-neighbour) and pooling layer (RefineNet's average pooling of the seed maps and of a custom
+backbone's output), the widths of every stage against ``features``, CDNN's layer order and kernels, and the quality
+heads' layer sequence.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from dataclasses import dataclass
 import pytest
 import torch
 import torch.nn as nn
-from monai.networks.layers.factories import Act, Norm
+from monai.networks.blocks import SubpixelUpsample
+from monai.networks.layers.factories import Act, Conv, Norm
 
 import monai_refine.networks.nets
 from monai_refine.networks.nets import CDNN, IterativeUNet, QualityUNet, RefineNet
@@ -183,6 +186,45 @@ def test_pooling(name, dims):
     max_pools = _modules(net, MAX_POOLS)
     assert len(max_pools) == spec.max_pools and len(_modules(net, AVG_POOLS)) == spec.avg_pools
     assert all(type(p).__name__ == f"MaxPool{dims}d" and p.kernel_size in (2, (2,) * dims) for p in max_pools)
+
+
+def _doubles(upsample: nn.Upsample, dims: int) -> bool:
+    """Whether ``upsample`` scales every spatial axis by 2."""
+    factor = upsample.scale_factor
+    return tuple(factor) == (2.0,) * dims if isinstance(factor, tuple) else factor == 2
+
+
+@pytest.mark.parametrize("dims", DIMS)
+@pytest.mark.parametrize("upsample", ["deconv", "pixelshuffle", "nontrainable"])
+@pytest.mark.parametrize("name", sorted(set(SPECS) - {"CDNN"}))
+def test_upsampling_follows_the_upsample_argument(name, upsample, dims):
+    """``upsample`` (docstrings: as in BasicUNet) sets every 2x upsampling, the refinement head's included: 2x
+    transposed convolutions, sub-pixel convolutions, or interpolation (BasicUNet's ``UpCat`` default
+    ``interp_mode="linear"``, bilinear or trilinear), one per up-convolution of the spec and no other kind."""
+    net = SPECS[name].build(dims, upsample=upsample)
+    count = SPECS[name].up_convs
+    transposed = [c for c in _convs(net) if c.transposed]
+    subpixel, interpolate = _modules(net, SubpixelUpsample), _modules(net, nn.Upsample)
+    expected = {"deconv": (count, 0, 0), "pixelshuffle": (0, count, 0), "nontrainable": (0, 0, count)}[upsample]
+    assert (len(transposed), len(subpixel), len(interpolate)) == expected
+    assert all(u.mode == ("bilinear", "trilinear")[dims - 2] and _doubles(u, dims) for u in interpolate)
+
+
+@pytest.mark.parametrize("dims", DIMS)
+def test_cdnn_upsamples_by_nearest_neighbour(dims):
+    """Class docstring: the four upsamplings are parameter-free nearest-neighbour 2x upsampling."""
+    ups = _modules(SPECS["CDNN"].build(dims), nn.Upsample)
+    assert len(ups) == 4 and all(u.mode == "nearest" and _doubles(u, dims) for u in ups)
+
+
+@pytest.mark.parametrize("dims", DIMS)
+def test_refinenet_custom_backbone_pools_by_average(dims):
+    """Docstring: a custom backbone's 1/2x and 1/4x initial segmentations are its output average-pooled, and the seed
+    maps are average-pooled: 2x average pooling only (one module each), no max pooling."""
+    net = RefineNet(dims, 3, 1, backbone=Conv[Conv.CONV, dims](1, 1, 1), refine_features=REFINE_FEATURES)
+    pools = _modules(net, MAX_POOLS + AVG_POOLS)
+    assert [type(p).__name__ for p in pools] == [f"AvgPool{dims}d"] * 2
+    assert all(p.kernel_size in (2, (2,) * dims) for p in pools)
 
 
 # paper 003, Table I, in order: conv-1-1 ... conv-5, decv-1 ... decv-5-1 ("drop": the two dropout layers, "out": the
