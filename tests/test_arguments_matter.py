@@ -1,11 +1,13 @@
-"""Every constructor argument of every public transform, inferer and loss changes its output.
+"""Every constructor argument of every public transform, inferer, loss and network changes its output.
 
-The classes are found by walking ``monai_refine.transforms`` (array transforms), ``monai_refine.inferers`` and
-``monai_refine.losses``. Each needs a :class:`~tests.argument_tables.Case` (the array transforms' are in
-:data:`tests.argument_tables.TRANSFORM_CASES`, the others below) that gives every constructor argument a non-default
-value, unless :data:`EXEMPT` says why the argument cannot change the output. For each value, the output of a small
-example call must differ from the output with the argument at its default: an argument the class silently ignores
-(never stored, not handed on to the part that uses it) fails here.
+The classes are found by walking ``monai_refine.transforms`` (array transforms), ``monai_refine.inferers``,
+``monai_refine.losses`` and ``monai_refine.networks.nets``. Each needs a :class:`~tests.argument_tables.Case` (the
+array transforms' are in :data:`tests.argument_tables.TRANSFORM_CASES`, the others below) that gives every constructor
+argument a non-default value, unless :data:`EXEMPT` says why the argument cannot change the output. For each value, the
+output of a small example call must differ from the output with the argument at its default: an argument the class
+silently ignores (never stored, not handed on to the part that uses it) fails here. A network's "output" is its module
+structure (``repr``: layer kinds, widths, their settings) and its output on an input shaped for it, with the weights
+drawn from a fixed seed, so an ignored argument gives the same network and the same output.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from monai.transforms import MapTransform, Transform
 
 import monai_refine.inferers
 import monai_refine.losses
+import monai_refine.networks.nets
 import monai_refine.transforms
 from monai_refine.inferers import (
     CopyPrevious,
@@ -44,6 +47,7 @@ from monai_refine.losses import (
     OutputQualityLoss,
     QualityRegularizedLoss,
 )
+from monai_refine.networks.nets import CDNN, IterativeUNet, QualityUNet, RefineNet
 from tests.argument_tables import (
     TRANSFORM_CASES,
     Case,
@@ -73,6 +77,7 @@ CLASSES = (
     _public_classes(monai_refine.transforms, lambda c: issubclass(c, Transform) and not issubclass(c, MapTransform))
     | _public_classes(monai_refine.inferers, lambda c: c not in RECORDS)
     | _public_classes(monai_refine.losses, lambda c: True)
+    | _public_classes(monai_refine.networks.nets, lambda c: issubclass(c, torch.nn.Module))
 )
 
 #: arguments that cannot change an output, each with the reason
@@ -80,6 +85,8 @@ EXEMPT = {
     (SlicePropagator, "progress"): "shows a progress bar only",
     (SlicePropagator, "workers"): "processes that share the work; the result is documented to be the same as with 1",
     (NetworkSegmenter, "device"): "where the network runs; the tests run on a CPU only",
+    (QualityUNet, "mask_channels"): "image and mask are concatenated again at the input: it splits and checks a mask "
+    "given separately (test_quality_unet.py: test_shapes, test_bad_input_channels), nothing else",
 }
 
 
@@ -220,6 +227,43 @@ def _dice_of(key: str):
     return lambda x, y: dice(x[key], y)
 
 
+def _net_data() -> dict:
+    """Seeds torch's global generator: :func:`~tests.argument_tables.outcome` builds the network right after this
+    call, so both networks of a pair draw their weights from the same seed (the same weights where they have the same
+    layers)."""
+    torch.manual_seed(0)
+    return {}
+
+
+def _run_network(net: torch.nn.Module, _: dict):
+    """The network's structure and its output (training mode: dropout and batch statistics act) on a batch of 2
+    shaped for it: ``in_channels`` channels, 32^2 (2D) or 16^3 (3D) voxels as its first convolution's kind says."""
+    first = next(m for m in net.modules() if isinstance(m, torch.nn.modules.conv._ConvNd))
+    dims = len(first.kernel_size)
+    channels = getattr(net, "in_channels", first.in_channels)
+    x = torch.rand((2, channels) + (32 if dims == 2 else 16,) * dims, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        return repr(net), net(x)
+
+
+def _net_case(features: tuple, wider: tuple, **args) -> Case:
+    """The arguments every U-Net-like network shares, plus ``args``."""
+    shared = {
+        "spatial_dims": Vary(3, base=2),
+        "in_channels": 4,
+        "out_channels": 2,
+        "features": Vary(wider, base=features),
+        "act": "elu",
+        "norm": "instance",
+        "bias": False,
+        "dropout": 0.25,
+        "upsample": "nontrainable",
+    }
+    return Case(
+        data=_net_data, call=_run_network, fixed={"spatial_dims": 2, "features": features}, args={**shared, **args}
+    )
+
+
 _LOSS_FLAGS = {
     "include_background": Vary(False, context={"sigmoid": True}),
     "to_onehot_y": Vary(True, context={"softmax": True}, data=_loss_data(onehot_target=False)),
@@ -331,6 +375,31 @@ CASES: dict[type, Case] = {
             "lambda_quality": 0.5,
             "output_key": "side_1",
             "quality_key": "other_quality",
+        },
+    ),
+    IterativeUNet: _net_case((4, 4, 8, 4), (4, 6, 8, 4), prior_channels=Vary(2, context={"in_channels": 4})),
+    QualityUNet: _net_case((4, 6, 4), (4, 8, 4)),
+    RefineNet: _net_case(
+        (4, 4, 6, 8, 4),
+        (4, 6, 6, 8, 4),
+        seed_channels=Vary(1, context={"in_channels": 4}),
+        refine_features=3,
+        backbone=torch.nn.Conv2d(1, 1, 3, padding=1),
+        quality_head=True,
+    ),
+    CDNN: Case(
+        data=_net_data,
+        call=_run_network,
+        fixed={"spatial_dims": 2, "features": (2,) * 17},
+        args={
+            "spatial_dims": Vary(3, base=2),
+            "in_channels": 3,
+            "out_channels": 2,
+            "features": Vary((3,) * 17, base=(2,) * 17),
+            "act": "elu",
+            "norm": "instance",
+            "dropout": 0.25,
+            "bias": False,
         },
     ),
 }
