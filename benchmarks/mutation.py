@@ -40,7 +40,8 @@ sets touched least (``utils/checks.py``, the IRCAD folders, ``inferers/presets.p
 spread evenly over the core folders the issue names (transforms, inferers, losses, metrics, networks) in proportion to
 their size, weighted to nothing; group L is a twelfth, likewise written from the source alone, spread over the core
 folders in proportion to their size, weighted to nothing, and run only after the systematic argument and
-architecture tests landed.
+architecture tests landed; group M is a thirteenth, likewise written from the source alone, spread over the core
+folders in proportion to their size, weighted to nothing, and run only after set L's class-level tests landed.
 See ``docs/results.md`` for the scores (first run of each group, and after its survivors got tests).
 """
 
@@ -79,6 +80,8 @@ class Mutant:
     # "K": an eleventh, likewise, spread over the core folders in proportion to their size, weighted to nothing
     # "L": a twelfth, likewise, spread over the core folders in proportion to their size, weighted to nothing,
     # run only after the systematic argument and architecture tests landed
+    # "M": a thirteenth, likewise, spread over the core folders in proportion to their size, weighted to nothing,
+    # run only after set L's class-level tests landed
 
 
 IT = "monai_refine/inferers/iterative.py"
@@ -154,6 +157,10 @@ T_NETS, T_IR = ("tests/networks",), ("tests/data/test_ircad.py",)
 
 RND = "monai_refine/utils/randomness.py"
 T_LB = ("tests/bundles/test_liver_bundle.py",)
+
+# the systematic test files (set L on): each kind of module is run with its own as well
+T_ARGS, T_DICT = ("tests/test_arguments_matter.py",), ("tests/transforms/test_dict_wrappers.py",)
+T_ARCH = ("tests/networks/test_architecture.py",)
 
 MUTANTS: tuple[Mutant, ...] = (
     # --- inferers/iterative.py
@@ -1356,6 +1363,121 @@ MUTANTS: tuple[Mutant, ...] = (
            "        self.pool = Pool[Pool.MAX, spatial_dims](kernel_size=2)\n\n    def forward", T_RN, "L"),
     Mutant("refinenet: the 1/4x guide has the seed maps before the side output", "swapped channel", RN,
            "torch.cat([side_4, seeds_4], dim=1)", "torch.cat([seeds_4, side_4], dim=1)", T_RN, "L"),
+    # --- group M: a thirteenth independent set, written from the source alone (no test read first), spread over the
+    # core folders issue 16 names in proportion to their source lines (transforms 1936 -> 15, inferers 1592 -> 13,
+    # losses 498 -> 4, metrics 85 -> 1, networks 878 -> 7), every module sampled in order and weighted to nothing;
+    # written after set L's class-level tests landed, and committed before its first run
+    # transforms/seeds
+    Mutant("discrepancy seeds: ranks within a component start at 1 (one seed too few per component)", "off-by-one",
+           SA, "rank = np.arange(component.size) - np.searchsorted(component, component)",
+           "rank = np.arange(1, component.size + 1) - np.searchsorted(component, component)", T_SEEDS + T_ARGS, "M"),
+    Mutant("mask seeds: background seeds fill the whole margin band, not its outer ring", "wrong term", SA,
+           "seeds[(SeedChannel.BACKGROUND, *box)] = ring", "seeds[(SeedChannel.BACKGROUND, *box)] = dilated & ~crop",
+           T_SEEDS + T_ARGS, "M"),
+    Mutant("seed map (EDT path): the image border counts as a seed (black_border=True)", "wrong flag", SA,
+           "squared = edt.edtsq(~seed, anisotropy=tuple(spacing), black_border=False)",
+           "squared = edt.edtsq(~seed, anisotropy=tuple(spacing), black_border=True)", T_SEEDS + T_ARGS, "M"),
+    Mutant("discrepancy seeds dict: slice_axis not passed on", "ignored argument", SD,
+           "            slice_axis=slice_axis,\n", "            slice_axis=-1,\n", T_SEEDS + T_DICT, "M"),
+    Mutant("seed dict wrappers: randomize not delegated (every call replays the first draw)", "dropped term", SD,
+           "        self.transform.randomize(data)\n", "        pass\n", T_SEEDS + T_DICT, "M"),
+    # transforms/perturbation
+    Mutant("mask perturb: noise band and flip fraction drawn from each other's ranges", "swapped argument", PE,
+           "self.R.uniform(*self.noise_band_range), self.R.uniform(*self.noise_fraction_range)",
+           "self.R.uniform(*self.noise_fraction_range), self.R.uniform(*self.noise_band_range)", T_PERT + T_ARGS,
+           "M"),
+    Mutant("mask perturb: one try fewer than max_tries", "off-by-one", PE,
+           "for num_tries in range(1, self.max_tries + 1):", "for num_tries in range(1, self.max_tries):",
+           T_PERT + T_ARGS, "M"),
+    Mutant("mask perturb dict: elastic_prob not passed on", "ignored argument", PP,
+           "            elastic_prob=elastic_prob,\n", "", T_PERT + T_DICT, "M"),
+    # transforms/intensity
+    Mutant("percentile: values sorted across rows (channels), not along each row", "wrong axis", IA,
+           "ordered = values.double().sort(dim=1).values", "ordered = values.double().sort(dim=0).values",
+           T_INT + T_ARGS, "M"),
+    Mutant("colour channels: a single space name split into letters", "wrong type", IA,
+           "spaces = (spaces,) if isinstance(spaces, str) else tuple(spaces)", "spaces = tuple(spaces)",
+           T_INT + T_ARGS, "M"),
+    Mutant("colour channels dict: default spaces with the full CIELAB (9 channels, not paper 003's 7)",
+           "wrong default", ID, 'spaces: Sequence[str] = ("rgb", "hsv", "lab_l"),',
+           'spaces: Sequence[str] = ("rgb", "hsv", "lab"),', T_INT + T_DICT, "M"),
+    # transforms/post, retina, lesion
+    Mutant("dual threshold: high and low thresholds stored swapped", "swapped term", PA,
+           "self.high, self.low, self.select, self.connectivity, self.spacing = high, low,",
+           "self.high, self.low, self.select, self.connectivity, self.spacing = low, high,", T_POST + T_ARGS, "M"),
+    Mutant("dual threshold dict: default select 'largest', not 'centroid' (paper 003)", "wrong default", PD,
+           'select: str = "centroid",', 'select: str = "largest",', T_POST + T_DICT, "M"),
+    Mutant("FOV mask dict: the mask overwrites the image instead of going to fov_key", "wrong key", RA,
+           "d[self.fov_key] = self.transform(d[key])", "d[key] = self.transform(d[key])", T_RET + T_DICT, "M"),
+    Mutant("lesion mask dict: mask_key ignored (always 'prior')", "ignored argument", TL,
+           "        self.mask_key = mask_key\n", '        self.mask_key = "prior"\n', T_TL + T_DICT, "M"),
+    # inferers/slice_propagation.py
+    Mutant("rejected by clicks: a click on the main component rejects all of it (the largest not set apart)",
+           "dropped term", SP, "islands = np.setdiff1d(np.unique(components[clicks]), [largest])",
+           "islands = np.unique(components[clicks])", T_SP + T_ARGS, "M"),
+    Mutant("canonical slices: slice axis moved without the channel offset", "off-by-one", SP,
+           "array = np.moveaxis(convert_to_numpy(volume), axis + 1, 1)",
+           "array = np.moveaxis(convert_to_numpy(volume), axis, 1)", T_SP + T_ARGS, "M"),
+    Mutant("propagation: fill_holes ignored (always filled)", "ignored argument", SP,
+           "        self.fill_holes = fill_holes\n", "        self.fill_holes = True\n", T_SP + T_ARGS, "M"),
+    Mutant("propagation: the prior read from the slice ahead, not the one behind", "sign flip", SP,
+           "full_prior = result[index - direction]", "full_prior = result[index + direction]", T_SP + T_ARGS, "M"),
+    Mutant("propagation: a shrunk slice stops the direction but keeps its mask", "dropped term", SP,
+           "reason, mask, area = StopReason.SHRUNK, np.zeros_like(mask), 0", "reason = StopReason.SHRUNK",
+           T_SP + T_ARGS, "M"),
+    Mutant("window intensity: a float32 volume windowed in place (the caller's array changed)", "aliasing", SP,
+           "out = np.array(volume, dtype=np.float32)", "out = np.asarray(volume, dtype=np.float32)", T_SP + T_ARGS,
+           "M"),
+    # inferers/iterative.py, segmenters.py, slice_grid.py, network_segmenter.py, presets.py
+    Mutant("iterative: the older logits alias the prior logits (a quality drop returns the rejected step)",
+           "aliasing", IT, "older_logits = prior_logits.clone()", "older_logits = prior_logits", T_IT + T_ARGS, "M"),
+    Mutant("iterative: the given prior as one-channel logits whatever the network's channels", "wrong argument", IT,
+           "self._as_logits(prior, logits.shape[1])", "self._as_logits(prior, 1)", T_IT + T_ARGS, "M"),
+    Mutant("graph cut: 4-neighbourhood (the diagonal edges dropped)", "dropped term", SG,
+           "for offset in ((0, 1), (1, 0), (1, 1), (1, -1)):", "for offset in ((0, 1), (1, 0)):", T_SG + T_ARGS,
+           "M"),
+    Mutant("random walker: foreground seeds labelled like the background (copy-paste)", "wrong constant", SG,
+           "labels[seeds[0][box]] = 1", "labels[seeds[0][box]] = 2", T_SG + T_ARGS, "M"),
+    Mutant("slice grid: back-resampling columns offset by minus half the grid", "sign flip", SGR,
+           "/ frame.step[1] + half", "/ frame.step[1] - half", T_SGR + T_NS + T_ARGS, "M"),
+    Mutant("network segmenter: a network in training mode left in eval mode after a call", "wrong flag", NS,
+           "training = self.network.training", "training = False", T_NS + T_ARGS, "M"),
+    Mutant("presets: graph cut with the class's default sigma 0.05, not the tuned 0.5", "wrong constant", PR,
+           "GraphCutSegmenter(lambda_=0.25, sigma=0.5,", "GraphCutSegmenter(lambda_=0.25, sigma=0.05,",
+           T_SP + T_CLI + T_ARGS, "M"),
+    # losses
+    Mutant("dice improvement: smooth_nr and smooth_dr stored swapped", "swapped argument", DI,
+           "= float(smooth_nr), float(smooth_dr), float(epsilon)",
+           "= float(smooth_dr), float(smooth_nr), float(epsilon)", T_DI + T_ARGS, "M"),
+    Mutant("quality loss: the mask read from the dict under RefineNet's key", "wrong key", QL,
+           "input = input[RefineOutputs.MASK]", "input = input[RefineOutputs.REFINED]", T_QL + T_ARGS, "M"),
+    Mutant("loss helpers: mean reduction returns the sum", "wrong reduction", LU,
+           "return torch.mean(f)", "return torch.sum(f)", T_QL + T_DI + T_ARGS, "M"),
+    Mutant("output quality: default output_key the 1x side output, not the refined one", "wrong default", OQ,
+           "output_key: str = RefineOutputs.REFINED,", "output_key: str = RefineOutputs.SIDE_1,", T_OQ + T_ARGS,
+           "M"),
+    # metrics
+    Mutant("dice coefficient: inputs not made boolean (a 0/255 mask counts 255 per voxel)", "wrong dtype", MO,
+           "a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)", "a, b = np.asarray(a), np.asarray(b)",
+           T_MET, "M"),
+    # networks
+    Mutant("unet decoder: upsample not passed to UpCat (deconv always)", "ignored argument", UB,
+           "act, norm, bias, dropout, upsample, halves=halves)", "act, norm, bias, dropout, halves=halves)",
+           T_NETS, "M"),
+    Mutant("networks: image and extra input returned swapped when given separately", "swapped term", NU,
+           "    return x, extra\n", "    return extra, x\n", T_NETS, "M"),
+    Mutant("cdnn: instance normalisation by default, not batch (paper 003)", "wrong layer kind", CD,
+           'norm: str | tuple = "batch",', 'norm: str | tuple = "instance",', T_CD + T_ARCH, "M"),
+    Mutant("iterative unet: dropout not passed to the mask branch's down block", "ignored argument", IU,
+           "Down(spatial_dims, branch_0, branch_1, act, norm, bias, dropout)",
+           "Down(spatial_dims, branch_0, branch_1, act, norm, bias)", T_IU + T_ARCH, "M"),
+    Mutant("quality unet: mask logits from the second-to-last decoder stage (half resolution)", "off-by-one", QU,
+           "self.final_conv(decoded[-1])", "self.final_conv(decoded[-2])", T_QU + T_ARCH, "M"),
+    Mutant("refinenet: the full-resolution guide has the image before the seed maps", "swapped channel", RN,
+           "torch.cat([side_1, seeds_1, image], dim=1)", "torch.cat([side_1, image, seeds_1], dim=1)",
+           T_RN + T_ARCH, "M"),
+    Mutant("refinenet: the 1/4x side output key holds the 1/2x side", "wrong term", RN,
+           "RefineOutputs.SIDE_4.value: side_4,", "RefineOutputs.SIDE_4.value: side_2,", T_RN + T_ARCH, "M"),
 )  # fmt: skip
 
 
@@ -1429,7 +1551,7 @@ def _selection(mutant: Mutant, copy: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", "--match", default="", help="only mutants whose name contains this text")
-    parser.add_argument("--group", default="", help="only the mutants of this group (A to L)")
+    parser.add_argument("--group", default="", help="only the mutants of this group (A to M)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (a timeout is caught)")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the caught fraction is lower")
     args = parser.parse_args()
