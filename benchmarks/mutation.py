@@ -1250,7 +1250,8 @@ MUTANTS: tuple[Mutant, ...] = (
            "rf, guide, rf, act, norm, bias, dropout, upsample, halves=False)",
            "rf, guide, rf, act, norm, bias, dropout, upsample, halves=True)", T_RN, "K"),
     Mutant("refinenet: quality head without its nonlinearity (two stacked linear layers)", "dropped term", RN,
-           "nn.Linear(2 * rf, rf), nn.ReLU(), nn.Linear(rf, 1)", "nn.Linear(2 * rf, rf), nn.Linear(rf, 1)", T_RN, "K"),
+           "nn.Linear(2 * rf, rf), get_act_layer(act), nn.Linear(rf, 1)", "nn.Linear(2 * rf, rf), nn.Linear(rf, 1)",
+           T_RN, "K"),
     # --- group L: a twelfth independent set, written from the source alone (no test read first), spread over the
     # core folders issue 16 names in proportion to their source lines (transforms 1933 -> 15, inferers 1582 -> 13,
     # losses 498 -> 4, metrics 85 -> 1, networks 877 -> 7), every module sampled in order and weighted to nothing;
