@@ -150,3 +150,32 @@ def test_default_output_keys_are_the_documented_ones(name):
         documented = _documented_default(dict_cls, argument)
         assert documented == str(default), f"{name}({argument}=...): docstring {documented!r}, signature {default!r}"
         assert documented in result
+
+
+#: (dictionary transform, argument) whose default differs from the array transform's on purpose, with the reason
+DEFAULT_EXEMPT: dict[tuple[str, str], str] = {}
+
+
+def _default_mismatches(name: str) -> dict[str, tuple]:
+    """``{argument: (dictionary default, array default)}`` of the shared arguments whose defaults differ (in value or
+    type: ``255`` and ``255.0`` differ, so do a list and a tuple)."""
+    dict_cls, array_cls = DICT_TRANSFORMS[name]
+    d, a = inspect.signature(dict_cls.__init__).parameters, inspect.signature(array_cls.__init__).parameters
+    return {
+        argument: (d[argument].default, a[argument].default)
+        for argument in _shared(name)
+        if type(d[argument].default) is not type(a[argument].default) or d[argument].default != a[argument].default
+    }
+
+
+@pytest.mark.parametrize("name", sorted(DICT_CASES))
+def test_shared_defaults_equal_the_array_transforms(name):
+    """``Xd(keys=...)`` does what ``X()`` does: every argument they share has the same default, unless
+    :data:`DEFAULT_EXEMPT` says why not (a dictionary wrapper written with its own copy of a default drifts)."""
+    mismatches = {a: v for a, v in _default_mismatches(name).items() if (name, a) not in DEFAULT_EXEMPT}
+    assert not mismatches, f"{name}: defaults differ from {name[:-1]}'s (dictionary, array): {mismatches}"
+
+
+def test_default_exemptions_are_current():
+    for name, argument in DEFAULT_EXEMPT:
+        assert argument in _default_mismatches(name), f"{name}({argument}=...) no longer differs: drop its exemption"
