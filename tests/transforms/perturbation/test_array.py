@@ -318,3 +318,24 @@ def test_3d_rotation_tilts_about_every_axis():
         out = perturb(rod)[0]
         spreads.append(int(out.any(axis=(0, 2)).sum() + out.any(axis=(0, 1)).sum()))
     assert max(spreads) > 4  # one row and one column when untilted
+
+
+@pytest.mark.parametrize("max_tries", [1, 2, 3])
+@pytest.mark.parametrize("accepted", [True, False])
+def test_max_tries_draws_exactly_that_many(monkeypatch, max_tries, accepted):
+    """``dice_range`` met only on the last allowed try is accepted (``num_tries == max_tries``); met one try later, it
+    is an error after exactly ``max_tries`` draws. The Dice of each try is scripted: 0.5, ..., 0.5, then 0.95."""
+    import monai_refine.transforms.perturbation.array as module
+
+    tries_needed = max_tries if accepted else max_tries + 1
+    dice = iter([0.5] * (tries_needed - 1) + [0.95])
+    calls = []
+    monkeypatch.setattr(module, "dice_coefficient", lambda a, b: calls.append(1) or next(dice))
+    perturb = _only("flip", dice_range=(0.9, 1.0), max_tries=max_tries).set_random_state(0)
+    if accepted:
+        _, info = perturb.perturb(_block(2))
+        assert info["num_tries"] == max_tries and info["dice"] == 0.95
+    else:
+        with pytest.raises(ValueError, match=f"not reached in max_tries={max_tries} tries"):
+            perturb.perturb(_block(2))
+    assert len(calls) == max_tries
