@@ -55,7 +55,8 @@ class ColorSpaceChannels(Transform):
     with ``max_value`` > 1 is refused, as it would give channels <= 1/255: pass ``max_value=1``.
 
     Args:
-        spaces: colour spaces in output order, names from :data:`COLOR_SPACES`.
+        spaces: colour spaces in output order, names from :data:`COLOR_SPACES`; a single name (a ``str``, e.g.
+            ``"green"``) is one space, not a sequence of letters.
         max_value: the value of full intensity in the input: 255 for 8-bit images, 1 for images in ``[0, 1]``.
 
     Shapes:

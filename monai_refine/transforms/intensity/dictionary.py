@@ -25,7 +25,8 @@ class ColorSpaceChannelsd(MapTransform):
 
     Args:
         keys: keys of the channel-first RGB images.
-        spaces: colour spaces in output order, names from :data:`~monai_refine.transforms.COLOR_SPACES`.
+        spaces: colour spaces in output order, names from :data:`~monai_refine.transforms.COLOR_SPACES`; a single
+            name (a ``str``) is one space.
         max_value: the value of full intensity in the input: 255 for 8-bit images, 1 for images in ``[0, 1]``.
         allow_missing_keys: don't raise an exception if a key is missing.
 

@@ -193,3 +193,22 @@ def test_backends_are_what_the_transforms_compute_with():
     img = torch.rand(2, 6, 6, dtype=torch.float64)
     out = RandPercentileContrast()(img)
     assert isinstance(out, torch.Tensor) and out.dtype == torch.float32 and out.device == img.device
+
+
+@pytest.mark.parametrize(
+    "spaces, expected",
+    [
+        ("green", [0.4]),  # G / 255 of (255, 102, 0)
+        ("rgb", [1.0, 0.4, 0.0]),
+        ("hsv", [0.4 / 6, 1.0, 1.0]),  # hue 24° (max R, (G - B) / (max - min) = 0.4 of 60°)
+    ],
+)
+def test_a_single_space_name_is_one_space(spaces, expected):
+    """``spaces="hsv"`` is the space HSV, as ``("hsv",)`` is, not the letters "h", "s" and "v" (docstring)."""
+    rgb = np.zeros((3, 2, 2), np.uint8)
+    rgb[0], rgb[1] = 255, 102
+    transform = ColorSpaceChannels(spaces=spaces)
+    assert transform.spaces == (spaces,)
+    out = transform(rgb)
+    assert out.shape == (len(expected), 2, 2)
+    np.testing.assert_allclose(out[:, 0, 0], expected, atol=1e-6)

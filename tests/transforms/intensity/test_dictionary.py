@@ -59,3 +59,10 @@ def test_dict_forms_list_their_arguments():
     assert (stretch.b_min, stretch.b_max, stretch.clip, stretch.channel_wise) == (-1.0, 2.0, False, False)
     converter = ColorSpaceChannelsd("a", spaces=("gray",), max_value=1.0).converter
     assert (converter.spaces, converter.max_value) == (("gray",), 1.0)
+
+
+def test_colour_channels_dict_takes_a_single_space_name():
+    rgb = np.zeros((3, 2, 2), np.uint8)
+    rgb[1] = 102
+    out = ColorSpaceChannelsd(keys="image", spaces="green")({"image": rgb})["image"]
+    np.testing.assert_allclose(out, np.full((1, 2, 2), 0.4), atol=1e-6)
