@@ -31,7 +31,10 @@ def _ratio(numerator: int, denominator: int, other_empty: bool) -> float:
 
 
 def dice_coefficient(a: NdarrayOrTensor, b: NdarrayOrTensor) -> float:
-    """Dice overlap ``2|A∩B| / (|A| + |B|)`` of two boolean arrays of the same shape; 1.0 when both are empty.
+    """Dice overlap ``2|A∩B| / (|A| + |B|)`` of two masks of the same shape; 1.0 when both are empty.
+
+    ``a`` and ``b`` are arrays or tensors of any dtype, read as boolean: every non-zero voxel is foreground, whatever
+    its value (a 0/255 mask counts 1 per foreground voxel, as a 0/1 or bool mask does). Threshold probabilities first.
 
     Example:
         >>> import numpy as np

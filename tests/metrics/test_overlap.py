@@ -89,3 +89,21 @@ def test_dice_coefficient():
 def test_bad_input(pred, label, match):
     with pytest.raises(ValueError, match=match):
         overlap_scores(pred, label)
+
+
+@pytest.mark.parametrize("convert", TEST_NDARRAYS)
+@pytest.mark.parametrize(
+    "dtype, on",
+    [(np.uint8, 255), (np.uint8, 1), (np.int64, 1), (np.int16, -1), (bool, True), (np.float32, 1.0)],
+)
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_dice_coefficient_reads_any_non_zero_voxel_as_one(convert, dtype, on, ndim):
+    """Docstring: inputs are read as boolean, so a 0/255 (or 0/-1) mask scores as its 0/1 form. ``a``: 2 voxels,
+    ``b``: 1 of them and 1 more; Dice 2 * 1 / (2 + 2) = 0.5, with ``b`` empty 0.0, and ``a`` with itself 1.0."""
+    a = np.zeros((4,) * ndim, dtype)
+    b = np.zeros((4,) * ndim, dtype)
+    a.flat[[0, 1]] = on
+    b.flat[[1, 5]] = on
+    assert dice_coefficient(convert(a), convert(b)) == 0.5
+    assert dice_coefficient(convert(a), convert(a)) == 1.0
+    assert dice_coefficient(convert(a), convert(np.zeros_like(b))) == 0.0
