@@ -81,7 +81,9 @@ class RefineNet(nn.Module):
       the original U-Net, so that it reuses MONAI's blocks and odd-size handling;
     - each refinement scale applies two 3x3 convolutions of ``refine_features`` channels (BasicUNet's ``UpCat``
       between scales); the paper does not give the head's widths;
-    - the seed maps are average-pooled to 1/2x and 1/4x; the image joins at full resolution only;
+    - the seed maps are average-pooled to 1/2x and 1/4x; the image joins at full resolution only: the guide of
+      each scale is ``cat([side, seed_maps])`` at 1/4x and 1/2x and ``cat([side_1, seed_maps, image])`` at 1x, in
+      that channel order (trained weights rely on it);
     - any MONAI network can be the ``backbone`` (image in, ``out_channels`` logits out at full resolution); as
       it exposes only its final output, its 1/2x and 1/4x initial segmentations are that output average-pooled;
     - all outputs are logits; the paper's softmax belongs to the loss or post-transform.

@@ -79,6 +79,25 @@ class TestRefineNet:
             expected[0, 0, 0, 0] = value
             torch.testing.assert_close(seen[key][:, 1:], expected)  # channel 0 is the backbone's side output
 
+    @parameterized.expand([(2, 1, 2, (16, 16)), (3, 2, 1, (8, 8, 8))])
+    def test_each_guide_is_the_side_then_the_seed_maps_then_the_image(self, dims, image_channels, out_channels, size):
+        """Docstring: the guide is ``cat([side, seed_maps])`` at 1/4x and 1/2x and ``cat([side_1, seed_maps, image])``
+        at 1x, in that order (trained weights rely on it): checked with hooks on the backbone and the three stages."""
+        net = RefineNet(dims, image_channels + 2, out_channels, 2, **TINY).eval()
+        seen = {}
+        net.backbone.register_forward_hook(lambda module, args, out: seen.update(sides=out))
+        net.refine_4.register_forward_hook(lambda module, args, out: seen.update(quarter=args[0]))
+        net.refine_2.register_forward_hook(lambda module, args, out: seen.update(half=args[1]))
+        net.refine_1.register_forward_hook(lambda module, args, out: seen.update(full=args[1]))
+        image, seed_maps = torch.rand(1, image_channels, *size), torch.rand(1, 2, *size)
+        with torch.no_grad():
+            net(image, seed_maps)
+        pool = torch.nn.functional.avg_pool2d if dims == 2 else torch.nn.functional.avg_pool3d
+        side_1, side_2, side_4 = seen["sides"]
+        torch.testing.assert_close(seen["full"], torch.cat([side_1, seed_maps, image], dim=1))
+        torch.testing.assert_close(seen["half"], torch.cat([side_2, pool(seed_maps, 2)], dim=1))
+        torch.testing.assert_close(seen["quarter"], torch.cat([side_4, pool(pool(seed_maps, 2), 2)], dim=1))
+
     def test_a_custom_backbones_sides_are_average_pooled(self):
         """A backbone that returns its image, values 0..15 on a 4 x 4 grid: the 1/2x side is the mean of each 2 x 2
         block, ((2.5, 4.5), (10.5, 12.5)), and the 1/4x side the mean of those, 7.5 (docstring; max pooling would give
