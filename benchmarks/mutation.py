@@ -41,7 +41,9 @@ spread evenly over the core folders the issue names (transforms, inferers, losse
 their size, weighted to nothing; group L is a twelfth, likewise written from the source alone, spread over the core
 folders in proportion to their size, weighted to nothing, and run only after the systematic argument and
 architecture tests landed; group M is a thirteenth, likewise written from the source alone, spread over the core
-folders in proportion to their size, weighted to nothing, and run only after set L's class-level tests landed.
+folders in proportion to their size, weighted to nothing, and run only after set L's class-level tests landed;
+group N is a fourteenth, likewise written from the source alone, spread over the core folders in proportion to their
+size, weighted to nothing, and run only after set M's class-level tests landed.
 See ``docs/results.md`` for the scores (first run of each group, and after its survivors got tests).
 """
 
@@ -82,6 +84,8 @@ class Mutant:
     # run only after the systematic argument and architecture tests landed
     # "M": a thirteenth, likewise, spread over the core folders in proportion to their size, weighted to nothing,
     # run only after set L's class-level tests landed
+    # "N": a fourteenth, likewise, spread over the core folders in proportion to their size, weighted to nothing,
+    # run only after set M's class-level tests landed
 
 
 IT = "monai_refine/inferers/iterative.py"
@@ -1480,6 +1484,118 @@ MUTANTS: tuple[Mutant, ...] = (
            T_RN + T_ARCH, "M"),
     Mutant("refinenet: the 1/4x side output key holds the 1/2x side", "wrong term", RN,
            "RefineOutputs.SIDE_4.value: side_4,", "RefineOutputs.SIDE_4.value: side_2,", T_RN + T_ARCH, "M"),
+    # --- group N: a fourteenth independent set, written from the source alone (no test read first), spread over the
+    # core folders issue 16 names in proportion to their source lines (transforms 1939 -> 15, inferers 1595 -> 13,
+    # losses 498 -> 4, metrics 85 -> 1, networks 878 -> 7), every module sampled in order and weighted to nothing;
+    # written after set M's class-level tests landed, and committed before its first run
+    # transforms/seeds
+    Mutant("seed skeleton: the blobs thinning erased are looked up one label too low (a 3D blob loses its seeds)",
+           "off-by-one", SA, "minlength=count + 1)[1:] == 0) + 1", "minlength=count + 1)[1:] == 0)",
+           T_SEEDS + T_ARGS, "N"),
+    Mutant("discrepancy seeds: background seeds from the under-segmentation (copy-paste of the foreground line)",
+           "wrong term", SA, "background = self._error_seeds(pred_np & ~label_np,",
+           "background = self._error_seeds(label_np & ~pred_np,", T_SEEDS + T_ARGS, "N"),
+    Mutant("seed map (kernel path): the kernel cut off at truncate mm, not truncate * sigma", "wrong argument", SA,
+           "_truncated_kernel(self.sigma, tuple(spacing), cutoff,",
+           "_truncated_kernel(self.sigma, tuple(spacing), self.truncate,", T_SEEDS + T_ARGS, "N"),
+    Mutant("discrepancy seeds dict: min_component_size not passed on", "ignored argument", SD,
+           "            min_component_size=min_component_size,\n", "", T_SEEDS + T_DICT, "N"),
+    Mutant("mask seeds dict: default margin 3 mm, not the array transform's 5 mm", "wrong default", SD,
+           "        margin_mm: float = 5.0,\n", "        margin_mm: float = 3.0,\n", T_SEEDS + T_DICT, "N"),
+    # transforms/perturbation
+    Mutant("mask perturb: the 3D elastic deformation with the 2D magnitudes (1-4, not 100-300)", "wrong key", PE,
+           "magnitude_range=magnitudes[3]", "magnitude_range=magnitudes[2]", T_PERT + T_ARGS, "N"),
+    Mutant("mask perturb: the flip always along the first spatial axis, whatever the drawn one", "wrong axis", PE,
+           'out = np.flip(out, axis=params["flip"])', "out = np.flip(out, axis=0)", T_PERT + T_ARGS, "N"),
+    Mutant("mask perturb dict: noise_fraction_range not passed on", "ignored argument", PP,
+           "            noise_fraction_range=noise_fraction_range,\n", "", T_PERT + T_DICT, "N"),
+    # transforms/intensity
+    Mutant("percentile contrast: one row of percentiles per channel even when not channel-wise", "ignored argument",
+           IA, "rows = num_channels if self.channel_wise else 1", "rows = num_channels", T_INT + T_ARGS, "N"),
+    Mutant("percentile contrast: output keeps the input dtype (a uint8 image stretched to [0, 1] truncates to 0/1)",
+           "wrong dtype", IA, "convert_to_dst_type(stretched.reshape(image.shape), img, dtype=torch.float32)",
+           "convert_to_dst_type(stretched.reshape(image.shape), img)", T_INT + T_ARGS, "N"),
+    Mutant("colour channels dict: default max_value 1 (8-bit images refused)", "wrong default", ID,
+           "        max_value: float = 255.0,\n", "        max_value: float = 1.0,\n", T_INT + T_DICT, "N"),
+    # transforms/post, retina, lesion
+    Mutant("dual threshold: holes not filled by default", "wrong flag", PA,
+           "        fill_holes: bool = True,\n", "        fill_holes: bool = False,\n", T_POST + T_ARGS, "N"),
+    Mutant("dual threshold dict: default connectivity 1 (face), not the full connectivity of None", "wrong default",
+           PD, "        connectivity: int | None = None,\n", "        connectivity: int | None = 1,\n",
+           T_POST + T_DICT, "N"),
+    Mutant("FOV mask dict: default channel 1 (green), not 0 (red)", "wrong default", RA,
+           "        channel: int = 0,\n", "        channel: int = 1,\n", T_RET + T_DICT, "N"),
+    Mutant("lesion mask: a flat image gives a full mask, not an empty one", "wrong constant", TL,
+           "mask = np.zeros((1, *grey.shape), dtype=np.uint8)", "mask = np.ones((1, *grey.shape), dtype=np.uint8)",
+           T_TL + T_ARGS, "N"),
+    # inferers/slice_propagation.py
+    Mutant("propagation: the history's foreground and background seed counts swapped", "swapped term", SP,
+           "n_fg, n_bg = (int(s.sum()) for s in seeds)", "n_bg, n_fg = (int(s.sum()) for s in seeds)",
+           T_SP + T_ARGS, "N"),
+    Mutant("merge user seeds: a boolean seeds array merged in place (the caller's seeds changed)", "aliasing", SP,
+           "seeds, user = np.array(seeds, dtype=bool), np.asarray(user, dtype=bool)",
+           "seeds, user = np.asarray(seeds, dtype=bool), np.asarray(user, dtype=bool)", T_SP + T_ARGS, "N"),
+    Mutant("propagation: the windowed image keeps the volume's dtype (an int16 CT cannot be windowed)",
+           "wrong dtype", SP, "image = canonical(np.moveaxis(volume[0], slice_axis, 0), np.float32)",
+           "image = canonical(np.moveaxis(volume[0], slice_axis, 0))", T_SP + T_ARGS, "N"),
+    Mutant("propagation: default min_area_fraction 0 (the shrink stop never fires)", "wrong default", SP,
+           "min_area_fraction: float = 0.1,", "min_area_fraction: float = 0.0,", T_SP + T_ARGS, "N"),
+    Mutant("rejected by clicks: the prior's components 8-connected (diagonal islands join the main one)",
+           "wrong constant", SP, "components = ndimage.label(prior)[0]",
+           "components = ndimage.label(prior, np.ones((3, 3)))[0]", T_SP + T_ARGS, "N"),
+    Mutant("window check: an empty window (low == high) accepted (division by zero)", "wrong comparison", SP,
+           "or window[1] <= window[0]:", "or window[1] < window[0]:", T_SP + T_ARGS, "N"),
+    # inferers/segmenters.py, iterative.py, slice_grid.py, network_segmenter.py
+    Mutant("graph cut: the shape prior's sink term from the distance inside (copy-paste: the two terms cancel)",
+           "wrong term", SG, "sink += self.shape_weight * edt.edt(~inside,",
+           "sink += self.shape_weight * edt.edt(inside,", T_SG + T_ARGS, "N"),
+    Mutant("graph cut: the sink side taken as foreground", "sign flip", SG,
+           "out[(0, *box)] = ~graph.get_grid_segments(nodes)", "out[(0, *box)] = graph.get_grid_segments(nodes)",
+           T_SG + T_ARGS, "N"),
+    Mutant("iterative: a sample stopped by max_steps returns the step before the last", "wrong term", IT,
+           "result[i] = prior_logits[i]", "result[i] = older_logits[i]", T_IT + T_ARGS, "N"),
+    Mutant("iterative: default initial prior 0, not 0.5", "wrong default", IT,
+           "initial_prior: float = 0.5,", "initial_prior: float = 0.0,", T_IT + T_ARGS, "N"),
+    Mutant("slice grid: columns stepped with the row step (anisotropic in-plane spacing)", "wrong axis", SGR,
+           "cols = self.centre[1] + offsets * self.step[1]", "cols = self.centre[1] + offsets * self.step[0]",
+           T_SGR + T_NS + T_ARGS, "N"),
+    Mutant("slice grid: to_slice fills outside the grid with 0, whatever fill", "ignored argument", SGR,
+           "torch.full((values.shape[0], *frame.shape), fill,", "torch.full((values.shape[0], *frame.shape), 0.0,",
+           T_SGR + T_NS + T_ARGS, "N"),
+    Mutant("network segmenter: the input parts in their built order, not the order of channels", "ignored argument",
+           NS, "for c in self.channels]), None", "for c in parts]), None", T_NS + T_ARGS, "N"),
+    # losses
+    Mutant("deep supervision dict: default keys without the 1/2x side output", "dropped term", DS,
+           "            RefineOutputs.SIDE_2,\n", "", T_DS + T_ARGS, "N"),
+    Mutant("dice improvement: the soft Dice summed over the channels too (one score for all channels)",
+           "wrong axis", DI, "axes = list(range(2, prediction.ndim))", "axes = list(range(1, prediction.ndim))",
+           T_DI + T_ARGS, "N"),
+    Mutant("output quality: the predicted quality read under output_key (copy-paste)", "wrong key", OQ,
+           "self.quality_key = str(quality_key)", "self.quality_key = str(output_key)", T_OQ + T_ARGS, "N"),
+    Mutant("loss helpers: include_background not passed on (always True)", "ignored argument", LU,
+           '"include_background": include_background,', '"include_background": True,', T_QL + T_DI + T_ARGS,
+           "N"),
+    # metrics
+    Mutant("overlap scores: an empty denominator always scores 1 (an empty prediction has sensitivity 1)",
+           "dropped term", MO, "return 1.0 if other_empty else 0.0", "return 1.0", T_MET, "N"),
+    # networks
+    Mutant("unet encoder: downsample_first by default (the first level pooled: half-resolution features)",
+           "wrong default", UB, "downsample_first: bool = False,", "downsample_first: bool = True,", T_NETS, "N"),
+    Mutant("cdnn: even kernels padded twice (the explicit pad plus the convolution's own)", "dropped argument", CD,
+           "bias=bias, padding=0)", "bias=bias)", T_CD + T_ARCH, "N"),
+    Mutant("iterative unet: the prior branch's features before the image's at level 1", "swapped channel", IU,
+           "torch.cat([self.down_1(x0), self.prior_down_1(prior_features)], dim=1)",
+           "torch.cat([self.prior_down_1(prior_features), self.down_1(x0)], dim=1)", T_IU + T_ARCH, "N"),
+    Mutant("quality unet: default upsampling by interpolation, not transposed convolution", "wrong layer kind", QU,
+           'upsample: str = "deconv",', 'upsample: str = "nontrainable",', T_QU + T_ARCH, "N"),
+    Mutant("refinenet: dropout not passed to the 1/4x refinement block", "ignored argument", RN,
+           "self.refine_4 = TwoConv(spatial_dims, guide, rf, act, norm, bias, dropout)",
+           "self.refine_4 = TwoConv(spatial_dims, guide, rf, act, norm, bias)", T_RN + T_ARCH, "N"),
+    Mutant("refinenet: no activation between the quality head's two linear layers", "dropped term", RN,
+           "nn.Linear(2 * rf, rf), get_act_layer(act), nn.Linear(rf, 1)", "nn.Linear(2 * rf, rf), nn.Linear(rf, 1)",
+           T_RN + T_ARCH, "N"),
+    Mutant("networks: a separately given extra input checked against in_channels, not the image channels",
+           "wrong term", NU, "if x.shape[1] != image_channels:", "if x.shape[1] != in_channels:", T_NETS, "N"),
 )  # fmt: skip
 
 
@@ -1553,7 +1669,7 @@ def _selection(mutant: Mutant, copy: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", "--match", default="", help="only mutants whose name contains this text")
-    parser.add_argument("--group", default="", help="only the mutants of this group (A to M)")
+    parser.add_argument("--group", default="", help="only the mutants of this group (A to N)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (a timeout is caught)")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the caught fraction is lower")
     args = parser.parse_args()
