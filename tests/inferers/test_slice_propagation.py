@@ -83,6 +83,22 @@ def test_copy_previous_records_both_volume_ends():
     assert [r.index for r in history if r.direction == 1] == list(range(6, 15))
 
 
+def test_history_counts_the_foreground_and_background_seeds():
+    """A 5-pixel line annotated on slice 1 of 3 (1 mm, 1 mm ring): its skeleton is the line (5 foreground seeds),
+    the ring around it 5 pixels above, 5 below and one at each end (12 background seeds). A user background click
+    far from it on slice 0 adds a 13th background seed there; the annotated slice records no seeds."""
+    volume = np.zeros((1, 9, 9, 3), np.float32)
+    annotation = np.zeros(volume.shape, np.uint8)
+    annotation[0, 4, 2:7, 1] = 1
+    seeds = np.zeros((2, 9, 9, 3), np.uint8)
+    seeds[1, 0, 0, 0] = 1
+    _, history = SlicePropagator(margin_mm=1.0)(
+        volume, CopyPrevious(), annotation=annotation, seeds=seeds, return_history=True
+    )
+    counts = {r.index: (r.n_fg_seeds, r.n_bg_seeds) for r in history}
+    assert counts == {1: (0, 0), 2: (5, 12), 0: (5, 13)}
+
+
 def test_slice_result_components_are_face_connected():
     """A 3 x 3 seeded block, a 2 x 2 block touching it at one corner and a 1-px hole (docstring): the corner block is
     dropped, the hole filled (9 px) or not (8 px)."""
