@@ -586,7 +586,8 @@ def rejected_by_clicks(prior: np.ndarray, clicks: np.ndarray, spacing: Sequence[
     A click on a component of ``prior`` other than its largest rejects that whole component (an island the user
     says is not the object). A click on the largest component (often the organ with a leak grown out of it) rejects
     only the disc around the click of radius twice the click's distance to the mask's edge: the lobe the click
-    sits in, not the organ it grew from. Clicks outside ``prior`` reject nothing.
+    sits in, not the organ it grew from. Clicks outside ``prior`` reject nothing. Components are face-connected (4
+    neighbours, as in :func:`slice_result`): an island touching the mask only at a corner is an island.
 
     Args:
         prior: ``(H, W)`` binary, the neighbouring slice's mask.

@@ -255,6 +255,20 @@ def test_click_in_a_thin_leak_rejects_its_whole_disc(spacing):
     np.testing.assert_array_equal(rejected_by_clicks(prior, clicks, spacing), expected)
 
 
+def test_rejected_by_clicks_island_touching_at_a_corner_is_an_island():
+    """Components are face-connected: a 3 x 3 island touching the 6 x 6 organ only at a corner is an island, and a
+    click in it rejects the island (9 pixels) and nothing of the organ. (Joined to the organ at the corner, the click
+    two pixels deep would reject a disc of radius 4 reaching into the organ's corner instead.)"""
+    prior = np.zeros((12, 12), bool)
+    prior[0:6, 0:6] = True  # the organ
+    prior[6:9, 6:9] = True  # the island, diagonal to the organ's corner pixel (5, 5)
+    clicks = np.zeros_like(prior)
+    clicks[7, 7] = True
+    expected = np.zeros_like(prior)
+    expected[6:9, 6:9] = True
+    np.testing.assert_array_equal(rejected_by_clicks(prior, clicks, (1.0, 1.0)), expected)
+
+
 def test_merge_user_seeds_overrides_and_rejects():
     prior = np.zeros((12, 12), bool)
     prior[2:10, 2:10] = True
