@@ -460,6 +460,19 @@ def test_numpy_input_gives_numpy_output():
     assert isinstance(mask, np.ndarray) and mask.dtype == np.uint8
 
 
+def test_an_int16_ct_gives_the_mask_of_its_float32_copy():
+    """A CT as stored (int16 HU, what the CLI passes on): the window maps it to [0, 1] in float, so a 60 HU square on
+    -50 HU with the window (0, 100) reads 0.6 against 0 and the threshold at 0.5 keeps the square on every slice, as
+    for the same volume in float32 (integer arithmetic would floor 0.6 to 0: the mask would vanish)."""
+    volume = np.full((1, 12, 12, 3), -50, np.int16)
+    volume[0, 3:9, 3:9] = 60
+    truth = (volume > 0).astype(np.uint8)
+    propagator = SlicePropagator(margin_mm=1.0, window=(0, 100))
+    masks = [propagator(v, _threshold, annotation=_annotate(truth, [1])) for v in (volume, volume.astype(np.float32))]
+    np.testing.assert_array_equal(masks[0], truth)
+    np.testing.assert_array_equal(masks[1], truth)
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [
