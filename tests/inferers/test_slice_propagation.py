@@ -499,6 +499,7 @@ def test_bad_input(kwargs, match):
     "kwargs, match",
     [
         ({"window": (10, 0)}, "window"),
+        ({"window": (100, 100)}, "low < high"),
         ({"min_area_fraction": 1.0}, "min_area_fraction"),
         ({"margin_mm": 0}, "margin"),
         ({"workers": 0}, "workers"),
@@ -960,6 +961,13 @@ def test_max_growth_stops_a_leak():
     np.testing.assert_array_equal(mask[0, ..., :9], unbounded[0, ..., :9])
     with pytest.raises(ValueError, match="max_growth"):
         SlicePropagator(max_growth=1.0)
+
+
+@pytest.mark.parametrize("window", [(100, 100), (150.5, 100.5)])
+def test_window_intensity_refuses_an_empty_or_inverted_window(window):
+    """``(100, 100)`` would divide by zero, ``(150.5, 100.5)`` map intensities backwards: both refused."""
+    with pytest.raises(ValueError, match="low < high"):
+        window_intensity(np.zeros(3, np.float32), window)
 
 
 def _square_volume() -> tuple[np.ndarray, np.ndarray]:
