@@ -31,7 +31,7 @@ class IterativeUNet(nn.Module):
       (``f0`` channels), and convolved (``f0``);
     - layers 3-4: max pooling and two convolutions on the encoder (``f1``) and on the mask branch (``f1 // 2``,
       from its layer-1 features); the mask branch's fourth-layer features are concatenated into the encoder
-      again (``f1 + f1 // 2`` channels);
+      again, after the encoder's (``f1 + f1 // 2`` channels);
     - further levels, decoder and skips as in MONAI's ``BasicUNet``; a 1x1 convolution gives the logits.
 
     Departures from the paper, and why:

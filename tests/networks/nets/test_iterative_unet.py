@@ -51,6 +51,19 @@ class TestIterativeUNet:
             net(torch.rand(1, 1, 16, 16), torch.rand(1, 1, 16, 16))
         torch.testing.assert_close(seen["copy"], torch.cat([seen["image_conv"], seen["prior_conv"]], dim=1))
 
+    @parameterized.expand([(2,), (3,)])
+    def test_level_1_reads_the_encoder_features_then_the_mask_branch(self, dims):
+        """Layers 3-4 (docstring): the mask branch's level-1 features are concatenated after the encoder's, as at
+        layer 2; the encoder and the decoder's level-1 skip rely on that order."""
+        net = IterativeUNet(dims, **TINY).eval()
+        seen = {}
+        for name in ("down_1", "prior_down_1"):
+            getattr(net, name).register_forward_hook(lambda m, i, o, name=name: seen.__setitem__(name, o))
+        net.encoder.register_forward_pre_hook(lambda module, args: seen.__setitem__("level_1", args[0]))
+        with torch.no_grad():
+            net(torch.rand(1, 1, *(16,) * dims), torch.rand(1, 1, *(16,) * dims))
+        torch.testing.assert_close(seen["level_1"], torch.cat([seen["down_1"], seen["prior_down_1"]], dim=1))
+
     def test_gradients(self):
         assert_gradients_reach_every_parameter(IterativeUNet(2, **TINY), torch.rand(2, 2, 16, 16))
 
