@@ -43,7 +43,9 @@ folders in proportion to their size, weighted to nothing, and run only after the
 architecture tests landed; group M is a thirteenth, likewise written from the source alone, spread over the core
 folders in proportion to their size, weighted to nothing, and run only after set L's class-level tests landed;
 group N is a fourteenth, likewise written from the source alone, spread over the core folders in proportion to their
-size, weighted to nothing, and run only after set M's class-level tests landed.
+size, weighted to nothing, and run only after set M's class-level tests landed; group O is a fifteenth, likewise
+written from the source alone, spread over the core folders in proportion to their size, weighted to nothing, and run
+only after set N's tests landed.
 See ``docs/results.md`` for the scores (first run of each group, and after its survivors got tests).
 """
 
@@ -86,6 +88,8 @@ class Mutant:
     # run only after set L's class-level tests landed
     # "N": a fourteenth, likewise, spread over the core folders in proportion to their size, weighted to nothing,
     # run only after set M's class-level tests landed
+    # "O": a fifteenth, likewise, spread over the core folders in proportion to their size, weighted to nothing,
+    # run only after set N's tests landed
 
 
 IT = "monai_refine/inferers/iterative.py"
@@ -1596,6 +1600,117 @@ MUTANTS: tuple[Mutant, ...] = (
            T_RN + T_ARCH, "N"),
     Mutant("networks: a separately given extra input checked against in_channels, not the image channels",
            "wrong term", NU, "if x.shape[1] != image_channels:", "if x.shape[1] != in_channels:", T_NETS, "N"),
+    # --- set O (issue 16): a fifteenth blind set, from the source alone, in proportion to the folders' size
+    # transforms/intensity
+    Mutant("percentile quantiles: the interpolation fraction taken from the upper neighbour (a percentile off by one "
+           "rank)", "wrong term", IA, "fraction = position - below", "fraction = position - above", T_INT + T_ARGS,
+           "O"),
+    Mutant("percentile contrast: clip ignored (always clipped)", "ignored argument", IA,
+           "float(b_min), float(b_max), clip, channel_wise", "float(b_min), float(b_max), True, channel_wise",
+           T_INT + T_ARGS, "O"),
+    Mutant("percentile contrast dict: not channel-wise by default", "wrong flag", ID,
+           "        channel_wise: bool = True,\n", "        channel_wise: bool = False,\n", T_INT + T_DICT, "O"),
+    # transforms/lesion.py, retina.py
+    Mutant("lesion mask dict: allow_missing_keys not passed on (a missing key raises)", "ignored argument", TL,
+           "super().__init__(keys, allow_missing_keys)", "super().__init__(keys)", T_TL + T_DICT, "O"),
+    Mutant("FOV mask: default threshold 20, not 30", "wrong default", RA,
+           "threshold: float = 30.0) -> None:", "threshold: float = 20.0) -> None:", T_RET + T_ARGS, "O"),
+    # transforms/post
+    Mutant("dual threshold: default high threshold 0.9, not 0.8", "wrong default", PA,
+           "        high: float = 0.8,\n", "        high: float = 0.9,\n", T_POST + T_ARGS, "O"),
+    Mutant("dual threshold dict: default low threshold 0.4, not the array transform's 0.5", "wrong default", PD,
+           "        low: float = 0.5,\n", "        low: float = 0.4,\n", T_POST + T_DICT, "O"),
+    # transforms/perturbation
+    Mutant("mask perturb: the flip drawn with probability 1 - flip_prob", "wrong comparison", PE,
+           "if self.R.rand() < self.flip_prob:", "if self.R.rand() > self.flip_prob:", T_PERT + T_ARGS, "O"),
+    Mutant("mask perturb: an unperturbed mask (prob said no) reports Dice 0, not 1", "wrong constant", PE,
+           'return img, {"dice": 1.0, "num_tries": 0', 'return img, {"dice": 0.0, "num_tries": 0', T_PERT + T_ARGS,
+           "O"),
+    Mutant("mask perturb dict: radius_range not passed on", "ignored argument", PP,
+           "            radius_range=radius_range,\n", "", T_PERT + T_DICT, "O"),
+    # transforms/seeds
+    Mutant("mask seeds: the margin's float tolerance subtracted (the ring misses the voxels exactly at the margin)",
+           "sign flip", SA, "margin = self.margin_mm * (1 + _RTOL)", "margin = self.margin_mm * (1 - _RTOL)",
+           T_SEEDS + T_ARGS, "O"),
+    Mutant("extreme point seeds: the points put in the background channel", "swapped channel", SA,
+           "return _stack_seeds(foreground, np.zeros_like(foreground), label)",
+           "return _stack_seeds(np.zeros_like(foreground), foreground, label)", T_SEEDS + T_ARGS, "O"),
+    Mutant("gaussian seed map: the cutoff is truncate mm, not truncate sigmas", "dropped term", SA,
+           "cutoff = self.truncate * self.sigma", "cutoff = self.truncate", T_SEEDS + T_ARGS, "O"),
+    Mutant("seeds dicts: one seeds key for all keys (only the first key gets seeds)", "off-by-one", SD,
+           "        self.transform = transform\n        self.seeds_key = ensure_tuple_rep(seeds_key, len(self.keys))",
+           "        self.transform = transform\n        self.seeds_key = ensure_tuple_rep(seeds_key, 1)",
+           T_SEEDS + T_DICT, "O"),
+    Mutant("extreme point seeds dict: default pert 1 voxel, not 0", "wrong default", SD,
+           "        pert: float = 0.0,\n", "        pert: float = 1.0,\n", T_SEEDS + T_DICT, "O"),
+    # inferers/iterative.py, network_segmenter.py
+    Mutant("iterative: default tolerance 1e-2, not 1e-3", "wrong default", IT,
+           "tolerance: float = 1e-3,", "tolerance: float = 1e-2,", T_IT + T_ARGS, "O"),
+    Mutant("iterative: the inferer ignored (the network always called directly)", "ignored argument", IT,
+           "out = self.inferer(x, network) if self.inferer is not None else network(x)", "out = network(x)",
+           T_IT + T_ARGS, "O"),
+    Mutant("network segmenter: default seed-map sigma 2 mm, not 5 mm", "wrong default", NS,
+           "        sigma: float = 5.0,\n", "        sigma: float = 2.0,\n", T_NS + T_ARGS, "O"),
+    # inferers/slice_grid.py
+    Mutant("slice grid: to_slice's lower bound rounded down (a row/column outside the grid filled from its border)",
+           "wrong rounding", SGR, "low = [max(int(np.ceil(c - half * s)), 0)",
+           "low = [max(int(np.floor(c - half * s)), 0)", T_SGR + T_NS + T_ARGS, "O"),
+    Mutant("slice grid: an empty prior's frame centred half a pixel off (shape / 2, not (shape - 1) / 2)",
+           "off-by-one", SGR, "centre = ((shape[0] - 1) / 2, (shape[1] - 1) / 2)",
+           "centre = (shape[0] / 2, shape[1] / 2)", T_SGR + T_NS + T_ARGS, "O"),
+    # inferers/segmenters.py
+    Mutant("copy previous: returns the caller's prior itself, not a copy", "aliasing", SG,
+           "return np.array(convert_to_numpy(prior), copy=True)", "return convert_to_numpy(prior)", T_SG + T_ARGS,
+           "O"),
+    Mutant("graph cut: the foreground and background seed channels swapped", "swapped channel", SG,
+           "fg, bg = seeds[0], seeds[1]", "fg, bg = seeds[1], seeds[0]", T_SG + T_ARGS, "O"),
+    # inferers/slice_propagation.py
+    Mutant("propagation: a segmenter without a local attribute taken as local (cropped to the prior's box, forked)",
+           "wrong default", SP, 'self.local = bool(getattr(segmenter, "local", False))',
+           'self.local = bool(getattr(segmenter, "local", True))', T_SP + T_ARGS, "O"),
+    Mutant("merge user seeds: an automatic foreground seed under a background click kept", "dropped term", SP,
+           "seeds[fg] = (seeds[fg] & ~user[bg]) | user[fg]", "seeds[fg] = seeds[fg] | user[fg]", T_SP + T_ARGS, "O"),
+    Mutant("rejected by clicks: the click discs not cut to the prior", "dropped term", SP,
+           "    return rejected & prior\n", "    return rejected\n", T_SP + T_ARGS, "O"),
+    Mutant("propagation: default window (-100, 100), not (-100, 200)", "wrong default", SP,
+           "window: tuple[float, float] = (-100.0, 200.0),", "window: tuple[float, float] = (-100.0, 100.0),",
+           T_SP + T_ARGS, "O"),
+    Mutant("propagation: the annotated slices looked up along the channel-first axis (slice_axis + 1)", "wrong axis",
+           SP, "present = occupied_slices(labels[0], slice_axis)", "present = occupied_slices(labels[0], axis)",
+           T_SP + T_ARGS, "O"),
+    Mutant("propagation: batched seeds (1, 2, D, H, W) not unbatched", "off-by-one", SP,
+           "seeds = None if seeds is None else _unbatch(seeds, 5)",
+           "seeds = None if seeds is None else _unbatch(seeds, 4)", T_SP + T_ARGS, "O"),
+    # losses
+    Mutant("deep supervision dict: default keys with the 1/2x output twice and no 1x side output", "wrong key", DS,
+           "            RefineOutputs.SIDE_1,\n", "            RefineOutputs.SIDE_2,\n", T_DS + T_ARGS, "O"),
+    Mutant("dice improvement: batch ignored (always per sample)", "ignored argument", DI,
+           "self.sigmoid, self.softmax, self.batch = sigmoid, softmax, batch",
+           "self.sigmoid, self.softmax, self.batch = sigmoid, softmax, False", T_DI + T_ARGS, "O"),
+    Mutant("quality regularized loss: default lambda_quality 0.1, not 1", "wrong default", QL,
+           "        lambda_quality: float = 1.0,\n", "        lambda_quality: float = 0.1,\n", T_QL + T_ARGS, "O"),
+    Mutant("loss helpers: to_onehot_y not passed on (always False)", "ignored argument", LU,
+           '"to_onehot_y": to_onehot_y,', '"to_onehot_y": False,', T_QL + T_DI + T_ARGS, "O"),
+    # metrics
+    Mutant("overlap scores: the empty case tested on the numerator (no overlap with an empty other side scores 1)",
+           "wrong term", MO, "    if denominator == 0:\n", "    if numerator == 0:\n", T_MET, "O"),
+    # networks
+    Mutant("unet features: the first level's skip dropped (encoded[-2:0:-1])", "off-by-one", UB,
+           "self.decoder(encoded[-1], encoded[-2::-1])", "self.decoder(encoded[-1], encoded[-2:0:-1])", T_NETS, "O"),
+    Mutant("cdnn: conv-3-2 with a 3x3 kernel, not the paper's 4x4", "wrong constant", CD,
+           '("conv", 3), ("conv", 4), ("pool", 2)', '("conv", 3), ("conv", 3), ("pool", 2)', T_CD + T_ARCH, "O"),
+    Mutant("iterative unet: the deeper encoder does not downsample its first level", "wrong flag", IU,
+           "f[2:-1], act, norm, bias, dropout, downsample_first=True)",
+           "f[2:-1], act, norm, bias, dropout, downsample_first=False)", T_IU + T_ARCH, "O"),
+    Mutant("quality unet: the image and mask parts swapped after the split", "swapped channel", QU,
+           'image, mask = split_channels(x, mask, self.in_channels, self.mask_channels, "mask")',
+           'mask, image = split_channels(x, mask, self.in_channels, self.mask_channels, "mask")', T_QU + T_ARCH, "O"),
+    Mutant("refinenet: the 1/2x guide's seeds before the side output", "swapped channel", RN,
+           "torch.cat([side_2, seeds_2], dim=1)", "torch.cat([seeds_2, side_2], dim=1)", T_RN + T_ARCH, "O"),
+    Mutant("refinenet: the 1/4x side output returned under the 1/2x key", "wrong key", RN,
+           "RefineOutputs.SIDE_2.value: side_2,", "RefineOutputs.SIDE_2.value: side_4,", T_RN + T_ARCH, "O"),
+    Mutant("networks: the extra channel count checked with in_channels (0 prior/seed channels accepted)", "wrong term",
+           NU, "check_positive(extra_name, extra_channels)", "check_positive(extra_name, in_channels)", T_NETS, "O"),
 )  # fmt: skip
 
 
@@ -1669,7 +1784,7 @@ def _selection(mutant: Mutant, copy: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", "--match", default="", help="only mutants whose name contains this text")
-    parser.add_argument("--group", default="", help="only the mutants of this group (A to N)")
+    parser.add_argument("--group", default="", help="only the mutants of this group (A to O)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (a timeout is caught)")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the caught fraction is lower")
     args = parser.parse_args()
