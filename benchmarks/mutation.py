@@ -167,7 +167,11 @@ RND = "monai_refine/utils/randomness.py"
 T_LB = ("tests/bundles/test_liver_bundle.py",)
 
 # the systematic test files (set L on): each kind of module is run with its own as well
-T_ARGS = ("tests/test_arguments_matter.py", "tests/test_inputs_unchanged.py")  # inputs unchanged: since set M
+T_ARGS = (  # inputs unchanged: since set M; documented defaults: since set O's tests
+    "tests/test_arguments_matter.py",
+    "tests/test_inputs_unchanged.py",
+    "tests/test_documented_defaults.py",
+)
 T_DICT = ("tests/transforms/test_dict_wrappers.py",)
 T_ARCH = ("tests/networks/test_architecture.py",)
 

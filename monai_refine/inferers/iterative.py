@@ -54,7 +54,8 @@ class IterativeRefinementInferer(Inferer):
 
     Args:
         max_steps: the largest number of network calls per sample, >= 1.
-        tolerance: convergence threshold on the mean absolute change, >= 0.
+        tolerance: convergence threshold on the mean absolute change, >= 0 (default 1e-3, ours: paper 000 names
+            its threshold Th but gives no value).
         initial_prior: the constant first prior in [0, 1].
         output_key: the segmentation's key when the network returns a dict (e.g. ``RefineOutputs.MASK``).
         quality_key: the predicted quality's key in that dict (e.g. ``RefineOutputs.QUALITY``), shape ``(B, 1)``.

@@ -64,7 +64,7 @@ class DiceImprovementLoss(_Loss):
         smooth_dr: small constant added to the Dice denominators.
         batch: compute each Dice over the whole batch instead of per sample.
         epsilon: :math:`\\varepsilon > 0`, bounds the weight by :math:`1 / \\varepsilon` when :math:`D_{t-1} = 0`
-            (the paper gives no value).
+            (the paper gives no value; default 0.1, ours).
         lambda_ce: weight of the cross-entropy term, ``>= 0``; 0 (default) is paper 000's loss alone. Needs
             ``sigmoid`` or ``softmax`` (the cross-entropy is computed from logits).
         reduction: ``"none"`` (shape ``(B, C, 1, ...)``, ``(1, C, 1, ...)`` with ``batch``), ``"mean"`` or

@@ -25,7 +25,7 @@ class OutputQualityLoss(_Loss):
     Args:
         segmentation_loss: loss of the segmentation outputs, called with the whole ``input`` dict and ``target``
             (e.g. :py:class:`monai_refine.losses.DeepSupervisionDictLoss`).
-        lambda_quality: weight λ >= 0 of the quality term.
+        lambda_quality: weight λ >= 0 of the quality term (default 1).
         output_key: the segmentation logits whose Dice is predicted.
         quality_key: the quality logit.
 

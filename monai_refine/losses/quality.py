@@ -31,7 +31,8 @@ class QualityRegularizedLoss(_Loss):
     Pairs with :py:class:`monai_refine.networks.nets.QualityUNet`, whose output dict can be passed as ``input``.
 
     Args:
-        lambda_quality: :math:`\\lambda \\geq 0`, weight of the quality term.
+        lambda_quality: :math:`\\lambda \\geq 0`, weight of the quality term (default 1, both terms weighted
+            equally; the paper learns it by cross-validation and gives no value).
         include_background: if False, channel 0 (background) is excluded from both Dice values.
         to_onehot_y: whether to convert ``target`` to one-hot with the mask's number of channels.
         sigmoid: apply a sigmoid to the refined mask.
