@@ -17,6 +17,7 @@ import pkgutil
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pytest
 from monai.transforms import MapTransform
 
@@ -179,3 +180,19 @@ def test_shared_defaults_equal_the_array_transforms(name):
 def test_default_exemptions_are_current():
     for name, argument in DEFAULT_EXEMPT:
         assert argument in _default_mismatches(name), f"{name}({argument}=...) no longer differs: drop its exemption"
+
+
+@pytest.mark.parametrize("name", sorted(DICT_CASES))
+def test_allow_missing_keys(name):
+    """``allow_missing_keys=True`` skips an absent key (the data come back unchanged); without it, a KeyError."""
+    dict_cls = DICT_TRANSFORMS[name][0]
+    kwargs = dict(DICT_CASES[name].kwargs)
+    data = {"other": np.ones((1, 4, 4), dtype=np.float32)}
+    if "label_key" in kwargs:
+        data[kwargs["label_key"]] = np.zeros((1, 4, 4), dtype=np.float32)
+    result = dict_cls(**kwargs, allow_missing_keys=True)(dict(data))
+    assert set(result) == set(data)
+    for key, value in data.items():
+        np.testing.assert_array_equal(result[key], value)
+    with pytest.raises(KeyError):
+        dict_cls(**kwargs)(dict(data))
