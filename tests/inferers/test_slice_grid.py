@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from monai_refine.inferers import SliceGrid, network_input
+from monai_refine.inferers.slice_grid import SliceFrame
 
 
 def _square(shape=(60, 80), box=(slice(20, 32), slice(30, 52))):
@@ -109,6 +110,17 @@ def test_to_slice_fills_the_whole_slice_the_grid_covers():
     assert frame.centre == (3.5, 3.5)
     out = grid.to_slice(torch.ones(1, 8, 8), frame, fill=-1.0)
     assert out.min() == 1.0
+
+
+def test_to_slice_leaves_pixels_outside_the_grid_at_fill():
+    """An 8-pixel grid at the slice's spacing centred on pixel (5, 5) covers slice rows and columns 1.5..8.5: pixels
+    2..8 are sampled, rows/columns 1 and 9 (half a pixel outside) keep ``fill``, not the grid's border value."""
+    grid = SliceGrid(size=8, spacing=1.0)
+    frame = SliceFrame(shape=(12, 12), centre=(5.0, 5.0), step=(1.0, 1.0), size=8)
+    out = grid.to_slice(torch.ones(1, 8, 8), frame, fill=-1.0)
+    expected = torch.full((1, 12, 12), -1.0)
+    expected[:, 2:9, 2:9] = 1.0
+    torch.testing.assert_close(out, expected)  # bilinear weights: 1 to float32 rounding
 
 
 def test_seeds_just_past_the_grid_are_dropped():
