@@ -99,6 +99,21 @@ def test_history_counts_the_foreground_and_background_seeds():
     assert counts == {1: (0, 0), 2: (5, 12), 0: (5, 13)}
 
 
+def test_batched_seeds_are_the_unbatched_seeds():
+    """Seeds given as a batch of one, ``(1, 2, X, Y, Z)``, count as the ``(2, X, Y, Z)`` seeds: the same history (the
+    click on slice 0 is its 13th background seed) and mask as above."""
+    volume = np.zeros((1, 9, 9, 3), np.float32)
+    annotation = np.zeros(volume.shape, np.uint8)
+    annotation[0, 4, 2:7, 1] = 1
+    seeds = np.zeros((2, 9, 9, 3), np.uint8)
+    seeds[1, 0, 0, 0] = 1
+    propagator = SlicePropagator(margin_mm=1.0)
+    expected, _ = propagator(volume, CopyPrevious(), annotation=annotation, seeds=seeds, return_history=True)
+    mask, history = propagator(volume, CopyPrevious(), annotation=annotation, seeds=seeds[None], return_history=True)
+    assert {r.index: (r.n_fg_seeds, r.n_bg_seeds) for r in history} == {1: (0, 0), 2: (5, 12), 0: (5, 13)}
+    np.testing.assert_array_equal(mask, expected)
+
+
 def test_slice_result_components_are_face_connected():
     """A 3 x 3 seeded block, a 2 x 2 block touching it at one corner and a 1-px hole (docstring): the corner block is
     dropped, the hole filled (9 px) or not (8 px)."""
@@ -282,6 +297,19 @@ def test_merge_user_seeds_overrides_and_rejects():
     assert merged[0, 0, 3] and not merged[1, 0, 3]  # user foreground replaces the propagated background
     assert merged[1, 5, 9] and not merged[0, 5, 7:10].any() and merged[0, 5, 2:7].all()  # disc of radius 2 dropped
     assert merged[1, 0, [0, 1, 2, 4]].all() and not seeds[0, 0, 3]  # the rest untouched, the input not modified
+
+
+def test_merge_user_seeds_background_click_outside_the_prior_clears_a_foreground_seed():
+    """A user background click on a propagated foreground seed outside ``prior`` (where the click rejects no part of
+    it) still replaces that seed: the pixel ends background only; the other foreground seed stays."""
+    prior = np.zeros((6, 6), bool)
+    prior[1:3, 1:3] = True
+    seeds = np.zeros((2, 6, 6), bool)
+    seeds[0, 4, 4] = seeds[0, 1, 1] = True
+    user = np.zeros((2, 6, 6), bool)
+    user[1, 4, 4] = True
+    merged = merge_user_seeds(seeds, prior, user, (1.0, 1.0))
+    assert np.argwhere(merged[0]).tolist() == [[1, 1]] and np.argwhere(merged[1]).tolist() == [[4, 4]]
 
 
 def test_edit_prior_adds_strokes_and_drops_what_background_seeds_reject():
