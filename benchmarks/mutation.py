@@ -140,6 +140,7 @@ SS = "monai_refine/data/slice_samples.py"
 F2 = "monai_refine/data/folders2d.py"
 PT = "monai_refine/data/paths.py"
 RD = "monai_refine/data/readers.py"
+IF = "monai_refine/data/image_files.py"  # the reading half of readers.py since session 9
 WR = "monai_refine/data/writers.py"
 DC = "monai_refine/data/dicom.py"
 UC = "monai_refine/utils/checks.py"
@@ -615,9 +616,9 @@ MUTANTS: tuple[Mutant, ...] = (
            "if path.exists() and not overwrite:", "if path.exists():", T_PT, "D"),
     Mutant("paths: two outputs on one path not detected", "dropped term", PT,
            "        seen[real] = label\n", "", T_PT, "D"),
-    Mutant("readers: origin not turned from LPS to RAS", "dropped term", RD,
+    Mutant("readers: origin not turned from LPS to RAS", "dropped term", IF,
            "affine[: min(rank, 2)] *= -1.0", "affine[: min(rank, 2), :rank] *= -1.0", T_RD, "D"),
-    Mutant("readers: gap series keep the file-to-file spacing", "dropped term", RD,
+    Mutant("readers: gap series keep the file-to-file spacing", "dropped term", IF,
            "        spacing[-1] = series.slice_spacing\n", "", T_RD, "D"),
     Mutant("writers: hard link to an input not detected", "dropped term", WR,
            "same = path.exists() and Path(source).exists() and os.path.samefile(source, path)", "same = False",
@@ -750,9 +751,9 @@ MUTANTS: tuple[Mutant, ...] = (
            "pooled = torch.cat([h.flatten(2).mean(2), h.flatten(2).mean(2)], dim=1)", T_RN, "E"),
     Mutant("quality unet: mask before the image in the input", "swapped channel", QU,
            "self.unet(torch.cat([image, mask], dim=1))", "self.unet(torch.cat([mask, image], dim=1))", T_QU, "E"),
-    Mutant("readers: missing slices filled with 0, not the volume's minimum", "wrong constant", RD,
+    Mutant("readers: missing slices filled with 0, not the volume's minimum", "wrong constant", IF,
            "series.depth), array.min(), dtype=array.dtype)", "series.depth), 0, dtype=array.dtype)", T_RD, "E"),
-    Mutant("load mask: several labels accepted", "dropped term", RD,
+    Mutant("load mask: several labels accepted", "dropped term", IF,
            "    if low != high:\n", "    if False:\n", T_RD, "E"),
     Mutant("dicom: missing slice indices one too low", "off-by-one", DC,
            "range(k + offset + 1, k + offset + 1 + n)", "range(k + offset, k + offset + n)", T_RD, "E"),
@@ -910,9 +911,9 @@ MUTANTS: tuple[Mutant, ...] = (
            "    if a.shape != b.shape:\n", "    if a.ndim != b.ndim:\n", T_MET, "G"),
     Mutant("overlap scores: PPV of an empty prediction is 1 whatever the label", "wrong term", MO,
            '"ppv": _ratio(overlap, n_pred, n_label == 0),', '"ppv": _ratio(overlap, n_pred, True),', T_MET, "G"),
-    Mutant("readers: missing slices not listed in the metadata", "dropped term", RD,
-           '        result.meta["missing_slices"] = series.missing_slices\n', "        pass\n", T_RD, "G"),
-    Mutant("load mask: an empty mask accepted", "skipped check", RD,
+    Mutant("readers: missing slices not listed in the metadata", "dropped term", IF,
+           '        meta["missing_slices"] = series.missing_slices\n', "        pass\n", T_RD, "G"),
+    Mutant("load mask: an empty mask accepted", "skipped check", IF,
            "if not foreground.any():", "if False:", T_RD, "G"),
     Mutant("dicom: series depth counts the files, not the grid with its gaps", "dropped term", DC,
            "return len(self.files) + sum(n for _, n in self.gaps)", "return len(self.files)", T_RD + T_CLI, "G"),
