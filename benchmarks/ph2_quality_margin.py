@@ -27,9 +27,10 @@ from monai.bundle import ConfigParser
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from eval_ph2 import BUNDLES, REPO, infer, otsu  # noqa: E402
+from eval_ph2 import BUNDLES, REPO, infer, otsu, scores  # noqa: E402
 
 from monai_refine.data.folders2d import ph2_datalist  # noqa: E402
+from monai_refine.metrics import dice_coefficient  # noqa: E402
 
 MARGINS = (0.0, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1)
 QUALITY = BUNDLES / "ph2_lesion_quality_refinement"
@@ -75,8 +76,7 @@ def steps(items: list[dict], images: Path, masks: Path, n: int = 4) -> tuple[np.
             for _ in range(n):
                 out = network(torch.cat([image, prior], 1))
                 up = torch.nn.functional.interpolate(prior, size=label.shape, mode="bilinear", align_corners=False)
-                pred = up[0, 0].numpy() >= 0.5
-                d.append(2 * np.logical_and(pred, label).sum() / max(pred.sum() + label.sum(), 1))
+                d.append(dice_coefficient(up[0, 0].numpy() >= 0.5, label))
                 q.append(float(out["quality"].reshape(-1)[0]))
                 prior = torch.sigmoid(out["mask"])
             qualities.append(q)
@@ -109,18 +109,7 @@ def main() -> None:
         items = base_masks(args.dataset_dir, split, work, args.threads)
         for base in ("cdnn", "it", "otsu"):
             q, d = steps(items, work / split / "images", work / split / base)
-            given = np.mean(
-                [  # the given mask itself, at full resolution
-                    2 * np.logical_and(g, y).sum() / max(g.sum() + y.sum(), 1)
-                    for g, y in (
-                        (
-                            np.asarray(Image.open(work / split / base / f"{Path(i['image']).stem}_seg.png")) > 127,
-                            np.asarray(Image.open(i["label"]).convert("L")) > 127,
-                        )
-                        for i in items
-                    )
-                ]
-            )
+            given = scores(work / split / base, items)[0]  # the given mask itself, at full resolution
             corr = np.corrcoef(q[:, 1] - q[:, 0], d[:, 1] - d[:, 0])[0, 1]
             rules = " | ".join(f"{stop_rule(q, d, m):.4f}" for m in MARGINS)
             print(f"| {split} | {base} | {given:.4f} | {rules} | {corr:+.2f} |", flush=True)
