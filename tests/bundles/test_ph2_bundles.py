@@ -34,8 +34,8 @@ def _lesion(seed: int, size: tuple[int, int] = (45, 60)) -> tuple[np.ndarray, np
     return image, (mask * 255).astype(np.uint8)
 
 
-def _ph2_like(root: Path, n: int = 4) -> Path:
-    """``n`` synthetic image/mask pairs in PH2's layout: the last one is the validation split."""
+def _ph2_like(root: Path, n: int = 4, validation: int = 1) -> Path:
+    """``n`` synthetic image/mask pairs in PH2's layout: the last ``validation`` ones are the validation split."""
     (root / "images").mkdir(parents=True)
     (root / "masks").mkdir()
     rows = ["name,clinical_diagnosis,split"]
@@ -43,7 +43,7 @@ def _ph2_like(root: Path, n: int = 4) -> Path:
         image, mask = _lesion(i)
         Image.fromarray(image).save(root / "images" / f"IMD{i:03d}.jpg")
         Image.fromarray(mask).save(root / "masks" / f"IMD{i:03d}.png")
-        rows.append(f"IMD{i:03d},0,{'validation' if i == n - 1 else 'train'}")
+        rows.append(f"IMD{i:03d},0,{'validation' if i >= n - validation else 'train'}")
     (root / "split.csv").write_text("\n".join(rows) + "\n")
     return root
 
