@@ -7,6 +7,7 @@ checkpoint that inference loads are checked on every CI run, not only on a multi
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -50,6 +51,19 @@ def _data(name: str, root: Path) -> Path:
     if name.startswith("drive"):
         return _drive_like(root)
     return SLAB_DIR.parent
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_initialize_keeps_train_json_statements(name):
+    """``multi_gpu_train.json`` replaces ``initialize``: every statement of ``train.json``'s must still be there (the
+    seed may add the rank, so that each rank draws its own samples)."""
+    configs = BUNDLES / name / "configs"
+    single = json.loads((configs / "train.json").read_text())["initialize"]
+    multi = [
+        s.replace("@seed + dist.get_rank()", "@seed")
+        for s in json.loads((configs / "multi_gpu_train.json").read_text())["initialize"]
+    ]
+    assert set(single) <= set(multi), set(single) - set(multi)
 
 
 @pytest.mark.parametrize("name", list(CASES))
