@@ -31,6 +31,7 @@ _EXPORTS = {
     "load_weights": ".bundle",
     "parse_config_override": ".bundle",
     "load_ircad_volumes": ".slice_samples",
+    "load_datalist_volumes": ".slice_samples",
     "atomic_outputs": ".paths",
     "check_outputs": ".paths",
     "atomic_write": ".writers",

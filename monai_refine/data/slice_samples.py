@@ -47,7 +47,7 @@ from monai_refine.utils import (
     check_probability,
 )
 
-__all__ = ["PropagationSliceDataset", "load_ircad_volumes"]
+__all__ = ["PropagationSliceDataset", "load_datalist_volumes", "load_ircad_volumes"]
 
 
 def load_ircad_volumes(
@@ -61,6 +61,81 @@ def load_ircad_volumes(
         [(1, 512, 512, 24), (1, 512, 512, 24)]
     """
     return [load_ircad_patient(Path(dataset_dir) / patient, organ=organ) for patient in patients]
+
+
+def load_datalist_volumes(
+    datalist: str | Path | Sequence[dict],
+    base_dir: str | Path | None = None,
+    *,
+    data_list_key: str = "training",
+    image_key: str = "image",
+    label_key: str = "label",
+    organ_labels: Sequence[int] | None = None,
+) -> list[tuple[MetaTensor, MetaTensor]]:
+    """``(image, mask)`` of every item of a MONAI datalist: any CT + mask, e.g. the ``volumes`` of
+    :class:`PropagationSliceDataset` for data that is not in IRCAD's folders (NIfTI, NRRD, DICOM series folders).
+
+    Args:
+        datalist: a JSON datalist file in MONAI's decathlon format (read with
+            :func:`monai.data.load_decathlon_datalist`), or its list of ``{image_key: path, label_key: path}`` items.
+        base_dir: the folder relative paths are resolved against (default: the datalist file's folder; for a list,
+            paths are used as they are).
+        data_list_key: the datalist's key of the list to load (e.g. ``"training"``).
+        image_key: each item's key of the CT (:func:`~monai_refine.data.load_image`).
+        label_key: each item's key of the mask or label map.
+        organ_labels: the label values that make the organ in a label map (e.g. ``(1, 2)`` for liver + tumour in
+            the Medical Segmentation Decathlon's liver task); ``None``: the label file is a binary mask
+            (:func:`~monai_refine.data.load_mask`: any single non-zero value is the organ).
+
+    Returns:
+        one ``(image, mask)`` per item: the CT as float32 ``(1, X, Y, Z)`` with its RAS affine, the mask as uint8
+        {0, 1} of the same shape and affine.
+
+    Raises:
+        ValueError: an empty datalist, an item without ``image_key`` / ``label_key``, a label map given without
+            ``organ_labels`` (several non-zero values), no voxel of ``organ_labels`` in a label file, or an image and
+            label that do not share geometry (each naming the files); plus anything the readers raise.
+
+    Example:
+        >>> slab = "monai_refine/data/sample/ircad_patient17_slab"
+        >>> items = [{"image": f"{slab}/PATIENT_DICOM", "label": f"{slab}/MASKS_DICOM/liver"}]
+        >>> [(tuple(v.shape), v.dtype) for v in load_datalist_volumes(items)[0]]
+        [((1, 512, 512, 24), torch.float32), ((1, 512, 512, 24), torch.uint8)]
+    """
+    from monai.data import load_decathlon_datalist
+
+    from monai_refine.data.readers import load_image, load_mask
+    from monai_refine.utils import check_same_geometry
+
+    if isinstance(datalist, (str, Path)):
+        items = load_decathlon_datalist(str(datalist), True, data_list_key, None if base_dir is None else str(base_dir))
+    else:
+        root = Path(base_dir) if base_dir is not None else Path()
+        items = [{k: str(root / v) if k in (image_key, label_key) else v for k, v in item.items()} for item in datalist]
+    if not items:
+        raise ValueError(f"the datalist {datalist if isinstance(datalist, (str, Path)) else ''} holds no item.")
+    volumes = []
+    for item in items:
+        missing = [key for key in (image_key, label_key) if key not in item]
+        if missing:
+            raise ValueError(f"datalist item {item} has no {' or '.join(map(repr, missing))}.")
+        image = load_image(item[image_key])
+        if organ_labels is None:
+            try:
+                mask = load_mask(item[label_key])
+            except ValueError as error:
+                if "non-zero values" not in str(error):
+                    raise
+                raise ValueError(f"{error} For a label map, give organ_labels (the organ's values).") from error
+        else:
+            labels = load_image(item[label_key], dtype=None)
+            organ = np.isin(convert_to_numpy(labels), np.asarray(organ_labels))
+            if not organ.any():
+                raise ValueError(f"{item[label_key]} holds no voxel of organ_labels {list(organ_labels)}.")
+            mask = MetaTensor(torch.from_numpy(organ.astype(np.uint8)), meta=labels.meta)  # the affine in meta
+        check_same_geometry(image, mask, names=("image", "label"))
+        volumes.append((image, mask))
+    return volumes
 
 
 def _at_spacing(array: np.ndarray, spacing: Sequence[float]) -> MetaTensor:

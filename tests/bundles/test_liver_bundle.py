@@ -8,13 +8,14 @@ import logging
 import numpy as np
 import pytest
 import torch
-from monai.bundle import ConfigParser, verify_metadata, verify_net_in_out
+from monai.bundle import ConfigParser, run, verify_metadata, verify_net_in_out
 from monai.data import MetaTensor
 from monai.utils import set_determinism
 
 from monai_refine.data import load_ircad_patient, load_propagation_bundle
 from monai_refine.inferers import SlicePropagator, annotate_slices, middle_slice
 from monai_refine.metrics import overlap_scores
+from tests.data.test_slice_samples import _nifti_pair
 from tests.utils import REPO_ROOT, SHARED_DATA, SLAB_DIR, organ_ends_volume
 
 pytestmark = pytest.mark.filterwarnings("ignore:parsing config_file")
@@ -83,6 +84,37 @@ def test_seeded_training_on_the_slab_lowers_the_loss(tmp_path):
     dataset.set_random_state(0)
     parser.get_parsed_content("train#trainer").run()
     assert fixed_loss() < before
+
+
+def test_train_json_reads_any_ct_and_label_map_from_a_datalist(tmp_path, monkeypatch):
+    """``--data_list_file_path`` (MONAI's decathlon format) instead of IRCAD folders: NIfTI CTs with label maps, the
+    organ's values chosen by ``--organ_labels``; paths relative to ``--dataset_dir`` as in the model zoo."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("a", "b"):
+        _nifti_pair(data, name)
+    items = [{"image": f"{n}_ct.nii.gz", "label": f"{n}_seg.nii.gz"} for n in "ab"]
+    (data / "dataset.json").write_text(json.dumps({"training": items}))
+    work = tmp_path / "clean"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    common = {"bundle_root": str(tmp_path / "bundle"), "dataset_dir": str(data), "train#dataloader#num_workers": 0}
+    overrides = {
+        "data_list_file_path": str(data / "dataset.json"),
+        "max_epochs": 1,
+        "iterations_per_epoch": 2,
+        "batch_size": 2,
+    }
+    parser = ConfigParser()
+    parser.read_config(str(CONFIGS / "train.json"))
+    parser.update({**common, **overrides, "organ_labels": [1, 2]})
+    volumes = parser.get_parsed_content("train#volumes")
+    assert [int(mask.sum()) for _, mask in volumes] == [40 * 40 * 6] * 2  # liver + tumour, not organ 3
+    run(config_file=str(CONFIGS / "train.json"), **common, **overrides, organ_labels=[1, 2])
+    assert (tmp_path / "bundle" / "models" / "model.pt").is_file()
+    assert sorted(p.name for p in work.iterdir()) == []
+    with pytest.raises(Exception, match="organ_labels"):  # a label map needs the organ's values
+        run(config_file=str(CONFIGS / "train.json"), **common, **overrides)
 
 
 def test_shipped_weights_propagate_on_the_slab():

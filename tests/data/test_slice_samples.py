@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
 from monai.data import MetaTensor
 from scipy import ndimage
 
-from monai_refine.data import PropagationSliceDataset, load_ircad_volumes
+from monai_refine.data import PropagationSliceDataset, load_datalist_volumes, load_ircad_volumes, write_nifti
 from monai_refine.inferers import SliceGrid, window_intensity
 from monai_refine.transforms import RandMaskPerturb
 from tests.utils import SLAB_DIR
@@ -95,6 +97,55 @@ def test_window_intensity_in_place_matches_a_copy():
 def test_slab_volumes_load():
     ((image, label),) = load_ircad_volumes(SLAB_DIR.parent, [SLAB_DIR.name])
     assert image.shape == label.shape == (1, 512, 512, 24)
+
+
+def _nifti_pair(folder, name, spacing=1.0, label_spacing=None):
+    """``_volume`` written as ``<name>_ct.nii.gz`` and a label map ``<name>_seg.nii.gz``: liver 1, a tumour 2 inside
+    it (slice 4, 10x10 px), another organ 3 beside it (slice 4)."""
+    image, label = _volume(spacing)
+    label = label.clone()
+    label[0, 20:30, 20:30, 4] = 2
+    label[0, 54:60, 54:60, 4] = 3
+    if label_spacing is not None:
+        label = MetaTensor(label.as_tensor(), affine=torch.diag(torch.tensor([label_spacing] * 2 + [2.0, 1.0])))
+    ct = write_nifti(image, folder / f"{name}_ct.nii.gz")
+    seg = write_nifti(label.to(torch.uint8), folder / f"{name}_seg.nii.gz")
+    return ct, seg
+
+
+def test_datalist_volumes_select_the_organ_labels(tmp_path):
+    _nifti_pair(tmp_path, "a", spacing=0.8)
+    _nifti_pair(tmp_path, "b", spacing=0.6)
+    datalist = tmp_path / "dataset.json"
+    items = [{"image": f"{n}_ct.nii.gz", "label": f"{n}_seg.nii.gz"} for n in "ab"]
+    datalist.write_text(json.dumps({"training": items, "validation": items[:1]}))
+    volumes = load_datalist_volumes(datalist, organ_labels=(1, 2))  # relative to the datalist's folder
+    assert len(volumes) == 2
+    for (image, mask), spacing in zip(volumes, (0.8, 0.6)):
+        assert mask.dtype == torch.uint8 and image.dtype == torch.float32 and image.shape == mask.shape
+        assert int(mask.sum()) == 40 * 40 * 6  # liver and tumour, not organ 3
+        assert int(mask[0, 25, 25, 4]) == 1 and int(mask[0, 56, 56, 4]) == 0
+        torch.testing.assert_close(mask.affine, image.affine)
+        assert [round(float(v), 3) for v in image.pixdim[:2]] == [spacing, spacing]
+    ((image, mask),) = load_datalist_volumes(datalist, data_list_key="validation", organ_labels=(3,))
+    assert int(mask.sum()) == 36
+    ((_, liver),) = load_datalist_volumes(items[:1], tmp_path, organ_labels=(1,))  # a list, with base_dir
+    assert int(liver.sum()) == 40 * 40 * 6 - 100
+
+
+def test_datalist_volumes_bad_input(tmp_path):
+    ct, seg = _nifti_pair(tmp_path, "a")
+    with pytest.raises(ValueError, match="organ_labels"):  # a label map without organ_labels
+        load_datalist_volumes([{"image": ct, "label": seg}])
+    with pytest.raises(ValueError, match="no voxel of organ_labels \\[5\\]"):
+        load_datalist_volumes([{"image": ct, "label": seg}], organ_labels=(5,))
+    with pytest.raises(ValueError, match="'label'"):
+        load_datalist_volumes([{"image": ct}])
+    with pytest.raises(ValueError, match="no item"):
+        load_datalist_volumes([])
+    _, other = _nifti_pair(tmp_path, "b", label_spacing=0.5)
+    with pytest.raises(ValueError, match="do not share geometry"):
+        load_datalist_volumes([{"image": ct, "label": other}], organ_labels=(1,))
 
 
 def test_samples_past_the_end_lie_past_the_end():
