@@ -45,7 +45,8 @@ folders in proportion to their size, weighted to nothing, and run only after set
 group N is a fourteenth, likewise written from the source alone, spread over the core folders in proportion to their
 size, weighted to nothing, and run only after set M's class-level tests landed; group O is a fifteenth, likewise
 written from the source alone, spread over the core folders in proportion to their size, weighted to nothing, and run
-only after set N's tests landed.
+only after set N's tests landed; group P is a sixteenth, likewise written from the source alone, spread over the
+core folders in proportion to their size, weighted to nothing, and run only after set O's tests landed.
 See ``docs/results.md`` for the scores (first run of each group, and after its survivors got tests).
 """
 
@@ -90,6 +91,8 @@ class Mutant:
     # run only after set M's class-level tests landed
     # "O": a fifteenth, likewise, spread over the core folders in proportion to their size, weighted to nothing,
     # run only after set N's tests landed
+    # "P": a sixteenth, likewise, spread over the core folders in proportion to their size, weighted to nothing,
+    # run only after set O's tests landed
 
 
 IT = "monai_refine/inferers/iterative.py"
@@ -1716,6 +1719,125 @@ MUTANTS: tuple[Mutant, ...] = (
            "RefineOutputs.SIDE_2.value: side_2,", "RefineOutputs.SIDE_2.value: side_4,", T_RN + T_ARCH, "O"),
     Mutant("networks: the extra channel count checked with in_channels (0 prior/seed channels accepted)", "wrong term",
            NU, "check_positive(extra_name, extra_channels)", "check_positive(extra_name, in_channels)", T_NETS, "O"),
+    # --- set P (issue 16): a sixteenth blind set, from the source alone, in proportion to the folders' size
+    # (lines of code: transforms 1941 -> 15, inferers 1597 -> 13, losses 499 -> 4, metrics 88 -> 1, networks 880 -> 7)
+    # transforms/seeds
+    Mutant("seeds from points: non-integer click coordinates accepted (truncated to a voxel)", "missing validation",
+           SA, '        if not np.array_equal(coords, np.round(coords)):\n            raise ValueError(f"{name} points '
+           'must have integer voxel coordinates, got {coords.tolist()}.")\n', "", T_SEEDS + T_ARGS, "P"),
+    Mutant("seed skeleton: per-slice skeletons taken along the last axis whatever slice_axis", "ignored argument", SA,
+           "np.stack([skeletonize(s) for s in np.moveaxis(mask, slice_axis, 0)])",
+           "np.stack([skeletonize(s) for s in np.moveaxis(mask, -1, 0)])", T_SEEDS + T_ARGS, "P"),
+    Mutant("seed transforms: seeds take the input's dtype, not float32 (a uint8 mask gives uint8 seeds)",
+           "dropped argument", SA, "return convert_to_dst_type(seeds, like, dtype=np.float32)[0]",
+           "return convert_to_dst_type(seeds, like)[0]", T_SEEDS + T_ARGS, "P"),
+    Mutant("gaussian seed map dict: default truncate 3 sigmas, not the array transform's 5", "wrong default", SD,
+           "        truncate: float = 5.0,\n", "        truncate: float = 3.0,\n", T_SEEDS + T_DICT, "P"),
+    Mutant("mask seeds dict: spacing not passed on", "ignored argument", SD,
+           "MaskSeeds(margin_mm=margin_mm, erosion_mm=erosion_mm, spacing=spacing)",
+           "MaskSeeds(margin_mm=margin_mm, erosion_mm=erosion_mm)", T_SEEDS + T_DICT, "P"),
+    # transforms/perturbation
+    Mutant("mask perturb: randomize=False on a mask of another spatial size not refused", "missing validation", PE,
+           "        if not randomize and self._shape != mask.shape:\n", "        if False:\n", T_PERT + T_ARGS, "P"),
+    Mutant("mask perturb: a negative noise band width accepted", "missing validation", PE,
+           'check_range("noise_band_range", noise_band_range, low=0.0)',
+           'check_range("noise_band_range", noise_band_range)', T_PERT + T_ARGS, "P"),
+    Mutant("mask perturb dict: shift_range not passed on", "ignored argument", PP,
+           "            shift_range=shift_range,\n", "", T_PERT + T_DICT, "P"),
+    # transforms/intensity
+    Mutant("colour spaces: 'gray' as the unweighted channel mean, not skimage's luminance", "wrong reduction", IA,
+           '"gray": lambda rgb: color.rgb2gray(rgb)[..., None],', '"gray": lambda rgb: rgb.mean(-1, keepdims=True),',
+           T_INT + T_ARGS, "P"),
+    Mutant("percentile contrast: the drawn (lower, upper) pairs stacked along the wrong axis", "wrong axis", IA,
+           "self.R.uniform(*self.upper_range, rows)], axis=1", "self.R.uniform(*self.upper_range, rows)], axis=0",
+           T_INT + T_ARGS, "P"),
+    Mutant("percentile contrast dict: default upper_range (95, 100), not the array transform's (90, 100)",
+           "wrong default", ID, "upper_range: Sequence[float] = (90.0, 100.0),",
+           "upper_range: Sequence[float] = (95.0, 100.0),", T_INT + T_DICT, "P"),
+    # transforms/post, retina.py, lesion.py
+    Mutant("dual threshold: a multi-channel probability map accepted (channel 0 used, one channel returned)",
+           "missing validation", PA, "if prob.ndim not in (3, 4) or prob.shape[0] != 1:", "if prob.ndim not in (3, 4):",
+           T_POST + T_ARGS, "P"),
+    Mutant("dual threshold dict: spacing not passed on", "ignored argument", PD,
+           "DualThreshold(high, low, select, fill_holes, connectivity, spacing)",
+           "DualThreshold(high, low, select, fill_holes, connectivity)", T_POST + T_DICT, "P"),
+    Mutant("FOV mask dict: channel not passed on (always the red channel)", "ignored argument", RA,
+           "self.transform = FieldOfViewMask(channel, threshold)", "self.transform = FieldOfViewMask(0, threshold)",
+           T_RET + T_DICT, "P"),
+    Mutant("Otsu lesion mask: the grey level is the channels' maximum, not their mean", "wrong reduction", TL,
+           "grey = arr.mean(axis=0)", "grey = arr.max(axis=0)", T_TL + T_ARGS, "P"),
+    # inferers/slice_propagation.py
+    Mutant("propagation: a user foreground seed in the result does not save a slice from the shrink stop",
+           "dropped term", SP, "elif not vouched and area < settings.min_area_fraction * previous:",
+           "elif area < settings.min_area_fraction * previous:", T_SP + T_ARGS, "P"),
+    Mutant("propagation: a batched input (1, 1, X, Y, Z) gets an unbatched mask back", "dropped term", SP,
+           "        if batched:\n            mask = mask[None]\n", "", T_SP + T_ARGS, "P"),
+    Mutant("propagation: the seeds' geometry not checked against the input's", "missing validation", SP,
+           'for name, other in (("annotation", annotation), ("seeds", seeds)):',
+           'for name, other in (("annotation", annotation),):', T_SP + T_ARGS, "P"),
+    Mutant("propagation: seeds marking a voxel both foreground and background accepted", "missing validation", SP,
+           "if user is not None and (user[0] & user[1]).any():", "if False:", T_SP + T_ARGS, "P"),
+    Mutant("propagation: an annotated slice that is empty in the annotation accepted", "missing validation", SP,
+           '            if index not in present:\n                raise ValueError(f"annotated slice {index} is empty '
+           'in `annotation`.")\n', "", T_SP + T_ARGS, "P"),
+    Mutant("propagation: meta['propagated_from'] lists every annotated slice, not the slices propagated from",
+           "wrong term", SP, 'out.meta["propagated_from"] = list(slices)',
+           'out.meta["propagated_from"] = present.tolist()', T_SP + T_ARGS, "P"),
+    # inferers/segmenters.py, slice_grid.py
+    Mutant("segmenters: a zero or negative spacing accepted", "missing validation", SG,
+           "if pair.shape != (2,) or not np.isfinite(pair).all() or not (pair > 0).all():",
+           "if pair.shape != (2,) or not np.isfinite(pair).all():", T_SG + T_ARGS, "P"),
+    Mutant("graph cut: the histogram floor not shared out over the bins (each bin gets the whole floor)",
+           "dropped term", SG, "histogram + self.probability_floor / self.bins",
+           "histogram + self.probability_floor", T_SG + T_ARGS, "P"),
+    Mutant("slice grid: images padded with their border, not zeros, outside the slice", "wrong constant", SGR,
+           'padding_mode="zeros", align_corners=True)', 'padding_mode="border", align_corners=True)',
+           T_SGR + T_NS + T_ARGS, "P"),
+    Mutant("slice grid seeds: seeds below the grid's first row/column wrap around to its far side",
+           "missing validation", SGR, "index = index[((index >= 0) & (index < self.size)).all(1)]",
+           "index = index[(index < self.size).all(1)]", T_SGR + T_NS + T_ARGS, "P"),
+    # inferers/iterative.py, network_segmenter.py
+    Mutant("iterative: min_quality_gain subtracted (a step rated a little lower is kept)", "sign flip", IT,
+           "q < older_quality[i] + self.min_quality_gain", "q < older_quality[i] - self.min_quality_gain",
+           T_IT + T_ARGS, "P"),
+    Mutant("iterative: every sample recorded with the first active sample's quality", "wrong index", IT,
+           "q = None if quality is None else float(quality[j])", "q = None if quality is None else float(quality[0])",
+           T_IT + T_ARGS, "P"),
+    Mutant("network segmenter: the quality logit squashed with the wrong sign (1 - sigmoid)", "sign flip", NS,
+           "float(1 / (1 + np.exp(-quality)))", "float(1 / (1 + np.exp(quality)))", T_NS + T_ARGS, "P"),
+    # losses
+    Mutant("dice improvement: a previous segmentation of another shape accepted (broadcast)", "missing validation",
+           DI, "        if previous.shape != input.shape:\n", "        if False:\n", T_DI + T_ARGS, "P"),
+    Mutant("quality regularized loss: only the batch size of quality checked ((B,) accepted)", "missing validation",
+           QL, "if quality.shape != (input.shape[0], 1):", "if quality.shape[0] != input.shape[0]:", T_QL + T_ARGS,
+           "P"),
+    Mutant("deep supervision dict: a weights list of the wrong length accepted", "missing validation", DS,
+           "if weights is not None and (len(weights) != len(keys) or min(weights) < 0):",
+           "if weights is not None and min(weights) < 0:", T_DS + T_ARGS, "P"),
+    Mutant("output quality: the quality errors summed over the batch, not averaged", "wrong reduction", OQ,
+           "((quality - dice) ** 2).mean()", "((quality - dice) ** 2).sum()", T_OQ + T_ARGS, "P"),
+    # metrics
+    Mutant("dice coefficient: two empty masks score 0, not 1", "wrong constant", MO,
+           "return 1.0 if total == 0 else", "return 0.0 if total == 0 else", T_MET, "P"),
+    # networks
+    Mutant("unet decoder: the second-to-last stage does not halve its channels while upsampling", "off-by-one", UB,
+           "halves = i < len(features) - 1", "halves = i < len(features) - 2", T_NETS, "P"),
+    Mutant("cdnn: default dropout 0.2, not the paper's 0.5", "wrong default", CD,
+           "        dropout: float = 0.5,\n", "        dropout: float = 0.2,\n", T_CD + T_ARCH, "P"),
+    Mutant("iterative unet: bias not passed to the layer-1 and copy convolutions (always a bias)", "ignored argument",
+           IU, "act=act, norm=norm, dropout=dropout, bias=bias)", "act=act, norm=norm, dropout=dropout)",
+           T_IU + T_ARCH, "P"),
+    Mutant("quality unet: dropout not passed to the backbone", "ignored argument", QU,
+           "UNetFeatures(spatial_dims, in_channels, f, act, norm, bias, dropout, upsample)",
+           "UNetFeatures(spatial_dims, in_channels, f, act, norm, bias, upsample=upsample)", T_QU + T_ARCH, "P"),
+    Mutant("refinenet: a built-in backbone of 3 levels accepted (no decoder stage at 1/4x)", "off-by-one", RN,
+           "f = check_features(features, levels=4)", "f = check_features(features, levels=3)", T_RN + T_ARCH, "P"),
+    Mutant("refinenet: upsample not passed to the 1/2x refinement stage (deconv always)", "ignored argument", RN,
+           "rf, guide, rf, act, norm, bias, dropout, upsample, halves=False)",
+           "rf, guide, rf, act, norm, bias, dropout, halves=False)", T_RN + T_ARCH, "P"),
+    Mutant("networks: a separately given extra input's channel count not checked", "missing validation", NU,
+           '    if extra.shape[1] != extra_channels:\n        raise ValueError(f"{extra_name} must have '
+           '{extra_channels} channels, got shape {extra.shape}.")\n', "", T_NETS, "P"),
 )  # fmt: skip
 
 
@@ -1789,7 +1911,7 @@ def _selection(mutant: Mutant, copy: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", "--match", default="", help="only mutants whose name contains this text")
-    parser.add_argument("--group", default="", help="only the mutants of this group (A to O)")
+    parser.add_argument("--group", default="", help="only the mutants of this group (A to P)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (a timeout is caught)")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the caught fraction is lower")
     args = parser.parse_args()
