@@ -178,6 +178,17 @@ def test_dropout(name, dims):
     assert all(d.p == 0 for d in _modules(spec.build(dims, dropout=0.0), nn.modules.dropout._DropoutNd))
 
 
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_every_convolution_block_follows_bias(name, bias):
+    """``bias`` (docstrings: whether the convolutions have a bias term) reaches every convolution block: each kxk
+    convolution (k > 1, not transposed) of the spec has a bias exactly when ``bias`` is set. The 1x1 output
+    convolutions and BasicUNet's up-convolutions keep theirs, as in BasicUNet."""
+    convs = [c for c in _convs(SPECS[name].build(2, bias=bias)) if not c.transposed and c.kernel_size != (1, 1)]
+    assert len(convs) == SPECS[name].convs
+    assert [c.bias is not None for c in convs] == [bias] * len(convs)
+
+
 @pytest.mark.parametrize("dims", DIMS)
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_pooling(name, dims):
