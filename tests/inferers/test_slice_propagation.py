@@ -159,6 +159,17 @@ def test_annotated_slices_in_any_order_or_repeated():
     assert sorted(r.index for r in history) == list(range(15))
 
 
+def test_only_the_given_slices_are_propagated_from():
+    """``slices`` picks the annotated slices to start from; the annotation's other slices are ignored, and
+    ``meta["propagated_from"]`` lists the given ones: annotated on 2 and 8, started from 8 alone, CopyPrevious copies
+    slice 8 everywhere."""
+    volume, truth = _cone()
+    mask = SlicePropagator(margin_mm=3.0)(volume, CopyPrevious(), annotation=_annotate(truth, [2, 8]), slices=[8])
+    assert mask.meta["propagated_from"] == [8]
+    for z in range(15):
+        np.testing.assert_array_equal(mask[0, ..., z].numpy(), truth[0, ..., 8])
+
+
 def test_shrink_rule_stops_and_clears_the_slice():
     volume, truth = _cone()
     truth[..., 9:] = 0
@@ -430,6 +441,47 @@ def test_user_foreground_seed_overrides_the_quality_stop():
     seeds[0, 12, 12, 3] = 1
     vouched = propagator(volume, doubtful, annotation=annotation, seeds=seeds)
     assert [int(vouched[0, ..., z].sum()) for z in range(6)] == [144] * 6
+
+
+#: slice 3 of a 12 x 12 square (slices 0-2, annotated on 1) that each stop rule stops at: shrunk to 2 x 2, grown to
+#: 24 x 24, or rated 0.2 (a bright corner pixel marks it); the settings that fire the rule; slice 3's area
+STOP_RULES = {
+    "shrunk": ((slice(13, 15), slice(13, 15)), {"min_area_fraction": 0.5}, 4),
+    "grew": ((slice(2, 26), slice(2, 26)), {"max_growth": 2.0}, 576),
+    "quality_drop": ((slice(8, 20), slice(8, 20)), {"min_quality": 0.5}, 144),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(STOP_RULES))
+def test_user_foreground_seed_overrides_every_stop_rule(rule):
+    """Class docstring: a slice whose result holds a user foreground seed is never stopped by the shrink, quality or
+    growth rules. Without the seed each rule stops the upward direction on slice 3 and leaves it (and 4, 5) empty;
+    with a foreground click inside slice 3's object the slice is kept and the propagation runs to the volume's end
+    (slices 3-5 the object's area: 4, 576 or 144 pixels)."""
+    box, settings, area = STOP_RULES[rule]
+    volume = np.zeros((1, 32, 32, 6), np.float32)
+    volume[0, 8:20, 8:20, :3] = 100.0
+    volume[(0, *box, slice(3, 6))] = 100.0
+    volume[0, 0, 0, 3] = 100.0 if rule == "quality_drop" else 0.0
+    annotation = np.zeros(volume.shape, np.uint8)
+    annotation[0, 8:20, 8:20, 1] = 1
+
+    def rated(image, prior, seeds, spacing):
+        mask = image > 0.5
+        mask[0, 0, 0] = False
+        return mask, 0.2 if image[0, 0, 0] > 0.5 else 0.9
+
+    propagator = SlicePropagator(margin_mm=2.0, **settings)
+    stopped, history = propagator(volume, rated, annotation=annotation, return_history=True)
+    assert [int(stopped[0, ..., z].sum()) for z in range(6)] == [144, 144, 144, 0, 0, 0]
+    assert [(r.index, r.stop_reason) for r in history if r.direction == 1] == [(2, None), (3, rule)]
+    seeds = np.zeros((2, 32, 32, 6), np.uint8)
+    seeds[0, 13, 13, 3] = 1
+    vouched, history = propagator(volume, rated, annotation=annotation, seeds=seeds, return_history=True)
+    assert [int(vouched[0, ..., z].sum()) for z in range(6)] == [144, 144, 144, area, area, area]
+    assert [(r.index, r.stop_reason) for r in history if r.direction == 1] == [
+        (2, None), (3, None), (4, None), (5, "volume_end")
+    ]  # fmt: skip
 
 
 def test_user_background_seed_stops_the_graph_cut():
@@ -712,13 +764,16 @@ def test_refinenet_through_network_segmenter():
         NetworkSegmenter(net, channels=("image", "label"))
 
 
-def test_annotation_with_another_geometry_is_refused():
+@pytest.mark.parametrize("name", ["annotation", "seeds"])
+def test_annotation_or_seeds_with_another_geometry_is_refused(name):
+    """Every MetaTensor the call is given beside the volume must share its geometry: the annotation and the seeds."""
     volume, truth = _cone()
     shifted = AFFINE.clone()
     shifted[0, 3] += 5.0  # same voxels, origin 5 mm away
-    annotation = MetaTensor(torch.as_tensor(_annotate(truth, [5])), affine=shifted)
-    with pytest.raises(ValueError, match="inputs .* and annotation .* do not share geometry: origin"):
-        SlicePropagator()(volume, CopyPrevious(), annotation=annotation)
+    inputs = {"annotation": _annotate(truth, [5]), "seeds": np.zeros((2, *truth.shape[1:]), np.uint8)}
+    inputs[name] = MetaTensor(torch.as_tensor(inputs[name]), affine=shifted)
+    with pytest.raises(ValueError, match=f"inputs .* and {name} .* do not share geometry: origin"):
+        SlicePropagator()(volume, CopyPrevious(), **inputs)
 
 
 @pytest.mark.slow
