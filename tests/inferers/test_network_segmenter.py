@@ -91,21 +91,21 @@ def test_bad_arguments():
 
 
 class _FirstChannel(torch.nn.Module):
-    """No parameters: the logits are the first input channel; optionally a constant quality of 0 (a logit)."""
+    """No parameters: the logits are the first input channel; optionally a constant quality (a logit)."""
 
-    def __init__(self, quality: bool = False) -> None:
+    def __init__(self, quality: float | None = None) -> None:
         super().__init__()
         self.quality = quality
 
     def forward(self, x):
-        if self.quality:
-            return {"logits": x[:, :1], "quality": torch.zeros(x.shape[0], 1)}
+        if self.quality is not None:
+            return {"logits": x[:, :1], "quality": torch.full((x.shape[0], 1), self.quality)}
         return x[:, :1]
 
 
 def test_seed_map_uses_sigma_and_quality_logits_are_squashed():
     """With the foreground seed map as the logits, 1 mm from a seed the probability is sigmoid(exp(-0.5 / sigma^2));
-    a quality logit of 0 is 0.5 with ``quality_logits`` and 0 without."""
+    a quality logit of 0 is 0.5 with ``quality_logits`` and 0 without, a logit of ln 3 is 3/4 (odds 3:1) with it."""
     image = np.zeros((1, 5, 5), dtype=np.float32)
     seeds = np.zeros((2, 5, 5), dtype=bool)
     seeds[0, 2, 2] = seeds[1, 0, 0] = True
@@ -114,12 +114,12 @@ def test_seed_map_uses_sigma_and_quality_logits_are_squashed():
         probability = segmenter(image, image > 0, seeds, (1.0, 1.0))
         expected = 1 / (1 + np.exp(-np.exp(-0.5 / sigma**2)))
         np.testing.assert_allclose(probability[0, 2, 3], expected, rtol=1e-5)
-    for logits, expected in ((True, 0.5), (False, 0.0)):
+    for quality, logits, expected in ((0.0, True, 0.5), (0.0, False, 0.0), (np.log(3.0), True, 0.75)):
         segmenter = NetworkSegmenter(
-            _FirstChannel(quality=True), channels=("image",), output_key="logits", quality_key="quality",
+            _FirstChannel(quality=quality), channels=("image",), output_key="logits", quality_key="quality",
             quality_logits=logits,
         )  # fmt: skip
-        assert segmenter(image, image > 0, seeds, (1.0, 1.0))[1] == expected
+        assert segmenter(image, image > 0, seeds, (1.0, 1.0))[1] == pytest.approx(expected)
 
 
 def test_outside_the_field_of_view_is_background():

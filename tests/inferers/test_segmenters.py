@@ -213,6 +213,16 @@ def test_graph_cut_takes_saturated_pixels():
     assert int(GraphCutSegmenter()(image, image > 0, seeds, (1.0, 1.0)).sum()) == 100
 
 
+def test_graph_cut_regional_term_is_a_floored_histogram():
+    """R_p = -ln Pr(I_p | seeds) (class docstring), Pr the seeds' histogram with ``probability_floor`` of the uniform
+    distribution mixed in, so every bin keeps floor / bins and the bins still sum to 1. Seed intensities 0.1, 0.1
+    and 0.6 in 4 bins: Pr = 0.99 * (2/3, 0, 1/3, 0) + 0.01 / 4 = (0.6625, 0.0025, 0.3325, 0.0025)."""
+    segmenter = GraphCutSegmenter(bins=4)
+    centres = np.array([0.125, 0.375, 0.625, 0.875])
+    probability = np.exp(-segmenter._neg_log_likelihood(centres, np.array([0.1, 0.1, 0.6])))
+    np.testing.assert_allclose(probability, [0.6625, 0.0025, 0.3325, 0.0025])
+
+
 def test_graph_cut_boundary_term_alone():
     """With lambda_ = 0 only B_pq = exp(-ΔI² / 2σ²) / dist counts. A 12 × 12 square at 0.3 holds a 4 × 4 square at
     0.5, the foreground seeds in its middle. With σ = 0.05 a cut along the outer edge (ΔI = 0.3: exp(-18) per edge)

@@ -135,6 +135,19 @@ def test_seeds_just_past_the_grid_are_dropped():
     assert np.argwhere(on_grid[0]).tolist() == [[7, 3]] and not on_grid[1].any()
 
 
+@pytest.mark.parametrize("point", [(1, 5), (10, 5), (5, 1), (5, 10)])
+@pytest.mark.parametrize("channel", [0, 1])
+def test_a_seed_past_any_side_of_the_grid_is_dropped(channel, point):
+    """The same 8-pixel grid over slice rows and columns 2..9: a seed one pixel past its top, bottom, left or right
+    side (grid row or column -1 or 8) is dropped, in either channel; none wraps around to the opposite side."""
+    grid = SliceGrid(size=8, spacing=1.0)
+    prior = np.zeros((1, 12, 12), bool)
+    prior[0, 2:10, 2:10] = True
+    seeds = np.zeros((2, 12, 12), bool)
+    seeds[(channel, *point)] = True
+    assert not grid.seeds(seeds, grid.frame(prior, (1.0, 1.0))).any()
+
+
 def test_prior_channel_stays_binary_between_pixels():
     """A 1.5 mm grid on a 1 mm slice samples between pixels: the prior channel is resampled by nearest neighbour."""
     grid = SliceGrid(size=16, spacing=1.5)
