@@ -12,7 +12,7 @@ from monai.bundle import ConfigParser, run, verify_metadata, verify_net_in_out
 from monai.data import MetaTensor
 from monai.utils import set_determinism
 
-from monai_refine.data import load_ircad_patient, load_propagation_bundle
+from monai_refine.data import load_datalist_volumes, load_ircad_patient, load_propagation_bundle
 from monai_refine.inferers import SlicePropagator, annotate_slices, middle_slice
 from monai_refine.metrics import overlap_scores
 from tests.data.test_slice_samples import _nifti_pair
@@ -115,6 +115,52 @@ def test_train_json_reads_any_ct_and_label_map_from_a_datalist(tmp_path, monkeyp
     assert sorted(p.name for p in work.iterdir()) == []
     with pytest.raises(Exception, match="organ_labels"):  # a label map needs the organ's values
         run(config_file=str(CONFIGS / "train.json"), **common, **overrides)
+
+
+def _evaluate(output_dir, **overrides) -> dict:
+    configs = [str(CONFIGS / "inference.json"), str(CONFIGS / "evaluate.json")]
+    run(config_file=configs, bundle_root=str(BUNDLE), output_dir=str(output_dir), device="cpu", **overrides)
+    return json.loads((output_dir / "metrics.json").read_text())
+
+
+def _propagated_scores(image, reference) -> dict:
+    """What evaluate.json must report for one case: the shipped bundle's propagation from the middle slice."""
+    segmenter, propagator = load_propagation_bundle(BUNDLE, overrides={"device": "cpu"})
+    start = middle_slice(reference)
+    mask = propagator(image, segmenter, annotation=annotate_slices(reference, [start]))
+    return {"start_slice": start, **{k: float(v) for k, v in overlap_scores(mask, reference).items()}}
+
+
+def test_evaluate_json_scores_an_ircad_patient(tmp_path):
+    metrics = _evaluate(tmp_path, dataset_dir=str(SLAB_DIR.parent), patient=SLAB_DIR.name)
+    (case,) = metrics["cases"]
+    expected = _propagated_scores(*load_ircad_patient(SLAB_DIR))
+    assert case["case"] == SLAB_DIR.name and case["start_slice"] == expected["start_slice"] == 12
+    assert case["dice"] == pytest.approx(expected["dice"]) and case["dice"] > 0.90
+    assert case["first_last"] == case["reference_first_last"] == [0, 23]
+    assert metrics["mean"]["dice"] == case["dice"] and metrics["mean"]["cases"] == 1
+    assert json.loads((tmp_path / f"metrics_{SLAB_DIR.name}.json").read_text()) == case
+
+
+def test_evaluate_json_scores_every_case_of_a_datalist(tmp_path):
+    """``--data_list_file_path``: every case of ``--data_list_key`` (NIfTI label maps, ``--organ_labels``), one file
+    per case and their mean."""
+    data = tmp_path / "data"
+    data.mkdir()
+    pairs = [_nifti_pair(data, name, spacing=spacing) for name, spacing in (("a", 1.0), ("b", 0.8))]
+    items = [{"image": ct.name, "label": seg.name} for ct, seg in pairs]
+    (data / "dataset.json").write_text(json.dumps({"validation": items}))
+    out = tmp_path / "eval"
+    metrics = _evaluate(out, dataset_dir=str(data), data_list_file_path=str(data / "dataset.json"), organ_labels=[1, 2])
+    assert [case["case"] for case in metrics["cases"]] == ["a_ct", "b_ct"]
+    for case, (ct, seg) in zip(metrics["cases"], pairs):
+        expected = _propagated_scores(*load_datalist_volumes([{"image": ct, "label": seg}], organ_labels=(1, 2))[0])
+        assert case["start_slice"] == expected["start_slice"] == 5  # the upper middle of slices 2-7
+        for key in ("dice", "sensitivity", "ppv"):
+            assert case[key] == pytest.approx(expected[key])
+        assert case["reference_first_last"] == [2, 7]
+        assert json.loads((out / f"metrics_{case['case']}.json").read_text()) == case
+    assert metrics["mean"]["dice"] == pytest.approx(sum(c["dice"] for c in metrics["cases"]) / 2)
 
 
 def test_shipped_weights_propagate_on_the_slab():
