@@ -86,6 +86,34 @@ def test_seeded_training_on_the_slab_lowers_the_loss(tmp_path):
     assert fixed_loss() < before
 
 
+def test_self_fed_priors_from_a_cpu_copy_in_loader_workers(tmp_path):
+    """``--self_network_device cpu``: the self-fed priors come from a copy of the network refreshed at each epoch's
+    start (``CopyWeights``), so data-loader workers can run it while the network trains on a GPU; here two forked
+    workers on the CPU."""
+    parser = ConfigParser()
+    parser.read_config(str(CONFIGS / "train.json"))
+    parser.update(
+        {
+            "dataset_dir": str(SLAB_DIR.parent),
+            "train_patients": [SLAB_DIR.name],
+            "ckpt_dir": str(tmp_path),
+            "max_epochs": 2,
+            "iterations_per_epoch": 2,
+            "batch_size": 2,
+            "self_network_device": "cpu",
+            "train#dataloader#num_workers": 2,
+        }
+    )
+    network, copy = parser.get_parsed_content("network_def"), parser.get_parsed_content("self_network")
+    assert copy is not network and parser.get_parsed_content("train#self_segmenter").network is copy
+    initial = {k: v.clone() for k, v in copy.state_dict().items()}
+    parser.get_parsed_content("train#trainer").run()
+    after, trained = copy.state_dict(), network.state_dict()
+    changed = [k for k in initial if not torch.equal(initial[k], after[k])]
+    assert changed  # refreshed at the start of epoch 2 ...
+    assert any(not torch.equal(after[k], trained[k]) for k in changed)  # ... and the network trained on after that
+
+
 def test_train_json_reads_any_ct_and_label_map_from_a_datalist(tmp_path, monkeypatch):
     """``--data_list_file_path`` (MONAI's decathlon format) instead of IRCAD folders: NIfTI CTs with label maps, the
     organ's values chosen by ``--organ_labels``; paths relative to ``--dataset_dir`` as in the model zoo."""
