@@ -7,10 +7,10 @@ What each set becomes (written under ``--out``; point ``train.json``'s ``dataset
   copied. About 3.5 MB. Evaluate on the original images, not on these.
 - ``drive``: the 20 training images with their red and blue channels zeroed (the bundle reads the green channel
   only, so its input is unchanged), stored as deflate-compressed TIFF; labels and FOV masks copied. About 5 MB.
-- ``ircad``: each patient resampled to 1.25 mm in-plane (bilinear; the mask bilinear then >= 0.5), HU clipped to
-  [-250, 350] and stored as uint8 with the affine, ``np.savez_compressed``; about 4 MB per patient. No loader in the
-  package reads this format: the session-8 trial load was a three-line ``MetaTensor`` wrapper; the liver recipe did
-  not fit the lease anyway (its sample pipeline is single-process, about 76 ms per sample at 256x256).
+- ``ircad``: each patient resampled to 1.25 mm in-plane (bilinear; the mask bilinear then >= 0.5, slices unchanged),
+  NIfTI (CT int16 HU, liver mask uint8) and ``dataset.json`` with the lists ``training`` (all), ``patient1`` and
+  ``patient17``: read by the liver ``train.json`` with ``--data_list_file_path`` (``--data_list_key`` picks the
+  patients); 18.6 MB for the two patients. Used by ``benchmarks/train_liver_on_device.sh``.
 
 Session 8 (2026-11-27) used it with ``benchmarks/train_on_device.sh``; ``docs/results.md`` has the runs.
 
@@ -20,15 +20,17 @@ Session 8 (2026-11-27) used it with ``benchmarks/train_on_device.sh``; ``docs/re
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import torch
+from monai.data import MetaTensor
 from monai.transforms import Resize, Spacing
 from PIL import Image
 
-from monai_refine.data import load_ircad_volumes
+from monai_refine.data import load_ircad_volumes, write_nifti
 from monai_refine.data.folders2d import ph2_datalist, rgb_converter
 from monai_refine.utils import slice_axis_from_affine, spacing_from_affine
 
@@ -65,7 +67,11 @@ def pack_drive(src: Path, dst: Path) -> None:
 
 
 def pack_ircad(src: Path, dst: Path, patients: list[str], spacing_mm: float = 1.25) -> None:
+    """Each patient resampled in-plane to ``spacing_mm`` as NIfTI (CT int16 HU, liver mask uint8) and ``dataset.json``
+    listing them: the liver ``train.json`` reads it with ``--data_list_file_path`` (``--data_list_key`` ``training``
+    for all, or a patient's name for that patient alone)."""
     dst.mkdir(parents=True, exist_ok=True)
+    lists: dict[str, list[dict]] = {"training": []}
     for patient in patients:
         ((image, mask),) = load_ircad_volumes(src, [patient])
         pixdim = np.full(3, spacing_mm)
@@ -73,15 +79,14 @@ def pack_ircad(src: Path, dst: Path, patients: list[str], spacing_mm: float = 1.
         pixdim[axis] = spacing_from_affine(image.affine)[axis]  # in-plane only: the slices stay as they are
         resample = Spacing(pixdim=pixdim.tolist(), mode="bilinear")
         image, label = resample(image.float()), resample(mask.float())
-        hu = np.clip(image.numpy()[0], -250.0, 350.0)
-        np.savez_compressed(
-            dst / f"{patient}.npz",
-            image_u8=np.rint((hu + 250.0) / 600.0 * 255).astype(np.uint8),
-            lo=-250.0,
-            hi=350.0,
-            label=(label.numpy()[0] >= 0.5).astype(np.uint8),
-            affine=image.affine.numpy(),
-        )
+        hu = MetaTensor(torch.round(image.as_tensor()).clamp(-1024, 3071).to(torch.int16), meta=image.meta)
+        liver = MetaTensor((label.as_tensor() >= 0.5).to(torch.uint8), meta=label.meta)
+        item = {"image": f"{patient}_ct.nii.gz", "label": f"{patient}_liver.nii.gz"}
+        write_nifti(hu, dst / item["image"], overwrite=True)
+        write_nifti(liver, dst / item["label"], overwrite=True)
+        lists["training"].append(item)
+        lists[patient] = [item]
+    (dst / "dataset.json").write_text(json.dumps(lists, indent=2) + "\n")
 
 
 def main() -> None:
