@@ -46,7 +46,9 @@ group N is a fourteenth, likewise written from the source alone, spread over the
 size, weighted to nothing, and run only after set M's class-level tests landed; group O is a fifteenth, likewise
 written from the source alone, spread over the core folders in proportion to their size, weighted to nothing, and run
 only after set N's tests landed; group P is a sixteenth, likewise written from the source alone, spread over the
-core folders in proportion to their size, weighted to nothing, and run only after set O's tests landed.
+core folders in proportion to their size, weighted to nothing, and run only after set O's tests landed; group Q is
+a seventeenth, likewise written from the source alone, spread over the core folders in proportion to their size,
+weighted to nothing, and run only after set O's tests landed (written alongside P, before P's tests landed).
 See ``docs/results.md`` for the scores (first run of each group, and after its survivors got tests).
 """
 
@@ -93,6 +95,8 @@ class Mutant:
     # run only after set N's tests landed
     # "P": a sixteenth, likewise, spread over the core folders in proportion to their size, weighted to nothing,
     # run only after set O's tests landed
+    # "Q": a seventeenth, likewise, spread over the core folders in proportion to their size, weighted to nothing,
+    # run only after set O's tests landed (written alongside P, before P's tests)
 
 
 IT = "monai_refine/inferers/iterative.py"
@@ -1839,6 +1843,121 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("networks: a separately given extra input's channel count not checked", "missing validation", NU,
            '    if extra.shape[1] != extra_channels:\n        raise ValueError(f"{extra_name} must have '
            '{extra_channels} channels, got shape {extra.shape}.")\n', "", T_NETS, "P"),
+    # --- set Q (issue 16): a seventeenth blind set, from the source alone, in proportion to the folders' size
+    # (lines of code: transforms 1941 -> 15, inferers 1597 -> 13, losses 499 -> 4, metrics 88 -> 1, networks 880 -> 7)
+    # transforms/seeds
+    Mutant("discrepancy seeds: max_seeds_per_component=0 accepted (no seeds at all)", "missing validation", SA,
+           "if max_seeds_per_component is not None and max_seeds_per_component < 1:",
+           "if max_seeds_per_component is not None and max_seeds_per_component < 0:", T_SEEDS + T_ARGS, "Q"),
+    Mutant("seeds from points: a point with too few coordinates accepted (it marks a whole row)", "missing validation",
+           SA, "if coords.ndim != 2 or coords.shape[1] != len(shape):", "if coords.ndim != 2:", T_SEEDS + T_ARGS, "Q"),
+    Mutant("mask seeds: the eroded core keeps the pixels exactly erosion_mm deep (>= instead of >)",
+           "wrong comparison", SA, "> self.erosion_mm**2", ">= self.erosion_mm**2", T_SEEDS + T_ARGS, "Q"),
+    Mutant("gaussian seed map dict: spacing not passed on", "ignored argument", SD,
+           "GaussianSeedMap(sigma=sigma, spacing=spacing, truncate=truncate)",
+           "GaussianSeedMap(sigma=sigma, truncate=truncate)", T_SEEDS + T_DICT, "Q"),
+    Mutant("gaussian seed map dict: default map_key 'seeds' (the maps overwrite the seeds)", "wrong default", SD,
+           "map_key: str | Sequence[str] = RefineKeys.SEED_MAP,", "map_key: str | Sequence[str] = RefineKeys.SEEDS,",
+           T_SEEDS + T_DICT, "Q"),
+    # transforms/perturbation
+    Mutant("mask perturb: an erosion keeps the voxels exactly radius mm deep (<= instead of <)", "wrong comparison",
+           PE, "else (signed_distance < radius)", "else (signed_distance <= radius)", T_PERT + T_ARGS, "Q"),
+    Mutant("mask perturb: the boundary noise drawn with morph_prob (noise_prob ignored)", "wrong term", PE,
+           "if self.R.rand() < self.noise_prob:", "if self.R.rand() < self.morph_prob:", T_PERT + T_ARGS, "Q"),
+    Mutant("mask perturb dict: elastic_sigma_range not passed on (3D only)", "ignored argument", PP,
+           "            elastic_sigma_range=elastic_sigma_range,\n", "", T_PERT + T_DICT, "Q"),
+    # transforms/intensity
+    Mutant("percentile contrast: a lower range that reaches the upper one accepted (> instead of >=)",
+           "wrong comparison", IA, "if self.lower_range[1] >= self.upper_range[0]:",
+           "if self.lower_range[1] > self.upper_range[0]:", T_INT + T_ARGS, "Q"),
+    Mutant("colour channels: an RGB input without two spatial dims, (3, N), accepted", "missing validation", IA,
+           "if img.ndim < 3 or img.shape[0] != 3:", "if img.shape[0] != 3:", T_INT + T_ARGS, "Q"),
+    Mutant("percentile contrast dict: every key missing (allow_missing_keys) raises instead of passing through",
+           "dropped term", ID, "        if first_key == ():\n            return d\n", "", T_INT + T_DICT, "Q"),
+    # transforms/post, retina.py, lesion.py
+    Mutant("dual threshold: NaN probabilities accepted (read as background)", "missing validation", PA,
+           '        check_finite("img", prob)\n', "", T_POST + T_ARGS, "Q"),
+    Mutant("dual threshold dict: fill_holes not passed on (always filled)", "ignored argument", PD,
+           "DualThreshold(high, low, select, fill_holes,", "DualThreshold(high, low, select, True,", T_POST + T_DICT,
+           "Q"),
+    Mutant("FOV mask dict: default threshold 20, not the array transform's 30", "wrong default", RA,
+           "        threshold: float = 30.0,\n", "        threshold: float = 20.0,\n", T_RET + T_DICT, "Q"),
+    Mutant("Otsu lesion mask: an image that is not (C, H, W) accepted", "missing validation", TL,
+           "        if arr.ndim != 3:\n            raise ValueError", "        if False:\n            raise ValueError",
+           T_TL + T_ARGS, "Q"),
+    # inferers/slice_propagation.py
+    Mutant("propagation: a batch of several volumes accepted (only the first one segmented)", "missing validation",
+           SP, "if batched and inputs.shape[0] != 1:", "if False:", T_SP + T_ARGS, "Q"),
+    Mutant("propagation: the in-plane spacing drops the last axis's spacing whatever the slice axis", "wrong axis",
+           SP, "np.delete(resolve_spacing(volume_in, None, 3), slice_axis)",
+           "np.delete(resolve_spacing(volume_in, None, 3), 2)", T_SP + T_ARGS, "Q"),
+    Mutant("propagation: a max_growth of 1 or less accepted (a slice that does not shrink stops)",
+           "missing validation", SP, "np.isfinite(max_growth) and max_growth > 1)",
+           "np.isfinite(max_growth) and max_growth > 0)", T_SP + T_ARGS, "Q"),
+    Mutant("propagation: a Fortran-order MetaTensor input gets its mask without the input's affine and metadata",
+           "dropped term", SP, "            out.copy_meta_from(inputs)\n", "", T_SP + T_ARGS, "Q"),
+    Mutant("propagation: an invalid slice_axis accepted by the constructor (refused only when called)",
+           "missing validation", SP,
+           "            resolve_slice_axis(np.zeros((1, 1, 1, 1)), slice_axis)  # validates\n", "            pass\n",
+           T_SP + T_ARGS, "Q"),
+    Mutant("propagation: an annotated slice recorded with direction +1, not 0", "wrong constant", SP,
+           "SliceRecord(start, 0, int(result[start].sum()), 0, 0, 0.0)",
+           "SliceRecord(start, 1, int(result[start].sum()), 0, 0, 0.0)", T_SP + T_ARGS, "Q"),
+    # inferers/segmenters.py, slice_grid.py
+    Mutant("segmenters: a prior of another in-plane size accepted (only its rank checked)", "missing validation", SG,
+           "    if prior.shape != image.shape:\n", "    if prior.ndim != image.ndim:\n", T_SG + T_ARGS, "Q"),
+    Mutant("graph cut: background seeds not hard constraints (only the foreground ones are)", "dropped term", SG,
+           "        source[bg], sink[bg] = 0.0, infinity\n", "", T_SG + T_ARGS, "Q"),
+    Mutant("network input: sigma ignored (the grid's seed maps always 5 mm wide)", "ignored argument", SGR,
+           "seed_map = GaussianSeedMap(sigma=sigma,", "seed_map = GaussianSeedMap(sigma=5.0,", T_SGR + T_NS + T_ARGS,
+           "Q"),
+    Mutant("slice grid seeds: the background seeds never moved onto the grid", "dropped term", SGR,
+           "for channel in (SeedChannel.FOREGROUND, SeedChannel.BACKGROUND):",
+           "for channel in (SeedChannel.FOREGROUND,):", T_SGR + T_NS + T_ARGS, "Q"),
+    # inferers/iterative.py, network_segmenter.py
+    Mutant("iterative: a sample that ran out of steps has no stop reason in its history", "dropped term", IT,
+           "            history[i][-1].stop_reason = str(StopReason.MAX_STEPS)\n", "", T_IT + T_ARGS, "Q"),
+    Mutant("iterative: a network output of 3 or more channels accepted (channel 1 taken as foreground)",
+           "missing validation", IT, "if logits.ndim != x.ndim or logits.shape[1] not in (1, 2):",
+           "if logits.ndim != x.ndim:", T_IT + T_ARGS, "Q"),
+    Mutant("network segmenter: an unknown channel name accepted by the constructor", "missing validation", NS,
+           "        if not channels or unknown:\n", "        if not channels:\n", T_NS + T_ARGS, "Q"),
+    # losses
+    Mutant("dice improvement: epsilon 0 accepted (the weight divides by zero for a prior of Dice 0)",
+           "wrong comparison", DI, "if epsilon <= 0:", "if epsilon < 0:", T_DI + T_ARGS, "Q"),
+    Mutant("quality regularized loss: a prior of another shape than the mask accepted", "missing validation", QL,
+           "        if prior.shape != input.shape:\n            raise ValueError(f\"prior must have the shape",
+           "        if False:\n            raise ValueError(f\"prior must have the shape", T_QL + T_ARGS, "Q"),
+    Mutant("deep supervision dict: an unknown weight_mode accepted (MONAI falls back to equal weights)",
+           "missing validation", DS, 'if weight_mode not in ("exp", "same", "two"):', "if False:", T_DS + T_ARGS,
+           "Q"),
+    Mutant("loss helpers: smooth_nr not passed on (MONAI's default 1e-5 always)", "ignored argument", LU,
+           '        "smooth_nr": smooth_nr,\n', "", T_QL + T_DI + T_ARGS, "Q"),
+    # metrics
+    Mutant("overlap scores: ignore_empty gives NaN only when both masks are empty (not for every empty label)",
+           "wrong condition", MO, "if ignore_empty and n_label == 0:",
+           "if ignore_empty and n_label == 0 and n_pred == 0:", T_MET, "Q"),
+    # networks
+    Mutant("refinenet: upsample not passed to the built-in backbone (deconv always)", "ignored argument", RN,
+           "self.unet = UNetFeatures(spatial_dims, in_channels, features, act, norm, bias, dropout, upsample)",
+           "self.unet = UNetFeatures(spatial_dims, in_channels, features, act, norm, bias, dropout)", T_RN + T_ARCH,
+           "Q"),
+    Mutant("refinenet: dropout not passed to the 1x refinement stage", "ignored argument", RN,
+           "rf, guide + image_channels, rf, act, norm, bias, dropout, upsample, halves=False",
+           "rf, guide + image_channels, rf, act, norm, bias, 0.0, upsample, halves=False", T_RN + T_ARCH, "Q"),
+    Mutant("cdnn: the dropout before decv-5-1 missing (one dropout layer, not the paper's two)", "dropped term", CD,
+           '    ("drop", 0), ("conv", 3),  # decv-5-1\n', '    ("conv", 3),  # decv-5-1\n', T_CD + T_ARCH, "Q"),
+    Mutant("unet features: the last decoder stage f[0] wide, not f[-1] (the same in every default)", "wrong index",
+           UB, "(*f[-3:0:-1], f[-1]), act, norm, bias, dropout, upsample",
+           "(*f[-3:0:-1], f[0]), act, norm, bias, dropout, upsample", T_NETS, "Q"),
+    Mutant("iterative unet: upsample not passed to the decoder (deconv always)", "ignored argument", IU,
+           "(*f[-3:0:-1], f[-1]), act, norm, bias, dropout, upsample", "(*f[-3:0:-1], f[-1]), act, norm, bias, dropout",
+           T_IU + T_ARCH, "Q"),
+    Mutant("quality unet: bias not passed to the backbone (always a bias)", "ignored argument", QU,
+           "UNetFeatures(spatial_dims, in_channels, f, act, norm, bias, dropout, upsample)",
+           "UNetFeatures(spatial_dims, in_channels, f, act, norm, True, dropout, upsample)", T_QU + T_ARCH, "Q"),
+    Mutant("networks: spatial_dims=1 accepted", "missing validation", NU, "if spatial_dims not in (2, 3):",
+           "if spatial_dims not in (1, 2, 3):", T_NETS, "Q"),
 )  # fmt: skip
 
 
@@ -1912,7 +2031,7 @@ def _selection(mutant: Mutant, copy: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", "--match", default="", help="only mutants whose name contains this text")
-    parser.add_argument("--group", default="", help="only the mutants of this group (A to P)")
+    parser.add_argument("--group", default="", help="only the mutants of this group (A to Q)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (a timeout is caught)")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the caught fraction is lower")
     args = parser.parse_args()
