@@ -120,6 +120,13 @@ def main() -> None:
     parser.add_argument("--trained-on", default="?", help="which patient(s) trained the given weights")
     parser.add_argument("--min-quality", type=float, default=0.5)
     parser.add_argument("--max-growth", type=float, default=1.5)
+    parser.add_argument(
+        "--intensity-fence",
+        type=float,
+        nargs="*",
+        default=[],
+        help="also run each classical preset with SlicePropagator(intensity_fence=K) for each K given",
+    )
     parser.add_argument("--device", default="cpu")
     parser.add_argument(
         "--set",
@@ -155,6 +162,11 @@ def main() -> None:
     for name in [p for p in PRESETS if p in args.presets]:
         segmenter, kwargs = propagation_preset(name)
         runs.append((f"{name} preset", "- (tuned on p17, upper half)", segmenter, SlicePropagator(**kwargs)))
+        for fence in args.intensity_fence:
+            label = f"{name} preset + intensity fence {fence:g}"
+            runs.append(
+                (label, "- (tuned on p17, upper half)", segmenter, SlicePropagator(**kwargs, intensity_fence=fence))
+            )
     if "untuned" in args.presets:
         naive = GraphCutSegmenter(lambda_=1.0, sigma=0.05, shape_weight=0.0)
         runs.append(("graph-cut, untuned (λ=1, σ=0.05, no shape term)", "-", naive, SlicePropagator(margin_mm=5.0)))

@@ -21,6 +21,7 @@ written to temporary files and renamed together at the end: a refused or interru
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import logging
 import os
@@ -253,13 +254,20 @@ def plan_propagation(args: argparse.Namespace, demo_data: Path | None = None) ->
     return plan
 
 
+#: SlicePropagator arguments the command line sets (``--window``, ``-q``, the slice axis, ``--workers``), whatever the
+#: method: every other one comes from the preset or the bundle
+_CLI_PROPAGATOR_SETTINGS = ("window", "progress", "slice_axis", "workers")
+
+
 def _propagation_method(method: str, bundle: str | None = None, device: str = "cpu"):
     """The preset segmenter (or a bundle's network segmenter) and its SlicePropagator arguments."""
     if method == "network":
         from monai_refine.data import load_propagation_bundle
+        from monai_refine.inferers import SlicePropagator
 
         segmenter, propagator = load_propagation_bundle(bundle or DEFAULT_BUNDLE, overrides={"device": device})
-        names = ("margin_mm", "erosion_mm", "min_area_fraction", "min_quality", "max_growth", "prior_stroke_mm")
+        # every setting of the bundle's propagator, but those the command line sets itself (_CLI_PROPAGATOR_SETTINGS)
+        names = [n for n in inspect.signature(SlicePropagator).parameters if n not in _CLI_PROPAGATOR_SETTINGS]
         return segmenter, {name: getattr(propagator, name) for name in names}
     from monai_refine.inferers import propagation_preset
 

@@ -156,9 +156,10 @@ class _Channels(torch.nn.Module):
         return {"a": logits, "b": -logits, "q": logits.mean((1, 2, 3))[:, None], "r": logits.amax((1, 2, 3))[:, None]}
 
 
-def _volume_data(segmenter, user_seeds: bool = False):
+def _volume_data(segmenter, user_seeds: bool = False, bright_end: bool = False):
     """A noisy 32 x 32 x 9 cone (radius 12 at slice 0 down to 4 at slice 8) with a dark 2 x 2 hole off its axis,
-    annotated on slice 4; ``user_seeds``: a foreground click outside the object on slice 5."""
+    annotated on slice 4; ``user_seeds``: a foreground click outside the object on slice 5; ``bright_end``: the cone
+    is 250 instead of 100 on slices 0-1."""
 
     def data() -> dict:
         rng = np.random.default_rng(0)
@@ -168,6 +169,8 @@ def _volume_data(segmenter, user_seeds: bool = False):
             truth[0, ..., z] = (yy - 16) ** 2 + (xx - 16) ** 2 <= (12 - z) ** 2
         volume = truth * 100.0 + rng.normal(0, 5, truth.shape)
         volume[0, 14:16, 18:20] = 0.0
+        if bright_end:
+            volume[0, ..., :2] += 150.0 * truth[0, ..., :2]
         annotation = np.zeros_like(truth)
         annotation[..., 4] = truth[..., 4]
         seeds = np.zeros((2, 32, 32, 9), np.uint8)
@@ -309,6 +312,7 @@ CASES: dict[type, Case] = {
             "slice_axis": 0,
             "max_growth": 1.1,  # downwards the cone grows by more than 10 % a slice
             "prior_stroke_mm": Vary(3.0, data=_volume_data(CopyPrevious(), user_seeds=True)),
+            "intensity_fence": Vary(1.5, data=_volume_data(CopyPrevious(), bright_end=True)),  # stops at slice 1
         },
     ),
     CopyPrevious: Case(data=_slice_data, call=_segment, args={}),

@@ -242,7 +242,7 @@ def test_network_method_hands_the_bundle_and_the_device_to_the_loader(monkeypatc
     from monai_refine.cli import _propagation_method
 
     settings = {"margin_mm": 1.5, "erosion_mm": 2.5, "min_area_fraction": 0.2, "min_quality": 0.6, "max_growth": 3.0}
-    settings["prior_stroke_mm"] = 4.0
+    settings.update(prior_stroke_mm=4.0, fill_holes=False, intensity_fence=2.0)
     calls = []
 
     def load(bundle, overrides=None):

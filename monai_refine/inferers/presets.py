@@ -14,6 +14,11 @@ __all__ = ["PRESETS", "propagation_preset"]
 
 PRESETS = ("graph-cut", "random-walker", "copy-previous")
 
+#: the stop rules every preset adds: Tukey's fence (1.5, the textbook constant, not tuned) on the median intensity of
+#: each slice's result (``SlicePropagator(intensity_fence=...)``); on IRCAD patient 17 any value in 1-3 gives the
+#: same result (docs/results.md)
+_STOPS = {"intensity_fence": 1.5}
+
 
 def propagation_preset(method: str) -> tuple[Segmenter, dict]:
     """The segmenter named ``method`` and the :class:`SlicePropagator` keyword arguments tuned for it.
@@ -27,12 +32,12 @@ def propagation_preset(method: str) -> tuple[Segmenter, dict]:
     Example:
         >>> segmenter, kwargs = propagation_preset("graph-cut")
         >>> type(segmenter).__name__, segmenter.lambda_, segmenter.sigma, segmenter.shape_weight, kwargs
-        ('GraphCutSegmenter', 0.25, 0.5, 0.02, {'margin_mm': 3.0})
+        ('GraphCutSegmenter', 0.25, 0.5, 0.02, {'margin_mm': 3.0, 'intensity_fence': 1.5})
     """
     if method == "graph-cut":
-        return GraphCutSegmenter(lambda_=0.25, sigma=0.5, shape_weight=0.02), {"margin_mm": 3.0}
+        return GraphCutSegmenter(lambda_=0.25, sigma=0.5, shape_weight=0.02), {"margin_mm": 3.0, **_STOPS}
     if method == "random-walker":
-        return RandomWalkerSegmenter(beta=130.0), {"margin_mm": 3.0, "erosion_mm": 2.0}
+        return RandomWalkerSegmenter(beta=130.0), {"margin_mm": 3.0, "erosion_mm": 2.0, **_STOPS}
     if method == "copy-previous":
-        return CopyPrevious(), {"margin_mm": 3.0}
+        return CopyPrevious(), {"margin_mm": 3.0, **_STOPS}
     raise ValueError(f"method must be one of {PRESETS}, got {method!r}.")

@@ -177,8 +177,10 @@ class SlicePropagator(Inferer):
     network: any :data:`Segmenter`) segments the slice, and only the components that contain a foreground seed are
     kept. A direction stops when the mask vanishes (``StopReason.VANISHED``), shrinks below ``min_area_fraction`` of
     its neighbour (``StopReason.SHRUNK``; that slice is left empty), its predicted quality falls below ``min_quality``
-    (``StopReason.QUALITY_DROP``, for segmenters that return ``(mask, quality)``; that slice is left empty), meets the
-    region of another annotated slice, or reaches the end of the volume. With several annotated slices, every slice
+    (``StopReason.QUALITY_DROP``, for segmenters that return ``(mask, quality)``; that slice is left empty), with
+    ``intensity_fence``, when the median intensity inside its result leaves the range of the organ on the slice the
+    direction started from (``StopReason.INTENSITY``; that slice is left empty), meets the region of another
+    annotated slice, or reaches the end of the volume. With several annotated slices, every slice
     is propagated from its nearest one.
 
     User seeds (corrections) override the propagated ones on their slice: a user foreground seed is a foreground
@@ -186,7 +188,7 @@ class SlicePropagator(Inferer):
     seed that also cancels the propagated foreground seeds of the part of the neighbour's mask it lies in
     (:func:`rejected_by_clicks`: a whole island, or the lobe around the click when it lies in the main component,
     e.g. a leak), so that part is dropped unless another foreground seed holds it. A slice whose result holds a user
-    foreground seed is never stopped by the shrink, quality or growth rules: the user vouches for it, so a
+    foreground seed is never stopped by the shrink, quality, growth or intensity rules: the user vouches for it, so a
     correction on the slice where a direction stopped too early carries the propagation on. With
     ``prior_stroke_mm`` the user seeds also edit the prior the segmenter gets (:func:`edit_prior`), for networks
     trained that way (a network that sees seed maps only in a head without the image, such as
@@ -223,6 +225,11 @@ class SlicePropagator(Inferer):
         prior_stroke_mm: ``None`` (default): the segmenter's prior is the neighbour's mask; a width (mm): the mask
             edited by the slice's user seeds (:func:`edit_prior`, foreground strokes drawn that wide); the seeds are
             merged as without it. Use the value the network was trained with.
+        intensity_fence: ``None`` (default): no intensity rule; ``k`` (Tukey's fences use 1.5): stop a direction when
+            the median (windowed) intensity inside a slice's result lies outside ``[Q1 - k IQR, Q3 + k IQR]`` of the
+            intensities inside the mask the direction started from (the annotated slice): the result has moved
+            onto tissue of another density (a contrast-filled organ, fat, air) past the organ's end. A leak into
+            tissue of the organ's own density, or one smaller than the organ, does not move the median.
 
     The instance holds only its settings: each call returns its own history (:class:`SliceRecord` per visited
     slice, annotated slices included) in the output's ``meta["propagation_history"]`` (MetaTensor ``(1, X, Y, Z)``
@@ -265,6 +272,7 @@ class SlicePropagator(Inferer):
         max_growth: float | None = None,
         workers: int = 1,
         prior_stroke_mm: float | None = None,
+        intensity_fence: float | None = None,
     ) -> None:
         super().__init__()
         self.window = _check_window(window)
@@ -287,6 +295,9 @@ class SlicePropagator(Inferer):
         if prior_stroke_mm is not None and not (np.isfinite(prior_stroke_mm) and prior_stroke_mm >= 0):
             raise ValueError(f"prior_stroke_mm must be a finite width >= 0 (mm) or None, got {prior_stroke_mm}.")
         self.prior_stroke_mm = None if prior_stroke_mm is None else float(prior_stroke_mm)
+        if intensity_fence is not None and not (np.isfinite(intensity_fence) and intensity_fence >= 0):
+            raise ValueError(f"intensity_fence must be a finite IQR multiple >= 0 or None, got {intensity_fence}.")
+        self.intensity_fence = None if intensity_fence is None else float(intensity_fence)
 
     def __call__(  # type: ignore[override]
         self,
@@ -462,6 +473,11 @@ class _Run:
         the records of the visited slices."""
         settings, result = self.settings, self.result
         records: list[SliceRecord] = []
+        fence = None
+        if settings.intensity_fence is not None and result[start].any():
+            q1, q3 = np.percentile(self.image[start][result[start]], [25, 75])
+            k = settings.intensity_fence * (q3 - q1)
+            fence = (q1 - k, q3 + k)
         for index in range(start + direction, stop + direction, direction):
             tic = time.perf_counter()
             full_prior = result[index - direction]
@@ -479,7 +495,7 @@ class _Run:
             mask = np.zeros_like(full_prior)
             mask[box] = slice_result(convert_to_numpy(output)[0], seeds[SeedChannel.FOREGROUND], settings.fill_holes)
             area, previous = int(mask.sum()), int(full_prior.sum())
-            # a user foreground seed inside the result vouches for the slice: no shrink, quality or growth stop
+            # a user foreground seed inside the result vouches for the slice: no shrink, quality, growth, intensity stop
             vouched = self.user is not None and bool((self.user[SeedChannel.FOREGROUND, index][box] & mask[box]).any())
             reason = None
             if area == 0:
@@ -490,6 +506,8 @@ class _Run:
                 reason, mask, area = StopReason.QUALITY_DROP, np.zeros_like(mask), 0
             elif not vouched and settings.max_growth is not None and area > settings.max_growth * previous:
                 reason, mask, area = StopReason.GREW, np.zeros_like(mask), 0
+            elif not vouched and fence is not None and not fence[0] <= np.median(self.image[index][mask]) <= fence[1]:
+                reason, mask, area = StopReason.INTENSITY, np.zeros_like(mask), 0
             elif index in (0, len(result) - 1):
                 reason = StopReason.VOLUME_END
             result[index] = mask

@@ -38,6 +38,7 @@ class StopReason(StrEnum):
     VANISHED = "vanished"
     SHRUNK = "shrunk"
     GREW = "grew"
+    INTENSITY = "intensity"
     VOLUME_END = "volume_end"
     MAX_STEPS = "max_steps"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 
@@ -242,10 +243,15 @@ def test_cli_takes_every_stop_and_seed_setting_from_the_bundle(tmp_path):
     bundle = tmp_path / "bundle"
     shutil.copytree(BUNDLE, bundle)
     inference = json.loads((bundle / "configs" / "inference.json").read_text())
-    inference.update({"min_quality": 0.65, "prior_stroke_mm": 4.0, "max_growth": 2.5})
+    inference.update({"min_quality": 0.65, "prior_stroke_mm": 4.0, "max_growth": 2.5, "intensity_fence": 1.0})
     (bundle / "configs" / "inference.json").write_text(json.dumps(inference))
     _, kwargs = _propagation_method("network", str(bundle))
     assert (kwargs["min_quality"], kwargs["prior_stroke_mm"], kwargs["max_growth"]) == (0.65, 4.0, 2.5)
+    assert kwargs["intensity_fence"] == 1.0
+    # every SlicePropagator argument but those the command line sets itself
+    assert set(kwargs) | {"window", "progress", "slice_axis", "workers"} == set(
+        inspect.signature(SlicePropagator).parameters
+    )
 
 
 def test_cli_demo_with_the_network(tmp_path, capsys):

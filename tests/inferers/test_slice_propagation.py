@@ -444,24 +444,27 @@ def test_user_foreground_seed_overrides_the_quality_stop():
 
 
 #: slice 3 of a 12 x 12 square (slices 0-2, annotated on 1) that each stop rule stops at: shrunk to 2 x 2, grown to
-#: 24 x 24, or rated 0.2 (a bright corner pixel marks it); the settings that fire the rule; slice 3's area
+#: 24 x 24, rated 0.2 (a bright corner pixel marks it), or brighter (180 instead of 100, on slice 3 only); the
+#: settings that fire the rule; slice 3's area
 STOP_RULES = {
     "shrunk": ((slice(13, 15), slice(13, 15)), {"min_area_fraction": 0.5}, 4),
     "grew": ((slice(2, 26), slice(2, 26)), {"max_growth": 2.0}, 576),
     "quality_drop": ((slice(8, 20), slice(8, 20)), {"min_quality": 0.5}, 144),
+    "intensity": ((slice(8, 20), slice(8, 20)), {"intensity_fence": 1.5}, 144),
 }
 
 
 @pytest.mark.parametrize("rule", sorted(STOP_RULES))
 def test_user_foreground_seed_overrides_every_stop_rule(rule):
-    """Class docstring: a slice whose result holds a user foreground seed is never stopped by the shrink, quality or
-    growth rules. Without the seed each rule stops the upward direction on slice 3 and leaves it (and 4, 5) empty;
-    with a foreground click inside slice 3's object the slice is kept and the propagation runs to the volume's end
-    (slices 3-5 the object's area: 4, 576 or 144 pixels)."""
+    """Class docstring: a slice whose result holds a user foreground seed is never stopped by the shrink, quality,
+    growth or intensity rules. Without the seed each rule stops the upward direction on slice 3 and leaves it (and 4,
+    5) empty; with a foreground click inside slice 3's object the slice is kept and the propagation runs to the
+    volume's end (slices 3-5 the object's area: 4, 576 or 144 pixels)."""
     box, settings, area = STOP_RULES[rule]
     volume = np.zeros((1, 32, 32, 6), np.float32)
     volume[0, 8:20, 8:20, :3] = 100.0
     volume[(0, *box, slice(3, 6))] = 100.0
+    volume[(0, *box, 3)] = 180.0 if rule == "intensity" else 100.0
     volume[0, 0, 0, 3] = 100.0 if rule == "quality_drop" else 0.0
     annotation = np.zeros(volume.shape, np.uint8)
     annotation[0, 8:20, 8:20, 1] = 1
@@ -939,9 +942,9 @@ def test_a_call_leaves_the_propagator_unchanged():
 @pytest.mark.parametrize(
     "method, kind, kwargs, floor",
     [  # Dice floors below the measured 0.887 and 1.0 on the noisy cone (copy-previous is checked exactly)
-        ("graph-cut", GraphCutSegmenter, {"margin_mm": 3.0}, 0.85),
-        ("random-walker", RandomWalkerSegmenter, {"margin_mm": 3.0, "erosion_mm": 2.0}, 0.95),
-        ("copy-previous", CopyPrevious, {"margin_mm": 3.0}, None),
+        ("graph-cut", GraphCutSegmenter, {"margin_mm": 3.0, "intensity_fence": 1.5}, 0.85),
+        ("random-walker", RandomWalkerSegmenter, {"margin_mm": 3.0, "erosion_mm": 2.0, "intensity_fence": 1.5}, 0.95),
+        ("copy-previous", CopyPrevious, {"margin_mm": 3.0, "intensity_fence": 1.5}, None),
     ],
 )
 def test_every_preset_runs(method, kind, kwargs, floor):
@@ -953,8 +956,11 @@ def test_every_preset_runs(method, kind, kwargs, floor):
         volume, segmenter, annotation=_annotate(truth, [5])
     )
     dice = overlap_scores(mask, truth)["dice"]
-    if floor is None:  # the annotated disc on every slice
-        np.testing.assert_array_equal(mask.numpy(), np.repeat(truth[..., 5:6], 15, axis=-1))
+    if floor is None:  # the annotated disc (253 px) on every slice up to 7; on 8 the cone (113 px) fills less than
+        # half of it, the median is background, outside the intensity fence: the upward direction stops there
+        expected = np.repeat(truth[..., 5:6], 15, axis=-1)
+        expected[..., 8:] = 0
+        np.testing.assert_array_equal(mask.numpy(), expected)
     else:
         assert dice > floor, (method, dice)
 
@@ -1182,3 +1188,31 @@ def test_fortran_order_input_gives_the_same_mask_in_its_own_order(workers):
     assert torch.equal(mask.affine, expected.affine)
     assert mask.meta["propagated_from"] == [5] and len(mask.meta["propagation_history"]) == len(history)
     assert middle_slice(fortran(annotation)) == middle_slice(annotation) == 5
+
+
+def test_intensity_fence_stops_a_leak_into_a_brighter_organ_at_the_organs_end():
+    """An organ (100 HU, slices 3-9) touching a contrast-filled one (220 HU, slices 0-5) beside it: a threshold
+    "segmenter" takes both where they touch, and past the organ's lower end only the bright one. Without the fence
+    the propagation runs on through the bright organ to slice 0; with Tukey's fence (1.5) it stops on slice 2, the
+    first slice whose result's median lies outside the organ's [Q1 - 1.5 IQR, Q3 + 1.5 IQR] on the annotated slice,
+    and leaves it empty."""
+    rng = np.random.default_rng(0)
+    volume = rng.normal(-50, 5, (1, 40, 40, 12)).astype(np.float32)
+    volume[0, 8:24, 8:24, 3:10] = rng.normal(100, 8, (16, 16, 7))
+    volume[0, 24:32, 8:24, 0:6] = rng.normal(220, 8, (8, 16, 6))  # touches the organ on slices 3-5
+    annotation = np.zeros(volume.shape, np.uint8)
+    annotation[0, 8:24, 8:24, 6] = 1
+
+    def threshold(image, prior, seeds, spacing):  # window (-100, 200): 25 HU
+        return image > 0.42
+
+    plain, history = SlicePropagator(margin_mm=2.0)(volume, threshold, annotation=annotation, return_history=True)
+    assert [int(plain[0, ..., z].sum()) for z in range(6)] == [128, 128, 128, 384, 384, 384]
+    fenced, history = SlicePropagator(margin_mm=2.0, intensity_fence=1.5)(
+        volume, threshold, annotation=annotation, return_history=True
+    )
+    assert [int(fenced[0, ..., z].sum()) for z in range(6)] == [0, 0, 0, 384, 384, 384]
+    assert [(r.index, r.stop_reason) for r in history if r.direction == -1][-1] == (2, "intensity")
+    assert int(fenced[0, ..., 9].sum()) == 256 and (fenced[..., 6:] == plain[..., 6:]).all()  # the upper half alike
+    with pytest.raises(ValueError, match="intensity_fence"):
+        SlicePropagator(intensity_fence=-1.0)
