@@ -48,7 +48,10 @@ written from the source alone, spread over the core folders in proportion to the
 only after set N's tests landed; group P is a sixteenth, likewise written from the source alone, spread over the
 core folders in proportion to their size, weighted to nothing, and run only after set O's tests landed; group Q is
 a seventeenth, likewise written from the source alone, spread over the core folders in proportion to their size,
-weighted to nothing, and run only after set O's tests landed (written alongside P, before P's tests landed).
+weighted to nothing, and run only after set O's tests landed (written alongside P, before P's tests landed);
+group R is an eighteenth, likewise written from the source alone, over ``transforms/`` (in proportion to its
+modules' size) and ``metrics/``, weighted to nothing, and run only after set Q's tests landed (written alongside S,
+which covers the inferers, losses and networks).
 See ``docs/results.md`` for the scores (first run of each group, and after its survivors got tests).
 """
 
@@ -97,6 +100,8 @@ class Mutant:
     # run only after set O's tests landed
     # "Q": a seventeenth, likewise, spread over the core folders in proportion to their size, weighted to nothing,
     # run only after set O's tests landed (written alongside P, before P's tests)
+    # "R": an eighteenth, likewise, over transforms/ (in proportion to its modules' size) and metrics/, weighted to
+    # nothing, run only after set Q's tests landed (written alongside S)
 
 
 IT = "monai_refine/inferers/iterative.py"
@@ -1960,6 +1965,117 @@ MUTANTS: tuple[Mutant, ...] = (
            "UNetFeatures(spatial_dims, in_channels, f, act, norm, True, dropout, upsample)", T_QU + T_ARCH, "Q"),
     Mutant("networks: spatial_dims=1 accepted", "missing validation", NU, "if spatial_dims not in (2, 3):",
            "if spatial_dims not in (1, 2, 3):", T_NETS, "Q"),
+    # --- set R (issue 16): an eighteenth blind set, from the source alone, over transforms/ (38, in proportion to its
+    # modules' size: seeds 9 + 4, perturbation 6 + 3, intensity 5 + 3, post 3 + 1, retina 2, lesion 2) and metrics/ (2)
+    # transforms/seeds/array.py
+    Mutant("discrepancy seeds: per-slice components cut along the last axis whatever slice_axis", "wrong axis", SA,
+           "centre[slice_axis] = offset", "centre[-1] = offset", T_SEEDS + T_ARGS, "R"),
+    Mutant("discrepancy seeds: MetaTensors of different geometry accepted", "missing validation", SA,
+           '            check_same_geometry(pred, label, names=("pred", "label"))\n', "            pass\n",
+           T_SEEDS + T_ARGS, "R"),
+    Mutant("mask seeds: erosion_mm=0 accepted (the core is the whole mask)", "wrong comparison", SA,
+           "(not np.isfinite(erosion_mm) or erosion_mm <= 0)", "(not np.isfinite(erosion_mm) or erosion_mm < 0)",
+           T_SEEDS + T_ARGS, "R"),
+    Mutant("mask seeds: a margin below the spacing found at call time (pixdim or 1) accepted", "missing validation",
+           SA, "        _check_margin(self.margin_mm, spacing)\n", "", T_SEEDS + T_ARGS, "R"),
+    Mutant("mask seeds: the crop grown by margin * spacing voxels, not margin / spacing (sub-mm voxels lose the ring)",
+           "mm vs voxel", SA, "np.floor(margin / spacing)", "np.floor(margin * spacing)", T_SEEDS + T_ARGS, "R"),
+    Mutant("gaussian seed map: the spacing argument ignored (only the MetaTensor's pixdim, else 1)", "ignored argument",
+           SA, "resolve_spacing(seeds, self.spacing, seeds_np.ndim - 1)",
+           "resolve_spacing(seeds, None, seeds_np.ndim - 1)", T_SEEDS + T_ARGS, "R"),
+    Mutant("extreme point seeds: MONAI's one-sided jitter added on top of the symmetric one", "wrong argument", SA,
+           "rand_state=self.R, pert=0.0)", "rand_state=self.R, pert=self.pert)", T_SEEDS + T_ARGS, "R"),
+    Mutant("extreme point seeds: one jitter vector shared by every point", "wrong shape", SA,
+           "self.R.uniform(-self.pert, self.pert, points.shape)",
+           "self.R.uniform(-self.pert, self.pert, points.shape[1:])", T_SEEDS + T_ARGS, "R"),
+    Mutant("seeds from points: background clicks written into the foreground channel", "swapped channel", SA,
+           '(SeedChannel.BACKGROUND, "background", background),', '(SeedChannel.FOREGROUND, "background", background),',
+           T_SEEDS + T_ARGS, "R"),
+    # transforms/seeds/dictionary.py
+    Mutant("gaussian seed map dict: sigma not passed on (always 5 mm)", "ignored argument", SD,
+           "GaussianSeedMap(sigma=sigma, spacing=spacing, truncate=truncate)",
+           "GaussianSeedMap(spacing=spacing, truncate=truncate)", T_SEEDS + T_DICT, "R"),
+    Mutant("mask seeds dict: margin_mm not passed on (always 5 mm)", "ignored argument", SD,
+           "MaskSeeds(margin_mm=margin_mm, erosion_mm=erosion_mm, spacing=spacing)",
+           "MaskSeeds(erosion_mm=erosion_mm, spacing=spacing)", T_SEEDS + T_DICT, "R"),
+    Mutant("discrepancy seeds dict: allow_missing_keys not passed on (a missing key raises)", "ignored argument", SD,
+           "MapTransform.__init__(self, keys, allow_missing_keys)", "MapTransform.__init__(self, keys)",
+           T_SEEDS + T_DICT, "R"),
+    Mutant("gaussian seed map dict: default sigma 3 mm, not the array transform's 5", "wrong default", SD,
+           "        sigma: float = 5.0,\n", "        sigma: float = 3.0,\n", T_SEEDS + T_DICT, "R"),
+    # transforms/perturbation/array.py
+    Mutant("mask perturb: prob ignored (always perturbed)", "ignored argument", PE,
+           'RandomizableTransform.__init__(self, check_probability("prob", prob))',
+           'check_probability("prob", prob)\n        RandomizableTransform.__init__(self)', T_PERT + T_ARGS, "R"),
+    Mutant("mask perturb: the crop padded with its edge (a mask touching the image border is not eroded from it)",
+           "wrong constant", PE, "crop = np.pad(mask[box], 1)", 'crop = np.pad(mask[box], 1, mode="edge")',
+           T_PERT + T_ARGS, "R"),
+    Mutant("mask perturb: the distances' crop grown by reach * spacing voxels, not reach / spacing", "mm vs voxel", PE,
+           "margin = np.ceil(reach / spacing)", "margin = np.ceil(reach * spacing)", T_PERT + T_ARGS, "R"),
+    Mutant("mask perturb: randomize=False searches dice_range too (a replay outside it raises)", "dropped term", PE,
+           "if not randomize or self.dice_range is None or", "if self.dice_range is None or", T_PERT + T_ARGS, "R"),
+    Mutant("mask perturb: rotation and shift pad with the border, not background", "wrong constant", PE,
+           'padding_mode="zeros",\n                    image_only=True,',
+           'padding_mode="border",\n                    image_only=True,', T_PERT + T_ARGS, "R"),
+    Mutant("mask perturb: an elastic sigma range starting at 0 accepted", "wrong comparison", PE,
+           "if sigma_range[0] <= 0:", "if sigma_range[0] < 0:", T_PERT + T_ARGS, "R"),
+    # transforms/perturbation/dictionary.py
+    Mutant("mask perturb dict: quality_key=None stores the Dice under the key None", "dropped term", PP,
+           "            if quality_key is not None:\n", "            if True:\n", T_PERT + T_DICT, "R"),
+    Mutant("mask perturb dict: rotate_range not passed on", "ignored argument", PP,
+           "            rotate_range=rotate_range,\n", "", T_PERT + T_DICT, "R"),
+    Mutant("mask perturb dict: allow_missing_keys not passed on (a missing key raises)", "ignored argument", PP,
+           "MapTransform.__init__(self, keys, allow_missing_keys)", "MapTransform.__init__(self, keys)",
+           T_PERT + T_DICT, "R"),
+    # transforms/intensity/array.py
+    Mutant("percentile contrast: prob=0 returns the converted float tensor, not the input", "wrong term", IA,
+           "            return img\n", "            return image\n", T_INT + T_ARGS, "R"),
+    Mutant("percentile contrast: equal percentiles shift by the lower one (scale 1), not map to b_min",
+           "wrong constant", IA, "width, 1.0), 0.0)", "width, 1.0), 1.0)", T_INT + T_ARGS, "R"),
+    Mutant("colour channels: negative RGB values accepted", "missing validation", IA,
+           "if rgb.min() < 0 or rgb.max() > self.max_value:", "if rgb.max() > self.max_value:", T_INT + T_ARGS, "R"),
+    Mutant("percentile contrast: b_min == b_max accepted (every value b_min)", "wrong comparison", IA,
+           "and b_min < b_max)", "and b_min <= b_max)", T_INT + T_ARGS, "R"),
+    Mutant("colour channels: an empty spaces sequence accepted by the constructor", "missing validation", IA,
+           "if not spaces or unknown:", "if unknown:", T_INT + T_ARGS, "R"),
+    # transforms/intensity/dictionary.py
+    Mutant("colour channels dict: spaces not passed on (always paper 003's 7 channels)", "ignored argument", ID,
+           "ColorSpaceChannels(spaces=spaces, max_value=max_value)", "ColorSpaceChannels(max_value=max_value)",
+           T_INT + T_DICT, "R"),
+    Mutant("percentile contrast dict: prob not passed on (always stretched)", "ignored argument", ID,
+           "RandPercentileContrast(prob, lower_range,", "RandPercentileContrast(1.0, lower_range,", T_INT + T_DICT,
+           "R"),
+    Mutant("percentile contrast dict: lower_range not passed on (always (0, 10))", "ignored argument", ID,
+           "RandPercentileContrast(prob, lower_range, upper_range,",
+           "RandPercentileContrast(prob, (0.0, 10.0), upper_range,", T_INT + T_DICT, "R"),
+    # transforms/post
+    Mutant("dual threshold: negative probabilities accepted", "missing validation", PA,
+           "if prob.min() < 0 or prob.max() > 1:", "if prob.max() > 1:", T_POST + T_ARGS, "R"),
+    Mutant("dual threshold centroid: seed masses indexed from label 0 (the background's mass shifts them by one)",
+           "off-by-one", PA, "sum_labels(prob, seeds, np.arange(1, count + 1))",
+           "sum_labels(prob, seeds, np.arange(count))", T_POST + T_ARGS, "R"),
+    Mutant("largest filled region: holes that meet the outside through a corner not filled (8-connected background)",
+           "wrong constant", PA, "FillHoles(connectivity=1)", "FillHoles(connectivity=2)",
+           T_POST + T_TL + T_RET + T_ARGS, "R"),
+    Mutant("dual threshold dict: connectivity not passed on (always the full neighbourhood)", "ignored argument", PD,
+           "select, fill_holes, connectivity, spacing)", "select, fill_holes, None, spacing)", T_POST + T_DICT, "R"),
+    # transforms/retina.py, lesion.py
+    Mutant("FOV mask: pixels exactly at the threshold taken as lit (>= instead of >)", "wrong comparison", RA,
+           "arr > self.threshold", "arr >= self.threshold", T_RET + T_ARGS, "R"),
+    Mutant("FOV mask: a negative channel accepted (an empty slice, an empty mask)", "missing validation", RA,
+           "or not isinstance(channel, (int, np.integer)) or channel < 0:",
+           "or not isinstance(channel, (int, np.integer)):", T_RET + T_ARGS, "R"),
+    Mutant("Otsu lesion mask: Otsu's threshold from every channel's values, not the grey level", "wrong term", TL,
+           "grey < threshold_otsu(grey)", "grey < threshold_otsu(arr)", T_TL + T_ARGS, "R"),
+    Mutant("Otsu lesion mask: the image read as uint8 (a [0, 1] image is all 0, values above 255 wrap)",
+           "wrong dtype", TL, "arr = convert_to_numpy(img).astype(np.float32)",
+           "arr = convert_to_numpy(img).astype(np.uint8)", T_TL + T_ARGS, "R"),
+    # metrics
+    Mutant("overlap scores: only the number of dims checked (broadcasting shapes pass)", "missing validation", MO,
+           "    if p.shape != g.shape:\n", "    if p.ndim != g.ndim:\n", T_MET, "R"),
+    Mutant("dice coefficient: integer division (every Dice below 1 is 0)", "wrong dtype", MO,
+           "else 2.0 * int(np.logical_and(a, b).sum()) / total", "else 2 * int(np.logical_and(a, b).sum()) // total",
+           T_MET, "R"),
 )  # fmt: skip
 
 
@@ -2033,7 +2149,7 @@ def _selection(mutant: Mutant, copy: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", "--match", default="", help="only mutants whose name contains this text")
-    parser.add_argument("--group", default="", help="only the mutants of this group (A to Q)")
+    parser.add_argument("--group", default="", help="only the mutants of this group (A to R)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (a timeout is caught)")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the caught fraction is lower")
     args = parser.parse_args()
