@@ -4,11 +4,13 @@ invalid value just beyond it is refused, by the constructor itself (not at the f
 The table is written from the docstrings (the ``Args:`` and ``Raises:`` sections and the rules they quote), not from
 the code: a limit checked with ``>`` where the docstring allows the edge (or with ``>=`` where it excludes it), or one
 checked only when the instance is called, fails here. The other side of each limit (clearly invalid values, the
-messages) is tested with each module.
+messages) is tested with each module. :data:`INPUT_LIMITS` does the same for the documented value range of an
+input (``Shapes:``), refused when called.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from monai.losses import DiceLoss
 
@@ -27,6 +29,7 @@ from monai_refine.losses import (
 )
 from monai_refine.networks.nets import CDNN, IterativeUNet, QualityUNet, RefineNet
 from monai_refine.transforms import (
+    ColorSpaceChannels,
     DualThreshold,
     ExtremePointSeeds,
     GaussianSeedMap,
@@ -62,6 +65,7 @@ LIMITS = [
     (RandPercentileContrast, {}, "upper_range", (90.0, 100.0), (90.0, 100.0 + EPS)),  # "within [0, 100]"
     # "upper_range: ... above lower_range" (the error: "lower hi < upper lo")
     (RandPercentileContrast, {"upper_range": (10.0, 100.0)}, "lower_range", (0.0, 10.0 - EPS), (0.0, 10.0)),
+    (RandPercentileContrast, {"b_min": 1.0}, "b_max", 1.0 + EPS, 1.0),  # "b_max: ..., above b_min"
     # inferers
     (SlicePropagator, {}, "slice_axis", 2, 3),  # "spatial axis (0, 1, 2 or negative)" of a 3D volume
     (SlicePropagator, {}, "slice_axis", -3, -4),
@@ -113,3 +117,27 @@ def test_the_edge_is_accepted(cls, context, argument, valid, invalid):
 def test_just_beyond_the_edge_is_refused_by_the_constructor(cls, context, argument, valid, invalid):
     with pytest.raises(ValueError, match=argument):
         cls(**context, **{argument: invalid})
+
+
+#: (class, constructor arguments, input channels, the valid input value at the edge, the invalid value just beyond
+#: it): an image filled with the value; the docstring's words in the comment
+INPUT_LIMITS = [
+    (DualThreshold, {}, 1, 0.0, -EPS),  # "img: (1, H, W) or (1, H, W, D) probabilities in [0, 1]"
+    (DualThreshold, {}, 1, 1.0, 1.0 + EPS),
+    (ColorSpaceChannels, {}, 3, 0.0, -EPS),  # "img: (3, *spatial) RGB with values in [0, max_value]"
+    (ColorSpaceChannels, {}, 3, 255.0, 255.0 + EPS),
+    (ColorSpaceChannels, {"max_value": 1.0}, 3, 1.0, 1.0 + EPS),
+]
+
+
+def _input_limits():
+    for number, (cls, kwargs, channels, valid, invalid) in enumerate(INPUT_LIMITS):
+        yield pytest.param(cls, kwargs, channels, valid, invalid, id=f"{cls.__name__}-{number}")
+
+
+@pytest.mark.parametrize("cls, kwargs, channels, valid, invalid", list(_input_limits()))
+def test_an_input_at_the_edge_of_its_range_is_accepted_and_beyond_it_refused(cls, kwargs, channels, valid, invalid):
+    transform = cls(**kwargs)
+    transform(np.full((channels, 4, 4), valid))
+    with pytest.raises(ValueError, match="img"):
+        transform(np.full((channels, 4, 4), invalid))

@@ -37,6 +37,17 @@ def test_field_of_view_threshold_and_channel():
     assert int(FieldOfViewMask()(np.zeros((3, 4, 4))).sum()) == 0
 
 
+def test_field_of_view_threshold_is_strict():
+    """Foreground where ``img[channel] > threshold``: a disc exactly at the threshold (30, as 8-bit images have) is
+    not lit, one grey level above it is."""
+    img = _fundus()
+    img[0][img[0] > 0] = 30.0  # the disc, its lesion and the speck
+    assert int(FieldOfViewMask()(img).sum()) == 0
+    img[0][img[0] > 0] = 31.0
+    yy, xx = np.mgrid[:15, :15]
+    np.testing.assert_array_equal(FieldOfViewMask()(img)[0], ((yy - 7) ** 2 + (xx - 7) ** 2 <= 36).astype(np.float32))
+
+
 def test_field_of_view_fractional_threshold():
     """The threshold is in the image's units, fractions included: the fundus scaled to [0, 1] (a dark border of 0.05,
     the disc 150 / 255) with the default threshold scaled alike (30 / 255 = 0.118) gives the same radius-6 disc."""

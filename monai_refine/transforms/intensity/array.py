@@ -125,7 +125,7 @@ class RandPercentileContrast(RandomizableTransform):
         lower_range: ``(lo, hi)`` range of the lower percentile, within ``[0, 100]``.
         upper_range: ``(lo, hi)`` range of the upper percentile, within ``[0, 100]``, above ``lower_range``.
         b_min: output value of the lower percentile.
-        b_max: output value of the upper percentile.
+        b_max: output value of the upper percentile, above ``b_min``.
         clip: clip the output to ``[b_min, b_max]``.
         channel_wise: draw and apply percentiles per channel (paper 003) instead of over the whole image.
 

@@ -67,7 +67,7 @@ class RandPercentileContrastd(Randomizable, MapTransform):
         lower_range: ``(lo, hi)`` range of the lower percentile, within ``[0, 100]``.
         upper_range: ``(lo, hi)`` range of the upper percentile, within ``[0, 100]``, above ``lower_range``.
         b_min: output value of the lower percentile.
-        b_max: output value of the upper percentile.
+        b_max: output value of the upper percentile, above ``b_min``.
         clip: clip the output to ``[b_min, b_max]``.
         channel_wise: draw and apply percentiles per channel (paper 003) instead of over the whole image.
         allow_missing_keys: don't raise an exception if a key is missing.

@@ -161,6 +161,15 @@ def test_contrast_constant_channel_and_unclipped_range():
     assert float(out[1, 0, 0]) == -1.0 and float(out[1, 3, 3]) == pytest.approx(3.0)
 
 
+def test_contrast_equal_percentiles_give_b_min_even_where_values_differ():
+    """Equal percentiles map the whole channel to ``b_min``, the values beyond them too (not a shift by the lower
+    percentile): 95 zeros and 5 fives, the 0th-10th and 90th-94th percentiles all 0 (ranks up to 0.94 * 99 = 93)."""
+    img = np.zeros((1, 10, 10), dtype=np.float32)
+    img[0, 0, :5] = 5.0
+    out = RandPercentileContrast(lower_range=(0, 10), upper_range=(90, 94), b_min=-1, b_max=2, clip=False)(img)
+    np.testing.assert_array_equal(out, np.full((1, 10, 10), -1.0, dtype=np.float32))
+
+
 def test_contrast_0th_and_100th_percentiles_are_the_minimum_and_maximum():
     img = np.array([[[2.0, 4.0], [6.0, 10.0]]], dtype=np.float32)
     out = RandPercentileContrast(lower_range=(0, 0), upper_range=(100, 100))(img)

@@ -119,6 +119,55 @@ def test_erosion_is_spacing_aware(ndim):
     assert int(eroded.sum()) == 17 * 19 ** (ndim - 1)
 
 
+def _exact_morphology(mask: np.ndarray, radius: float, spacing: tuple[float, ...]) -> np.ndarray:
+    """The Euclidean ball morphology by definition, on the whole image padded with background (the image border counts
+    as background): dilation keeps what lies within ``radius`` mm of the mask, erosion what lies more than
+    ``-radius`` mm inside it."""
+    padded = np.pad(mask.astype(bool), 1)
+    inner = (slice(1, -1),) * mask.ndim
+    if radius >= 0:
+        return (ndimage.distance_transform_edt(~padded, sampling=spacing) <= radius)[inner]
+    return (ndimage.distance_transform_edt(padded, sampling=spacing) > -radius)[inner]
+
+
+@pytest.mark.parametrize("spacing", [(1.0, 1.0), (0.5, 0.5), (0.4, 1.5)])
+@pytest.mark.parametrize("radius", [-2.0, 3.0])
+@pytest.mark.parametrize("where", ["inside", "border"])
+def test_morphology_equals_the_exact_euclidean_ball(spacing, radius, where):
+    """Erosion and dilation equal their definition on the whole image, whatever the spacing (sub-mm voxels need a crop
+    of radius / spacing voxels, more than the radius in voxels) and for a mask that touches the image border (the
+    border is background: the mask is eroded from it too)."""
+    mask = np.zeros((1, 40, 36), dtype=np.uint8)
+    rows = slice(12, 27) if where == "inside" else slice(0, 15)
+    mask[0, rows, 10:25] = 1
+    out = _only("morph", radius_range=(radius, radius), spacing=spacing)(mask)[0]
+    expected = _exact_morphology(mask[0], radius, spacing)
+    assert expected.sum() != mask.sum()
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_erosion_of_a_mask_touching_the_image_border_by_hand():
+    """Rows 0-5, columns 3-9 of a 12 x 12 image, eroded by 2 mm at 1 mm: a voxel (r, c) lies min(r + 1, 6 - r, c - 2,
+    10 - c) mm from the background (the row above the image counts), more than 2 only on rows 2-3, columns 5-7."""
+    mask = np.zeros((1, 12, 12), dtype=np.uint8)
+    mask[0, 0:6, 3:10] = 1
+    out = _only("morph", radius_range=(-2.0, -2.0), spacing=1.0)(mask)[0]
+    expected = np.zeros((12, 12), dtype=bool)
+    expected[2:4, 5:8] = True
+    np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("op", ["rotate", "shift"])
+def test_resampling_brings_in_background_from_outside_the_image(op):
+    """What a rotation or a shift moves into the image from outside it is background: a mask that fills the image
+    loses voxels along the edges it moves away from (seeds whose draws move it by more than half a voxel)."""
+    mask = np.ones((1, 16, 16), dtype=np.uint8)
+    for seed in range(5):
+        out = _only(op, rotate_range=0.3, shift_range=4.0).set_random_state(seed)(mask)
+        assert 0 < out.sum() < mask.sum(), seed
+        assert out[0, 6:10, 6:10].all()  # the middle stays: only the edges are lost
+
+
 @pytest.mark.parametrize("ndim", [2, 3])
 def test_flip_is_an_involution(ndim):
     mask = _block(ndim)
@@ -258,6 +307,22 @@ def test_randomize_false_replays_the_last_draw(ndim):
     drawn = perturb(mask, randomize=False)
     assert not np.array_equal(drawn, first)
     np.testing.assert_array_equal(perturb(mask, randomize=False), drawn)
+
+
+def test_randomize_false_applies_the_draw_once_whatever_dice_range():
+    """``randomize=False`` applies the previous draw once, as it is, without the ``dice_range`` search: a 2 mm
+    dilation drawn on a 20 x 20 square (Dice 800 / (400 + 564) = 0.83, inside (0.6, 0.9); the square grows by 2 on
+    each side plus one voxel at each corner) replayed on a 4 x 4 square gives Dice 32 / (16 + 52) = 0.47, outside the
+    range, and is returned after one try instead of raising."""
+    big = np.zeros((1, 40, 40), dtype=np.uint8)
+    big[0, 10:30, 10:30] = 1
+    small = np.zeros((1, 40, 40), dtype=np.uint8)
+    small[0, 18:22, 18:22] = 1
+    perturb = _only("morph", radius_range=(2.0, 2.0), dice_range=(0.6, 0.9), spacing=1.0)
+    out, info = perturb.perturb(big)
+    assert info["dice"] == pytest.approx(800 / 964) and int(out.sum()) == 564
+    out, info = perturb.perturb(small, randomize=False)
+    assert info["dice"] == pytest.approx(32 / 68) and info["num_tries"] == 1 and int(out.sum()) == 52
 
 
 def test_randomize_false_needs_a_draw_of_the_same_size():

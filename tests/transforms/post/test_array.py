@@ -5,7 +5,8 @@ import pytest
 import torch
 from monai.data import MetaTensor
 
-from monai_refine.transforms import DualThreshold
+from monai_refine.transforms import DualThreshold, FieldOfViewMask
+from monai_refine.transforms.post.array import largest_filled_region
 from tests.utils import TEST_NDARRAYS
 
 
@@ -250,3 +251,18 @@ def test_bad_inputs(img, match):
         DualThreshold()(img)
     with pytest.raises(ValueError, match="connectivity=3"):
         DualThreshold(connectivity=3)(np.zeros((1, 4, 4)))
+
+
+def test_largest_filled_region_fills_a_hole_open_only_at_a_corner():
+    """The kept component is 8-connected, so its holes are the 4-connected background pockets: the outline of a 5 x 5
+    square (rows and columns 2-6) without its corner (2, 2) is still one 8-connected ring, and its 3 x 3 inside,
+    which meets the outside only diagonally through that corner, is a hole: 15 + 9 = 24 pixels, the FOV mask's too."""
+    mask = np.zeros((1, 9, 9), dtype=np.uint8)
+    mask[0, 2:7, 2:7] = 1
+    mask[0, 3:6, 3:6] = 0
+    mask[0, 2, 2] = 0
+    expected = np.zeros((1, 9, 9), dtype=np.float32)
+    expected[0, 2:7, 2:7] = 1
+    expected[0, 2, 2] = 0
+    np.testing.assert_array_equal(largest_filled_region(mask, mask), expected)
+    np.testing.assert_array_equal(FieldOfViewMask()(np.concatenate([mask * 100.0, mask * 0.0, mask * 0.0])), expected)

@@ -323,6 +323,22 @@ def test_extreme_point_jitter_is_symmetric():
     np.testing.assert_array_equal(np.sort(unperturbed, axis=0), np.sort(tips, axis=0))
 
 
+def test_extreme_point_jitter_is_drawn_per_point():
+    """Each point gets its own jitter: the four tips of a diamond do not all move by one shared offset. With
+    independent offsets uniform in [-2, 2] rounded, four equal offset vectors are rare (under 1 draw in 100); one
+    shared draw would make every draw so."""
+    label, tips = _diamond_tips()
+    transform = ExtremePointSeeds(pert=2.0).set_random_state(0)
+    shared = 0
+    for _ in range(200):
+        points = np.argwhere(transform(label)[FG] > 0)
+        assert len(points) == 4
+        nearest = np.abs(points[:, None] - tips[None]).sum(-1).argmin(1)
+        offsets = points - tips[nearest]
+        shared += bool((offsets == offsets[0]).all())
+    assert shared < 10
+
+
 def test_seeds_from_points():
     seeds = seeds_from_points((5, 6), foreground=[(1, 2), (4, 5)], background=[(0, 0)])
     assert seeds.dtype == bool and seeds[FG, 1, 2] and seeds[FG, 4, 5] and seeds[BG, 0, 0] and seeds.sum() == 3
@@ -438,6 +454,21 @@ def test_discrepancy_per_slice_counts_components_per_slice():
     # 9 voxels per slice, 27 in 3D: a size limit of 10 drops the per-slice components only
     assert DiscrepancySeeds(min_component_size=10, per_slice=True)(pred, label)[FG].sum() == 0
     assert DiscrepancySeeds(min_component_size=10)(pred, label)[FG].sum() > 0
+
+
+@pytest.mark.parametrize("slice_axis", [0, 1, 2, -2])
+def test_discrepancy_per_slice_components_follow_slice_axis(slice_axis):
+    """The per-slice components are cut along ``slice_axis`` whatever it is, not along the last axis: a 3 x 3 x 3 cube
+    missed by the prediction, per slice along that axis, is 3 components of 9 voxels, one seed each with
+    ``max_seeds_per_component=1`` (one on each slice), and a size limit of 10 drops them all."""
+    label = np.zeros((1, 7, 7, 7))
+    label[0, 2:5, 2:5, 2:5] = 1
+    pred = np.zeros_like(label)
+    seeds = DiscrepancySeeds(max_seeds_per_component=1, per_slice=True, slice_axis=slice_axis)(pred, label)
+    others = tuple(a for a in range(3) if a != slice_axis % 3)
+    assert seeds[FG].sum(axis=others).tolist() == [0, 0, 1, 1, 1, 0, 0]
+    assert DiscrepancySeeds(min_component_size=10, per_slice=True, slice_axis=slice_axis)(pred, label)[FG].sum() == 0
+    assert DiscrepancySeeds(min_component_size=9, per_slice=True, slice_axis=slice_axis)(pred, label)[FG].sum() > 0
 
 
 def test_mask_seeds_ring_on_an_object_touching_the_image_border():
