@@ -52,6 +52,9 @@ weighted to nothing, and run only after set O's tests landed (written alongside 
 group R is an eighteenth, likewise written from the source alone, over ``transforms/`` (in proportion to its
 modules' size) and ``metrics/``, weighted to nothing, and run only after set Q's tests landed (written alongside S,
 which covers the inferers, losses and networks).
+Group S is a nineteenth, likewise written from the source alone, over ``inferers/``, ``losses/`` and ``networks/``
+(each spread over its modules in proportion to their size, weighted to nothing; written alongside set R's transforms
+and metrics), run after set Q's tests and the propagator's ``intensity_fence`` landed.
 See ``docs/results.md`` for the scores (first run of each group, and after its survivors got tests).
 """
 
@@ -102,6 +105,7 @@ class Mutant:
     # run only after set O's tests landed (written alongside P, before P's tests)
     # "R": an eighteenth, likewise, over transforms/ (in proportion to its modules' size) and metrics/, weighted to
     # nothing, run only after set Q's tests landed (written alongside S)
+    # "S": a nineteenth, likewise, over inferers/, losses/ and networks/ in proportion to their modules' size
 
 
 IT = "monai_refine/inferers/iterative.py"
@@ -2076,6 +2080,120 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("dice coefficient: integer division (every Dice below 1 is 0)", "wrong dtype", MO,
            "else 2.0 * int(np.logical_and(a, b).sum()) / total", "else 2 * int(np.logical_and(a, b).sum()) // total",
            T_MET, "R"),
+    # --- set S (issue 16): a nineteenth blind set, from the source alone, over inferers/ (22), losses/ (6) and
+    # networks/ (12), each spread over its modules in proportion to their lines of code (set R covers transforms and
+    # metrics alongside): slice_propagation 10, segmenters 3, slice_grid 3, iterative 3, network_segmenter 2,
+    # presets 1; dice_improvement 2, quality, deep_supervision, output_quality and utils 1 each; refinenet 3, cdnn,
+    # iterative_unet, quality_unet and blocks/unet 2 each, networks/utils 1
+    # inferers/slice_propagation.py
+    Mutant("propagation: slice_axis=True accepted (taken as axis 1)", "missing validation", SP,
+           "if isinstance(slice_axis, bool) or slice_axis not in (-3, -2, -1, 0, 1, 2):",
+           "if slice_axis not in (-3, -2, -1, 0, 1, 2):", T_SP + T_ARGS, "S"),
+    Mutant("propagation: min_area_fraction=1 accepted (every slice that does not grow stops)", "wrong comparison", SP,
+           "if not 0 <= min_area_fraction < 1:", "if not 0 <= min_area_fraction <= 1:", T_SP + T_ARGS, "S"),
+    Mutant("propagation: margin_mm / erosion_mm not validated by the constructor (refused only when called)",
+           "missing validation", SP,
+           "        MaskSeeds(margin_mm=margin_mm, erosion_mm=erosion_mm)  # validates; the seeder is built per call\n",
+           "", T_SP + T_ARGS, "S"),
+    Mutant("propagation: the intensity fence from the whole start slice, not the organ's pixels on it", "dropped term",
+           SP, "q1, q3 = np.percentile(self.image[start][result[start]], [25, 75])",
+           "q1, q3 = np.percentile(self.image[start], [25, 75])", T_SP + T_ARGS, "S"),
+    Mutant("propagation: the upper intensity fence below Q3 (q3 - k)", "sign flip", SP, "fence = (q1 - k, q3 + k)",
+           "fence = (q1 - k, q3 - k)", T_SP + T_ARGS, "S"),
+    Mutant("propagation: a user foreground seed anywhere on the slice vouches for it (not only one in the result)",
+           "dropped term", SP, "(self.user[SeedChannel.FOREGROUND, index][box] & mask[box]).any()",
+           "self.user[SeedChannel.FOREGROUND, index][box].any()", T_SP + T_ARGS, "S"),
+    Mutant("propagation: min_quality with a segmenter that returns no quality not refused (TypeError later)",
+           "missing validation", SP,
+           '            elif settings.min_quality is not None:\n                raise ValueError("min_quality needs',
+           '            elif False:\n                raise ValueError("min_quality needs', T_SP + T_ARGS, "S"),
+    Mutant("slice result: a probability of exactly 0.5 is background (> instead of >=)", "wrong comparison", SP,
+           "mask = np.asarray(probability) >= 0.5", "mask = np.asarray(probability) > 0.5", T_SP + T_ARGS, "S"),
+    Mutant("middle slice: an empty mask not refused with a ValueError (IndexError)", "missing validation", SP,
+           '    if present.size == 0:\n        raise ValueError("the reference mask is empty',
+           '    if False:\n        raise ValueError("the reference mask is empty', T_SP + T_ARGS, "S"),
+    Mutant("propagation: the segmenter's predicted quality not recorded in the slice's history", "history record",
+           SP, "SliceRecord(index, direction, area, n_fg, n_bg, ms, stop_reason, quality)",
+           "SliceRecord(index, direction, area, n_fg, n_bg, ms, stop_reason)", T_SP + T_ARGS, "S"),
+    # inferers/segmenters.py, slice_grid.py, presets.py
+    Mutant("graph cut: bins=1 accepted (one histogram bin: no intensity model)", "off-by-one", SG, "if bins < 2:",
+           "if bins < 1:", T_SG + T_ARGS, "S"),
+    Mutant("graph cut: boundary weights multiplied by the edge length, not divided", "wrong term", SG,
+           "(2 * self.sigma**2)) / distance", "(2 * self.sigma**2)) * distance", T_SG + T_ARGS, "S"),
+    Mutant("random walker: beta=0 accepted", "wrong comparison", SG, "if not np.isfinite(beta) or beta <= 0:",
+           "if not np.isfinite(beta) or beta < 0:", T_SG + T_ARGS, "S"),
+    Mutant("slice grid: size 8 refused (the documented minimum)", "off-by-one", SGR, "or size < 8:", "or size <= 8:",
+           T_SGR + T_NS + T_ARGS, "S"),
+    Mutant("slice grid: an array of another size than the frame's slice accepted by sample", "missing validation",
+           SGR, "if data.ndim != 3 or tuple(data.shape[1:]) != frame.shape:", "if data.ndim != 3:",
+           T_SGR + T_NS + T_ARGS, "S"),
+    Mutant("slice grid: default spacing 1 mm, not 2 mm", "wrong default", SGR,
+           "def __init__(self, size: int = 128, spacing: float = 2.0)",
+           "def __init__(self, size: int = 128, spacing: float = 1.0)", T_SGR + T_NS + T_ARGS, "S"),
+    Mutant("presets: random walker without the intensity fence", "dropped term", PR,
+           '{"margin_mm": 3.0, "erosion_mm": 2.0, **_STOPS}', '{"margin_mm": 3.0, "erosion_mm": 2.0}',
+           T_SP + T_CLI + T_ARGS, "S"),
+    # inferers/iterative.py, network_segmenter.py
+    Mutant("iterative: an infinite min_quality_gain accepted", "missing validation", IT,
+           "if not (math.isfinite(min_quality_gain) and min_quality_gain >= 0):", "if not min_quality_gain >= 0:",
+           T_IT + T_ARGS, "S"),
+    Mutant("iterative: a NaN prior accepted", "missing validation", IT,
+           "elif not torch.isfinite(prior).all() or prior.min() < 0", "elif prior.min() < 0", T_IT + T_ARGS, "S"),
+    Mutant("iterative: a change equal to the tolerance counts as converged (<= instead of <)", "wrong comparison",
+           IT, "elif deltas[j] < self.tolerance:", "elif deltas[j] <= self.tolerance:", T_IT + T_ARGS, "S"),
+    Mutant("network segmenter: sigma=0 accepted", "wrong comparison", NS,
+           "if not np.isfinite(sigma) or sigma <= 0:", "if not np.isfinite(sigma) or sigma < 0:", T_NS + T_ARGS, "S"),
+    Mutant("network segmenter: quality_logits on by default (a probability squashed again)", "wrong default", NS,
+           "quality_logits: bool = False,", "quality_logits: bool = True,", T_NS + T_ARGS, "S"),
+    # losses
+    Mutant("dice improvement: a target of another shape than the input accepted (broadcast)", "missing validation",
+           DI, '        if target.shape != input.shape:\n            raise ValueError(f"target must have',
+           '        if False:\n            raise ValueError(f"target must have', T_DI + T_ARGS, "S"),
+    Mutant("dice improvement: sigmoid and softmax both set accepted (sigmoid wins)", "missing validation", DI,
+           "        if sigmoid and softmax:\n", "        if False:\n", T_DI + T_ARGS, "S"),
+    Mutant("quality regularized loss: smooth_nr and smooth_dr handed to the Dice pair swapped", "swapped argument",
+           QL, "include_background, to_onehot_y, sigmoid, softmax, smooth_nr, smooth_dr\n",
+           "include_background, to_onehot_y, sigmoid, softmax, smooth_dr, smooth_nr\n", T_QL + T_ARGS, "S"),
+    Mutant("deep supervision dict: an empty keys list accepted (the loss is always 0)", "missing validation", DS,
+           '        if len(keys) == 0:\n            raise ValueError("keys must name at least one output.")\n', "",
+           T_DS + T_ARGS, "S"),
+    Mutant("output quality: a NaN lambda_quality accepted", "missing validation", OQ,
+           "if not lambda_quality >= 0:", "if lambda_quality < 0:", T_OQ + T_ARGS, "S"),
+    Mutant("loss helpers: softmax not passed to the prediction's Dice loss", "ignored argument", LU,
+           "return DiceLoss(sigmoid=sigmoid, softmax=softmax, **common), DiceLoss(**common)",
+           "return DiceLoss(sigmoid=sigmoid, **common), DiceLoss(**common)", T_QL + T_DI + T_ARGS, "S"),
+    # networks
+    Mutant("refinenet: refine_features=0 accepted", "missing validation", RN,
+           '        check_positive("refine_features", refine_features)\n', "", T_RN + T_ARCH, "S"),
+    Mutant("refinenet: the quality head sum-pools the features, not averages them (depends on the input size)",
+           "wrong reduction", RN, "pooled = torch.cat([h.flatten(2).mean(2), h.flatten(2).amax(2)], dim=1)",
+           "pooled = torch.cat([h.flatten(2).sum(2), h.flatten(2).amax(2)], dim=1)", T_RN + T_ARCH, "S"),
+    Mutant("refinenet: instance normalisation by default, not batch", "wrong default", RN,
+           'norm: str | tuple = "batch",', 'norm: str | tuple = "instance",', T_RN + T_ARCH, "S"),
+    Mutant("iterative unet: instance normalisation by default, not batch (documented)", "wrong default", IU,
+           'norm: str | tuple = "batch",', 'norm: str | tuple = "instance",', T_IU + T_ARCH, "S"),
+    Mutant("iterative unet: norm not passed to the layer-1 and copy convolutions (no normalisation there)",
+           "ignored argument", IU, "Convolution(spatial_dims, c_in, c_out, act=act, norm=norm, dropout=dropout,",
+           "Convolution(spatial_dims, c_in, c_out, act=act, dropout=dropout,", T_IU + T_ARCH, "S"),
+    Mutant("cdnn: more features than Table I's 17 accepted (the extra widths ignored)", "missing validation", CD,
+           "if len(features) != n_convs:", "if len(features) < n_convs:", T_CD + T_ARCH, "S"),
+    Mutant("cdnn: the first spatial size not checked for divisibility by 16", "off-by-one", CD,
+           "for size in x.shape[2:]:", "for size in x.shape[3:]:", T_CD + T_ARCH, "S"),
+    Mutant("quality unet: default features doubling at every level, not BasicUNet's first four", "wrong default", QU,
+           "features: Sequence[int] = (32, 32, 64, 128, 32),", "features: Sequence[int] = (32, 64, 128, 256, 32),",
+           T_QU + T_ARCH, "S"),
+    Mutant("quality unet: a 2-level backbone refused (levels=3)", "off-by-one", QU,
+           "f = check_features(features, levels=2)", "f = check_features(features, levels=3)", T_QU + T_ARCH, "S"),
+    Mutant("unet decoder: skip_channels and features of different lengths accepted (zip truncates)",
+           "missing validation", UB, "        if len(skip_channels) != len(features):\n            raise ValueError(",
+           "        if False:\n            raise ValueError(", T_NETS, "S"),
+    Mutant("unet decoder: default upsampling by interpolation, not the documented deconvolution", "wrong default", UB,
+           'upsample: str = "deconv",\n    ) -> None:\n        super().__init__()\n        if len(s',
+           'upsample: str = "nontrainable",\n    ) -> None:\n        super().__init__()\n        if len(s',
+           T_NETS, "S"),
+    Mutant("networks: out_channels=0 accepted by the split-input networks", "missing validation", NU,
+           '    check_positive("out_channels", out_channels)\n    check_positive(extra_name, extra_channels)\n',
+           "    check_positive(extra_name, extra_channels)\n", T_NETS, "S"),
 )  # fmt: skip
 
 
@@ -2149,7 +2267,7 @@ def _selection(mutant: Mutant, copy: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", "--match", default="", help="only mutants whose name contains this text")
-    parser.add_argument("--group", default="", help="only the mutants of this group (A to R)")
+    parser.add_argument("--group", default="", help="only the mutants of this group (A to S)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (a timeout is caught)")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the caught fraction is lower")
     args = parser.parse_args()
