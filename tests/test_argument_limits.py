@@ -10,6 +10,8 @@ input (``Shapes:``), refused when called.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from monai.losses import DiceLoss
@@ -96,6 +98,7 @@ LIMITS = [
     (QualityUNet, {"spatial_dims": 2}, "features", (4,) * 3, (4,) * 2),  # L >= 2
     (IterativeUNet, {"spatial_dims": 2}, "features", (4,) * 4, (4,) * 3),  # L >= 3
     (CDNN, {"spatial_dims": 2}, "features", (2,) * 17, (2,) * 16),  # "the 17 widths of Table I"
+    (CDNN, {"spatial_dims": 2}, "features", (2,) * 17, (2,) * 18),
 ]
 
 
@@ -141,3 +144,36 @@ def test_an_input_at_the_edge_of_its_range_is_accepted_and_beyond_it_refused(cls
     transform(np.full((channels, 4, 4), valid))
     with pytest.raises(ValueError, match="img"):
         transform(np.full((channels, 4, 4), invalid))
+
+
+def _scalar_limits(kind: type):
+    """One parameter per (class, argument) of ``LIMITS`` whose edge value is a ``kind`` scalar (bools excluded)."""
+    seen = set()
+    for param in _limits():
+        cls, context, argument, valid, _ = param.values
+        if type(valid) is kind and (cls, argument) not in seen:
+            seen.add((cls, argument))
+            yield pytest.param(cls, context, argument, id=f"{cls.__name__}-{argument}", marks=param.marks)
+
+
+@pytest.mark.parametrize("cls, context, argument", list(_scalar_limits(float)) + list(_scalar_limits(int)))
+def test_nan_is_refused_by_the_constructor(cls, context, argument):
+    """NaN fails every comparison, so a limit written ``if x < low: raise`` lets it through (and every result that
+    uses it becomes NaN); each limited number must refuse it."""
+    with pytest.raises(ValueError, match=argument):
+        cls(**context, **{argument: math.nan})
+
+
+@pytest.mark.parametrize("cls, context, argument", list(_scalar_limits(int)))
+def test_a_bool_is_not_taken_for_an_integer_argument(cls, context, argument):
+    """``True == 1`` in Python: an integer argument (an axis, a size, a count) refuses a bool rather than reading it as
+    1 (``slice_axis=True`` would slice along axis 1)."""
+    with pytest.raises(ValueError, match=argument):
+        cls(**context, **{argument: True})
+
+
+@pytest.mark.parametrize("cls", [DiceImprovementLoss, QualityRegularizedLoss], ids=lambda c: c.__name__)
+def test_sigmoid_and_softmax_together_are_refused(cls):
+    """The losses' docstrings: ``sigmoid`` and ``softmax`` are MONAI's ``DiceLoss`` flags, which refuse both at once."""
+    with pytest.raises(ValueError, match="sigmoid"):
+        cls(sigmoid=True, softmax=True)

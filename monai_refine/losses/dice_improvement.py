@@ -71,8 +71,8 @@ class DiceImprovementLoss(_Loss):
             ``"sum"`` over batch and channels.
 
     Raises:
-        ValueError: when ``epsilon <= 0``, ``reduction`` is unknown, both ``sigmoid`` and ``softmax`` are set, or
-            ``lambda_ce`` is negative or set without an activation.
+        ValueError: when ``epsilon`` is not > 0 (NaN included), ``reduction`` is unknown, both ``sigmoid`` and
+            ``softmax`` are set, or ``lambda_ce`` is negative or set without an activation.
 
     Example:
         >>> loss = DiceImprovementLoss(sigmoid=True, smooth_nr=0.0, smooth_dr=0.0)
@@ -98,6 +98,8 @@ class DiceImprovementLoss(_Loss):
         reduction: LossReduction | str = LossReduction.MEAN,
     ) -> None:
         super().__init__(reduction=check_reduction(reduction))
+        if np.isnan(epsilon):  # NaN passes every comparison below and makes every loss NaN
+            raise ValueError("epsilon must be positive, got nan.")
         if epsilon <= 0:
             raise ValueError(f"epsilon must be positive, got {epsilon}.")
         if sigmoid and softmax:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import torch
@@ -43,7 +44,7 @@ class QualityRegularizedLoss(_Loss):
             quality error), ``"mean"`` or ``"sum"`` of that tensor.
 
     Raises:
-        ValueError: when ``lambda_quality < 0`` or ``reduction`` is unknown.
+        ValueError: when ``lambda_quality`` is not >= 0 (NaN included) or ``reduction`` is unknown.
 
     Example:
         >>> loss = QualityRegularizedLoss(lambda_quality=0.5, sigmoid=True)
@@ -66,6 +67,8 @@ class QualityRegularizedLoss(_Loss):
         reduction: LossReduction | str = LossReduction.MEAN,
     ) -> None:
         super().__init__(reduction=check_reduction(reduction))
+        if math.isnan(lambda_quality):  # NaN passes the comparison below and makes every loss NaN
+            raise ValueError("lambda_quality must be non-negative, got nan.")
         if lambda_quality < 0:
             raise ValueError(f"lambda_quality must be non-negative, got {lambda_quality}.")
         self.lambda_quality = lambda_quality
