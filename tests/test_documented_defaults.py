@@ -13,6 +13,7 @@ import pytest
 
 import monai_refine.inferers as inferers
 import monai_refine.losses as losses
+import monai_refine.networks.blocks as blocks
 import monai_refine.networks.nets as nets
 import monai_refine.transforms as transforms
 from tests.transforms.test_dict_wrappers import DICT_TRANSFORMS
@@ -148,6 +149,12 @@ DOCUMENTED = {
         "dropout": 0.0,
         "upsample": "deconv",
     },
+    # the U-Net stacks: BasicUNet's blocks with BasicUNet's defaults; the decoder's docstring: "Each stage upsamples
+    # (transposed convolution by default)"; the encoder's: level 0 is two convolutions "(skipped when
+    # downsample_first)", an option for an encoder that continues another
+    blocks.UNetEncoder: {"bias": True, "dropout": 0.0, "downsample_first": False},
+    blocks.UNetDecoder: {"bias": True, "dropout": 0.0, "upsample": "deconv"},
+    blocks.UNetFeatures: {"bias": True, "dropout": 0.0, "upsample": "deconv"},
 }
 
 
@@ -158,7 +165,7 @@ def _defaults(cls: type) -> dict:
 
 def _public_classes() -> set[type]:
     found = set()
-    for module in (transforms, inferers, losses, nets):
+    for module in (transforms, inferers, losses, nets, blocks):
         for name in module.__all__ if hasattr(module, "__all__") else dir(module):
             obj = getattr(module, name)
             if inspect.isclass(obj) and obj.__module__.startswith("monai_refine") and obj.__name__ == name:
@@ -175,7 +182,8 @@ def test_documented_default(cls):
 
 
 def test_every_numeric_or_string_default_is_tabled():
-    """Each public array class / network / inferer / loss with a numeric or string default has an entry per default."""
+    """Each public array class / network / network block / inferer / loss with a numeric or string default has an entry
+    per default."""
     missing = []
     for cls in _public_classes():
         if cls.__name__ in DICT_TRANSFORMS:

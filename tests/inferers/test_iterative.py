@@ -81,6 +81,19 @@ def test_max_steps():
     torch.testing.assert_close(torch.sigmoid(out), _expected(target, 3), atol=1e-5, rtol=0)
 
 
+def test_tolerance_zero_never_converges():
+    """The change must fall *below* the tolerance: with 0 even a step that changes nothing (the identity network on
+    the 0.5 prior, a change of exactly 0) does not converge, and the loop runs to max_steps."""
+    inferer = IterativeRefinementInferer(max_steps=3, tolerance=0.0)
+    out, history = inferer(torch.zeros(1, 1, 4, 4), lambda x: torch.logit(x[:, -1:]), return_history=True)
+    assert [(r.step, r.delta, r.stop_reason) for r in history[0]] == [
+        (1, 0.0, None),
+        (2, 0.0, None),
+        (3, 0.0, "max_steps"),
+    ]
+    torch.testing.assert_close(out, torch.zeros(1, 1, 4, 4))
+
+
 def test_each_sample_stops_on_its_own():
     """A sample refines the same alone and beside a sample that converged at step 1 (the batch mean used to decide)."""
     target = _target(2)
@@ -249,6 +262,12 @@ def test_numpy_integer_steps_are_accepted():
         (
             lambda: IterativeRefinementInferer()(torch.zeros(2, 1, 8, 8), _Halfway(_target(2)), _target(2) * 2),
             "probabilities",
+        ),
+        (
+            lambda: IterativeRefinementInferer()(
+                torch.zeros(2, 1, 8, 8), _Halfway(_target(2)), _target(2).masked_fill(_target(2) == 0, float("nan"))
+            ),
+            "finite probabilities",
         ),
         (lambda: IterativeRefinementInferer()(torch.zeros(2, 1, 8, 8), _RatedHalfway(_target(2), [1.0])), "output_key"),
         (

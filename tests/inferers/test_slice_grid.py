@@ -100,6 +100,10 @@ def test_network_input_channels_and_errors():
         SliceGrid(4, 2.0)
     with pytest.raises(ValueError, match="spacing must be finite"):
         SliceGrid(32, -1.0)
+    frame = SliceGrid(32, 2.0).frame(prior, (1.0, 1.0))
+    for shape in ((1, 60, 79), (1, 80, 60), (60, 80)):  # a column short, transposed, no channel axis
+        with pytest.raises(ValueError, match="like the frame's slice"):
+            SliceGrid(32, 2.0).sample(np.zeros(shape, np.float32), frame)
 
 
 def test_to_slice_fills_the_whole_slice_the_grid_covers():

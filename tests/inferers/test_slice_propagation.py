@@ -130,6 +130,16 @@ def test_slice_result_components_are_face_connected():
     np.testing.assert_array_equal(slice_result(probability, foreground, fill_holes=False), expected)
 
 
+def test_slice_result_keeps_a_probability_of_one_half():
+    """Thresholded at 0.5 as MONAI's ``AsDiscrete(threshold=0.5)`` does (``>=``): a network's logit 0 (p = 0.5 exactly)
+    is foreground."""
+    probability = np.zeros((4, 4))
+    probability[1:3, 1:3] = 0.5
+    foreground = np.zeros((4, 4), bool)
+    foreground[1, 1] = True
+    np.testing.assert_array_equal(slice_result(probability, foreground), probability == 0.5)
+
+
 def test_several_annotated_slices_each_own_their_half():
     volume, truth = _cone()
     propagator = SlicePropagator(margin_mm=3.0)
@@ -454,13 +464,9 @@ STOP_RULES = {
 }
 
 
-@pytest.mark.parametrize("rule", sorted(STOP_RULES))
-def test_user_foreground_seed_overrides_every_stop_rule(rule):
-    """Class docstring: a slice whose result holds a user foreground seed is never stopped by the shrink, quality,
-    growth or intensity rules. Without the seed each rule stops the upward direction on slice 3 and leaves it (and 4,
-    5) empty; with a foreground click inside slice 3's object the slice is kept and the propagation runs to the
-    volume's end (slices 3-5 the object's area: 4, 576 or 144 pixels)."""
-    box, settings, area = STOP_RULES[rule]
+def _stop_rule_case(rule: str):
+    """The volume, annotation and segmenter of :data:`STOP_RULES`' ``rule``."""
+    box, _, _ = STOP_RULES[rule]
     volume = np.zeros((1, 32, 32, 6), np.float32)
     volume[0, 8:20, 8:20, :3] = 100.0
     volume[(0, *box, slice(3, 6))] = 100.0
@@ -474,6 +480,17 @@ def test_user_foreground_seed_overrides_every_stop_rule(rule):
         mask[0, 0, 0] = False
         return mask, 0.2 if image[0, 0, 0] > 0.5 else 0.9
 
+    return volume, annotation, rated
+
+
+@pytest.mark.parametrize("rule", sorted(STOP_RULES))
+def test_user_foreground_seed_overrides_every_stop_rule(rule):
+    """Class docstring: a slice whose result holds a user foreground seed is never stopped by the shrink, quality,
+    growth or intensity rules. Without the seed each rule stops the upward direction on slice 3 and leaves it (and 4,
+    5) empty; with a foreground click inside slice 3's object the slice is kept and the propagation runs to the
+    volume's end (slices 3-5 the object's area: 4, 576 or 144 pixels)."""
+    _, settings, area = STOP_RULES[rule]
+    volume, annotation, rated = _stop_rule_case(rule)
     propagator = SlicePropagator(margin_mm=2.0, **settings)
     stopped, history = propagator(volume, rated, annotation=annotation, return_history=True)
     assert [int(stopped[0, ..., z].sum()) for z in range(6)] == [144, 144, 144, 0, 0, 0]
@@ -485,6 +502,20 @@ def test_user_foreground_seed_overrides_every_stop_rule(rule):
     assert [(r.index, r.stop_reason) for r in history if r.direction == 1] == [
         (2, None), (3, None), (4, None), (5, "volume_end")
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("rule", sorted(STOP_RULES))
+def test_user_foreground_seed_outside_the_result_does_not_vouch(rule):
+    """Only a seed that lies in the slice's *result* vouches for it: a foreground click on slice 3 where the segmenter
+    finds background (pixel (30, 30), far from the object) leaves every stop rule firing there as without the click."""
+    _, settings, _ = STOP_RULES[rule]
+    volume, annotation, rated = _stop_rule_case(rule)
+    seeds = np.zeros((2, 32, 32, 6), np.uint8)
+    seeds[0, 30, 30, 3] = 1
+    propagator = SlicePropagator(margin_mm=2.0, **settings)
+    stopped, history = propagator(volume, rated, annotation=annotation, seeds=seeds, return_history=True)
+    assert [int(stopped[0, ..., z].sum()) for z in range(6)] == [144, 144, 144, 0, 0, 0]
+    assert [(r.index, r.stop_reason) for r in history if r.direction == 1] == [(2, None), (3, rule)]
 
 
 def test_user_background_seed_stops_the_graph_cut():
@@ -902,6 +933,8 @@ def test_middle_and_annotated_slices_follow_the_affine():
     assert isinstance(annotation, MetaTensor)
     np.testing.assert_array_equal(annotation.numpy().sum(axis=(0, 2, 3)) > 0, np.arange(15) == 6)
     np.testing.assert_array_equal(annotation[0, 6].numpy(), moved_truth[0, 6])
+    with pytest.raises(ValueError, match="the reference mask is empty"):
+        middle_slice(np.zeros((1, 4, 4, 9)))
 
 
 def test_batch_first_input_gives_a_batch_first_output():

@@ -77,6 +77,12 @@ class TestDiceImprovementLoss:
         with pytest.raises(ValueError, match="previous"):
             DiceImprovementLoss()(PRED, TARGET, torch.rand(1, 2, 2, 2))
 
+    def test_bad_target(self):
+        """A target that would broadcast against the input (one column, one row, two samples for one) is refused."""
+        for target in (TARGET[..., :1], TARGET[:, :, :1], torch.cat([TARGET, TARGET])):
+            with pytest.raises(ValueError, match="target must have the shape"):
+                DiceImprovementLoss()(PRED, target, torch.full_like(PRED, 0.5))
+
 
 def test_gradient_grows_as_the_previous_dice_falls():
     """Paper 000's stated property: the lower D_(t-1), the larger the gradient that increases D_t."""

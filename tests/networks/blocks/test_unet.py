@@ -6,7 +6,7 @@ import pytest
 import torch.nn as nn
 from monai.networks.nets import BasicUNet
 
-from monai_refine.networks.blocks import UNetEncoder, UNetFeatures
+from monai_refine.networks.blocks import UNetDecoder, UNetEncoder, UNetFeatures
 
 
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
@@ -36,3 +36,10 @@ def test_features_have_basic_unets_layers(spatial_dims):
     deconv = nn.ConvTranspose2d if spatial_dims == 2 else nn.ConvTranspose3d
     ups = [(m.in_channels, m.out_channels) for m in unet.modules() if isinstance(m, deconv)]
     assert ups == [(64, 32), (32, 16), (16, 8), (8, 8)]
+
+
+@pytest.mark.parametrize("skip_channels, features", [((16, 8), (16,)), ((16,), (16, 8))])
+def test_decoder_refuses_skips_and_widths_of_different_lengths(skip_channels, features):
+    """One stage per skip: a width too few or too many would silently drop a skip (zip) instead of decoding it."""
+    with pytest.raises(ValueError, match="same length"):
+        UNetDecoder(2, 32, skip_channels, features, act="relu", norm="batch")
