@@ -2084,7 +2084,9 @@ MUTANTS: tuple[Mutant, ...] = (
     # networks/ (12), each spread over its modules in proportion to their lines of code (set R covers transforms and
     # metrics alongside): slice_propagation 10, segmenters 3, slice_grid 3, iterative 3, network_segmenter 2,
     # presets 1; dice_improvement 2, quality, deep_supervision, output_quality and utils 1 each; refinenet 3, cdnn,
-    # iterative_unet, quality_unet and blocks/unet 2 each, networks/utils 1
+    # iterative_unet, quality_unet and blocks/unet 2 each, networks/utils 1. The networks' selections had T_ARCH or
+    # T_NETS alone in the first run (as in set Q), although the T_ARGS tables hold the networks too: three survivors
+    # there (two defaults, one features limit) were caught by those tables; T_ARGS was added after the first run
     # inferers/slice_propagation.py
     Mutant("propagation: slice_axis=True accepted (taken as axis 1)", "missing validation", SP,
            "if isinstance(slice_axis, bool) or slice_axis not in (-3, -2, -1, 0, 1, 2):",
@@ -2164,36 +2166,37 @@ MUTANTS: tuple[Mutant, ...] = (
            "return DiceLoss(sigmoid=sigmoid, **common), DiceLoss(**common)", T_QL + T_DI + T_ARGS, "S"),
     # networks
     Mutant("refinenet: refine_features=0 accepted", "missing validation", RN,
-           '        check_positive("refine_features", refine_features)\n', "", T_RN + T_ARCH, "S"),
+           '        check_positive("refine_features", refine_features)\n', "", T_RN + T_ARCH + T_ARGS, "S"),
     Mutant("refinenet: the quality head sum-pools the features, not averages them (depends on the input size)",
            "wrong reduction", RN, "pooled = torch.cat([h.flatten(2).mean(2), h.flatten(2).amax(2)], dim=1)",
-           "pooled = torch.cat([h.flatten(2).sum(2), h.flatten(2).amax(2)], dim=1)", T_RN + T_ARCH, "S"),
+           "pooled = torch.cat([h.flatten(2).sum(2), h.flatten(2).amax(2)], dim=1)", T_RN + T_ARCH + T_ARGS, "S"),
     Mutant("refinenet: instance normalisation by default, not batch", "wrong default", RN,
-           'norm: str | tuple = "batch",', 'norm: str | tuple = "instance",', T_RN + T_ARCH, "S"),
+           'norm: str | tuple = "batch",', 'norm: str | tuple = "instance",', T_RN + T_ARCH + T_ARGS, "S"),
     Mutant("iterative unet: instance normalisation by default, not batch (documented)", "wrong default", IU,
-           'norm: str | tuple = "batch",', 'norm: str | tuple = "instance",', T_IU + T_ARCH, "S"),
+           'norm: str | tuple = "batch",', 'norm: str | tuple = "instance",', T_IU + T_ARCH + T_ARGS, "S"),
     Mutant("iterative unet: norm not passed to the layer-1 and copy convolutions (no normalisation there)",
            "ignored argument", IU, "Convolution(spatial_dims, c_in, c_out, act=act, norm=norm, dropout=dropout,",
-           "Convolution(spatial_dims, c_in, c_out, act=act, dropout=dropout,", T_IU + T_ARCH, "S"),
+           "Convolution(spatial_dims, c_in, c_out, act=act, dropout=dropout,", T_IU + T_ARCH + T_ARGS, "S"),
     Mutant("cdnn: more features than Table I's 17 accepted (the extra widths ignored)", "missing validation", CD,
-           "if len(features) != n_convs:", "if len(features) < n_convs:", T_CD + T_ARCH, "S"),
+           "if len(features) != n_convs:", "if len(features) < n_convs:", T_CD + T_ARCH + T_ARGS, "S"),
     Mutant("cdnn: the first spatial size not checked for divisibility by 16", "off-by-one", CD,
-           "for size in x.shape[2:]:", "for size in x.shape[3:]:", T_CD + T_ARCH, "S"),
+           "for size in x.shape[2:]:", "for size in x.shape[3:]:", T_CD + T_ARCH + T_ARGS, "S"),
     Mutant("quality unet: default features doubling at every level, not BasicUNet's first four", "wrong default", QU,
            "features: Sequence[int] = (32, 32, 64, 128, 32),", "features: Sequence[int] = (32, 64, 128, 256, 32),",
-           T_QU + T_ARCH, "S"),
+           T_QU + T_ARCH + T_ARGS, "S"),
     Mutant("quality unet: a 2-level backbone refused (levels=3)", "off-by-one", QU,
-           "f = check_features(features, levels=2)", "f = check_features(features, levels=3)", T_QU + T_ARCH, "S"),
+           "f = check_features(features, levels=2)", "f = check_features(features, levels=3)",
+           T_QU + T_ARCH + T_ARGS, "S"),
     Mutant("unet decoder: skip_channels and features of different lengths accepted (zip truncates)",
            "missing validation", UB, "        if len(skip_channels) != len(features):\n            raise ValueError(",
-           "        if False:\n            raise ValueError(", T_NETS, "S"),
+           "        if False:\n            raise ValueError(", T_NETS + T_ARGS, "S"),
     Mutant("unet decoder: default upsampling by interpolation, not the documented deconvolution", "wrong default", UB,
            'upsample: str = "deconv",\n    ) -> None:\n        super().__init__()\n        if len(s',
            'upsample: str = "nontrainable",\n    ) -> None:\n        super().__init__()\n        if len(s',
-           T_NETS, "S"),
+           T_NETS + T_ARGS, "S"),
     Mutant("networks: out_channels=0 accepted by the split-input networks", "missing validation", NU,
            '    check_positive("out_channels", out_channels)\n    check_positive(extra_name, extra_channels)\n',
-           "    check_positive(extra_name, extra_channels)\n", T_NETS, "S"),
+           "    check_positive(extra_name, extra_channels)\n", T_NETS + T_ARGS, "S"),
 )  # fmt: skip
 
 
