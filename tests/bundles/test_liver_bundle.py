@@ -51,22 +51,24 @@ def test_weights_are_small():
     assert (BUNDLE / "models" / "model.pt").stat().st_size <= 10 * 2**20
 
 
-def test_seeded_training_on_the_slab_lowers_the_loss(tmp_path):
-    """A few iterations of train.json's own trainer on the shipped slab lower the loss on a fixed batch."""
+def _slab_training(ckpt_dir, **overrides) -> ConfigParser:
+    """train.json on the shipped slab, checkpoints in ``ckpt_dir``, with ``overrides`` (config ids)."""
     parser = ConfigParser()
     parser.read_config(str(CONFIGS / "train.json"))
-    parser.update(
-        {
-            "dataset_dir": str(SLAB_DIR.parent),
-            "train_patients": [SLAB_DIR.name],
-            "ckpt_dir": str(tmp_path),
-            "max_epochs": 1,
-            "iterations_per_epoch": 12,
-            "batch_size": 4,
-            "learning_rate": 0.005,
-            "train#dataloader#num_workers": 0,
-            "train#handlers": [],
-        }
+    parser.update({"dataset_dir": str(SLAB_DIR.parent), "train_patients": [SLAB_DIR.name], "ckpt_dir": str(ckpt_dir)})
+    parser.update(overrides)
+    return parser
+
+
+def test_seeded_training_on_the_slab_lowers_the_loss(tmp_path):
+    """A few iterations of train.json's own trainer on the shipped slab lower the loss on a fixed batch."""
+    parser = _slab_training(
+        tmp_path,
+        max_epochs=1,
+        iterations_per_epoch=12,
+        batch_size=4,
+        learning_rate=0.005,
+        **{"train#dataloader#num_workers": 0, "train#handlers": []},
     )
     set_determinism(seed=0)
     dataset = parser.get_parsed_content("train#dataset")
@@ -91,19 +93,13 @@ def test_self_fed_priors_from_a_cpu_copy_in_loader_workers(tmp_path):
     """``--self_network_device cpu``: the self-fed priors come from a copy of the network refreshed at each epoch's
     start (``CopyWeights``), so data-loader workers can run it while the network trains on a GPU; here two forked
     workers on the CPU."""
-    parser = ConfigParser()
-    parser.read_config(str(CONFIGS / "train.json"))
-    parser.update(
-        {
-            "dataset_dir": str(SLAB_DIR.parent),
-            "train_patients": [SLAB_DIR.name],
-            "ckpt_dir": str(tmp_path),
-            "max_epochs": 2,
-            "iterations_per_epoch": 2,
-            "batch_size": 2,
-            "self_network_device": "cpu",
-            "train#dataloader#num_workers": 2,
-        }
+    parser = _slab_training(
+        tmp_path,
+        max_epochs=2,
+        iterations_per_epoch=2,
+        batch_size=2,
+        self_network_device="cpu",
+        **{"train#dataloader#num_workers": 2},
     )
     network, copy = parser.get_parsed_content("network_def"), parser.get_parsed_content("self_network")
     assert copy is not network and parser.get_parsed_content("train#self_segmenter").network is copy
