@@ -24,6 +24,7 @@ import argparse
 import inspect
 import json
 import logging
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -496,6 +497,8 @@ def run_propagation(args: argparse.Namespace, plan: Plan) -> int:
     segmenter, kwargs = _propagation_method(args.method, args.bundle, args.device)
     if args.margin_mm is not None:
         kwargs["margin_mm"] = args.margin_mm
+    if args.intensity_fence is not None:
+        kwargs["intensity_fence"] = None if args.intensity_fence == "off" else args.intensity_fence
     propagator = SlicePropagator(
         **kwargs, window=tuple(args.window), progress=not args.quiet, slice_axis=axis, workers=args.workers
     )
@@ -732,6 +735,19 @@ def cmd_datalist(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fence(text: str) -> float | str:
+    """``--intensity-fence``: a non-negative number, or ``off``."""
+    if text == "off":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0 or 'off', got {text!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0 or 'off', got {text!r}")
+    return value
+
+
 def _add_propagation_options(parser: argparse.ArgumentParser) -> None:
     methods = ", ".join(f"{k}: {v}" for k, v in METHODS.items())
     parser.add_argument("--method", choices=list(METHODS), default="graph-cut", help=f"per-slice segmenter ({methods})")
@@ -740,6 +756,13 @@ def _add_propagation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--organ", default="liver", help="IRCAD mask folder under MASKS_DICOM (default: liver)")
     parser.add_argument("--slice", type=int, action="append", help="annotated slice index (repeatable)")
     parser.add_argument("--margin-mm", type=float, help="background ring distance in mm (default: the preset's)")
+    parser.add_argument(
+        "--intensity-fence",
+        type=_fence,
+        metavar="K|off",
+        help="stop where the median intensity of a slice's result leaves Q1 - K IQR .. Q3 + K IQR of the annotated "
+        "organ (Tukey's fences; default: the method's, 1.5 for the presets); 'off' turns the rule off",
+    )
     parser.add_argument(
         "--workers",
         type=int,

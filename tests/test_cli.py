@@ -55,6 +55,28 @@ def _nifti_pair(tmp_path, blob=False):
     return image_path, annotation_path, disc
 
 
+def test_intensity_fence_flag(tmp_path, capsys):
+    """The presets stop where the result's median intensity leaves the annotated organ's range (slices 0-1 of the
+    disc are 180 instead of 100 HU); ``--intensity-fence off`` carries the propagation on to slice 0, and a value
+    that is not a number >= 0 or 'off' is refused by the parser."""
+    image_path, annotation_path, disc = _nifti_pair(tmp_path)
+    volume = nib.load(image_path).get_fdata()
+    volume[..., :2] *= 1.8
+    nib.save(nib.Nifti1Image(volume.astype(np.float32), AFFINE.numpy()), image_path)
+    argv = ["propagate", "--image", str(image_path), "--annotation", str(annotation_path), "-q", "--no-overlay"]
+    assert main([*argv, "-o", str(tmp_path / "fenced.nii.gz")]) == 0
+    assert main([*argv, "-o", str(tmp_path / "open.nii.gz"), "--intensity-fence", "off"]) == 0
+    fenced, opened = (nib.load(tmp_path / f"{name}.nii.gz").get_fdata() > 0 for name in ("fenced", "open"))
+    assert [int(fenced[..., z].sum()) for z in range(6)] == [0, 0] + [int(disc[..., z].sum()) for z in range(2, 6)]
+    np.testing.assert_array_equal(opened, disc)
+    history = json.loads((tmp_path / "fenced_history.json").read_text())
+    assert {"index": 1, "stop_reason": "intensity"}.items() <= next(r for r in history if r["index"] == 1).items()
+    for bad in ("-1", "nan", "loose"):
+        with pytest.raises(SystemExit):
+            main([*argv, "--intensity-fence", bad])
+        assert "--intensity-fence: expected a number >= 0 or 'off'" in capsys.readouterr().err
+
+
 def test_propagate_nifti_keeps_the_affine(tmp_path, capsys):
     image_path, annotation_path, disc = _nifti_pair(tmp_path)
     out = tmp_path / "out" / "mask.nii.gz"
