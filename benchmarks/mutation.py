@@ -1374,7 +1374,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("dice improvement: softmax cross-entropy sign flipped", "sign flip", DI,
            "voxel = -target * logits", "voxel = target * logits", T_DI, "L"),
     Mutant("quality loss: lambda_quality 0 refused (<= instead of <)", "wrong comparison", QL,
-           "if lambda_quality < 0:", "if lambda_quality <= 0:", T_QL, "L"),
+           "if not lambda_quality >= 0:", "if not lambda_quality > 0:", T_QL, "L"),
     Mutant("deep supervision: default weight_mode 'same', not 'exp'", "wrong default", DS,
            'weight_mode: str = "exp",', 'weight_mode: str = "same",', T_DS, "L"),
     Mutant("output quality: overlap averaged over voxels, not summed", "wrong reduction", OQ,
@@ -1940,7 +1940,7 @@ MUTANTS: tuple[Mutant, ...] = (
            "        if not channels or unknown:\n", "        if not channels:\n", T_NS + T_ARGS, "Q"),
     # losses
     Mutant("dice improvement: epsilon 0 accepted (the weight divides by zero for a prior of Dice 0)",
-           "wrong comparison", DI, "if epsilon <= 0:", "if epsilon < 0:", T_DI + T_ARGS, "Q"),
+           "wrong comparison", DI, "if not epsilon > 0:", "if not epsilon >= 0:", T_DI + T_ARGS, "Q"),
     Mutant("quality regularized loss: a prior of another shape than the mask accepted", "missing validation", QL,
            "        if prior.shape != input.shape:\n            raise ValueError(f\"prior must have the shape",
            "        if False:\n            raise ValueError(f\"prior must have the shape", T_QL + T_ARGS, "Q"),

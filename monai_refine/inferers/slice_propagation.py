@@ -506,7 +506,11 @@ class _Run:
                 reason, mask, area = StopReason.QUALITY_DROP, np.zeros_like(mask), 0
             elif not vouched and settings.max_growth is not None and area > settings.max_growth * previous:
                 reason, mask, area = StopReason.GREW, np.zeros_like(mask), 0
-            elif not vouched and fence is not None and not fence[0] <= np.median(self.image[index][mask]) <= fence[1]:
+            elif (
+                not vouched
+                and fence is not None
+                and not fence[0] <= np.median(self.image[index][box][mask[box]]) <= fence[1]
+            ):
                 reason, mask, area = StopReason.INTENSITY, np.zeros_like(mask), 0
             elif index in (0, len(result) - 1):
                 reason = StopReason.VOLUME_END

@@ -98,9 +98,7 @@ class DiceImprovementLoss(_Loss):
         reduction: LossReduction | str = LossReduction.MEAN,
     ) -> None:
         super().__init__(reduction=check_reduction(reduction))
-        if np.isnan(epsilon):  # NaN passes every comparison below and makes every loss NaN
-            raise ValueError("epsilon must be positive, got nan.")
-        if epsilon <= 0:
+        if not epsilon > 0:  # written so that NaN (which would make every loss NaN) fails it too
             raise ValueError(f"epsilon must be positive, got {epsilon}.")
         if sigmoid and softmax:
             raise ValueError("sigmoid and softmax are mutually exclusive: set at most one of them.")

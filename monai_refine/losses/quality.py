@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 import torch
@@ -67,9 +66,7 @@ class QualityRegularizedLoss(_Loss):
         reduction: LossReduction | str = LossReduction.MEAN,
     ) -> None:
         super().__init__(reduction=check_reduction(reduction))
-        if math.isnan(lambda_quality):  # NaN passes the comparison below and makes every loss NaN
-            raise ValueError("lambda_quality must be non-negative, got nan.")
-        if lambda_quality < 0:
+        if not lambda_quality >= 0:  # written so that NaN (which would make every loss NaN) fails it too
             raise ValueError(f"lambda_quality must be non-negative, got {lambda_quality}.")
         self.lambda_quality = lambda_quality
         self.dice, self.prior_dice = dice_loss_pair(
