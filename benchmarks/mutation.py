@@ -194,6 +194,11 @@ T_ARGS = (  # inputs unchanged: since set M; documented defaults: since set O's 
 )
 T_DICT = ("tests/transforms/test_dict_wrappers.py",)
 T_ARCH = ("tests/networks/test_architecture.py",)
+# sets T and U on: each mutant runs the whole test folder of its core package plus every systematic file, a fixed
+# rule (not a choice per mutant), so that a bug caught anywhere in the suite's part for that package counts as caught
+T_SYS = T_ARGS + T_DICT + T_ARCH
+T_TRANSFORMS, T_INFERERS = ("tests/transforms", *T_SYS), ("tests/inferers", *T_SYS)
+T_LOSSES, T_NETWORKS, T_METRICS = ("tests/losses", *T_SYS), ("tests/networks", *T_SYS), ("tests/metrics", *T_SYS)
 
 MUTANTS: tuple[Mutant, ...] = (
     # --- inferers/iterative.py
