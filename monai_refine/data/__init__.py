@@ -21,6 +21,7 @@ _EXPORTS = {
     "list_ircad_organs": ".ircad",
     "load_ircad_patient": ".ircad",
     "ImageFile": ".image_files",
+    "LabelMapError": ".image_files",
     "read_image_file": ".image_files",
     "read_mask_file": ".image_files",
     "as_meta_tensor": ".readers",

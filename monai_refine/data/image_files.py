@@ -20,7 +20,7 @@ from numpy.typing import DTypeLike
 
 from monai_refine.data.dicom import DicomSeries, scan_dicom_series
 
-__all__ = ["ImageFile", "read_image_file", "read_mask_file"]
+__all__ = ["ImageFile", "LabelMapError", "read_image_file", "read_mask_file"]
 
 _SITK_TYPES = {
     np.dtype(np.float32): sitk.sitkFloat32,
@@ -29,6 +29,10 @@ _SITK_TYPES = {
     np.dtype(np.int32): sitk.sitkInt32,
     np.dtype(np.uint8): sitk.sitkUInt8,
 }
+
+
+class LabelMapError(ValueError):
+    """A file read as a binary mask holds several non-zero values: a label map (select its organ's labels)."""
 
 
 @dataclass(frozen=True)
@@ -157,8 +161,9 @@ def read_mask_file(
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: anything :func:`read_image_file` raises, more than one channel, several non-zero values (a label
-            map, not a mask), or a mask that is empty everywhere.
+        LabelMapError: several non-zero values (a label map, not a mask; a ``ValueError``).
+        ValueError: anything :func:`read_image_file` raises, more than one channel, or a mask that is empty
+            everywhere.
 
     Example:
         >>> read = read_mask_file("monai_refine/data/sample/ircad_patient17_slab/MASKS_DICOM/liver")
@@ -177,7 +182,7 @@ def read_mask_file(
     high = np.max(array, where=foreground, initial=array.min())
     if low != high:
         labels = np.unique(array[foreground])
-        raise ValueError(
+        raise LabelMapError(
             f"mask {path} has {len(labels)} non-zero values ({labels[:10].tolist()}...); expected a binary "
             "mask ({0, 1} or {0, 255}). Select one label or threshold it first."
         )

@@ -104,6 +104,7 @@ def load_datalist_volumes(
     """
     from monai.data import load_decathlon_datalist
 
+    from monai_refine.data.image_files import LabelMapError
     from monai_refine.data.readers import load_image, load_mask
     from monai_refine.utils import check_same_geometry
 
@@ -123,10 +124,8 @@ def load_datalist_volumes(
         if organ_labels is None:
             try:
                 mask = load_mask(item[label_key])
-            except ValueError as error:
-                if "non-zero values" not in str(error):
-                    raise
-                raise ValueError(f"{error} For a label map, give organ_labels (the organ's values).") from error
+            except LabelMapError as error:
+                raise LabelMapError(f"{error} For a label map, give organ_labels (the organ's values).") from error
         else:
             labels = load_image(item[label_key], dtype=None)
             organ = np.isin(convert_to_numpy(labels), np.asarray(organ_labels))

@@ -15,7 +15,14 @@ from monai.data import MetaTensor
 from monai.transforms import LoadImage
 from pydicom.uid import generate_uid
 
-from monai_refine.data import check_same_geometry, list_dicom_series, load_image, load_mask, scan_dicom_series
+from monai_refine.data import (
+    LabelMapError,
+    check_same_geometry,
+    list_dicom_series,
+    load_image,
+    load_mask,
+    scan_dicom_series,
+)
 from tests.utils import SLAB_DIR
 
 IMAGE_DIR = SLAB_DIR / "PATIENT_DICOM"
@@ -169,7 +176,7 @@ def test_empty_mask(tmp_path):
 
 def test_label_map_is_not_a_mask(tmp_path):
     path = write_nifti_file(tmp_path / "labels.nii.gz", np.array([0, 1, 2], dtype=np.uint8).reshape(3, 1, 1))
-    with pytest.raises(ValueError, match=r"2 non-zero values \(\[1, 2\]"):
+    with pytest.raises(LabelMapError, match=r"2 non-zero values \(\[1, 2\]"):
         load_mask(path)
 
 

@@ -8,7 +8,13 @@ import torch
 from monai.data import MetaTensor
 from scipy import ndimage
 
-from monai_refine.data import PropagationSliceDataset, load_datalist_volumes, load_ircad_volumes, write_nifti
+from monai_refine.data import (
+    LabelMapError,
+    PropagationSliceDataset,
+    load_datalist_volumes,
+    load_ircad_volumes,
+    write_nifti,
+)
 from monai_refine.inferers import SliceGrid, window_intensity
 from monai_refine.transforms import RandMaskPerturb
 from tests.utils import SLAB_DIR
@@ -135,7 +141,7 @@ def test_datalist_volumes_select_the_organ_labels(tmp_path):
 
 def test_datalist_volumes_bad_input(tmp_path):
     ct, seg = _nifti_pair(tmp_path, "a")
-    with pytest.raises(ValueError, match="organ_labels"):  # a label map without organ_labels
+    with pytest.raises(LabelMapError, match="organ_labels"):  # a label map without organ_labels
         load_datalist_volumes([{"image": ct, "label": seg}])
     with pytest.raises(ValueError, match="no voxel of organ_labels \\[5\\]"):
         load_datalist_volumes([{"image": ct, "label": seg}], organ_labels=(5,))
