@@ -149,13 +149,15 @@ class IterativeRefinementInferer(Inferer):
             ``return_probability=True``); with ``return_history``, also ``history[b]``, the records of sample ``b``.
 
         Raises:
-            ValueError: inputs not a batch, a prior of the wrong shape or outside [0, 1], network outputs with other
-                than 1 or 2 channels, or a dict output without ``output_key``.
+            ValueError: inputs not a batch or holding NaN/Inf, a prior of the wrong shape or outside [0, 1], network
+                outputs with other than 1 or 2 channels, or a dict output without ``output_key``.
         """
         if not isinstance(inputs, torch.Tensor):
             raise ValueError(f"inputs must be a torch.Tensor batch, got {type(inputs).__name__}.")
         if inputs.ndim not in (4, 5):
             raise ValueError(f"inputs must be a batch (B, C, H, W) or (B, C, H, W, D), got {tuple(inputs.shape)}.")
+        if inputs.is_floating_point() and not bool(torch.isfinite(inputs).all()):
+            raise ValueError("inputs contains NaN or Inf values; clean the image before refining it.")
         expected = (inputs.shape[0], 1, *inputs.shape[2:])
         if prior is None:
             prior = torch.full(expected, self.initial_prior, device=inputs.device, dtype=inputs.dtype)

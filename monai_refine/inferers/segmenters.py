@@ -27,7 +27,7 @@ import numpy as np
 from monai.utils import convert_to_numpy, optional_import
 from skimage.segmentation import random_walker
 
-from monai_refine.utils import bounding_box, check_finite
+from monai_refine.utils import as_binary_mask, bounding_box, check_finite
 
 maxflow, has_maxflow = optional_import("maxflow")  # PyMaxflow: pip install 'monai-refine[graphcut]'
 
@@ -55,8 +55,8 @@ def check_slice_inputs(
         ``spacing`` (mm, 1 when ``None``) as a float64 array of 2 values.
 
     Raises:
-        ValueError: naming the argument, for a wrong shape, NaN or Inf pixels, or a spacing that is not two finite
-            positive values.
+        ValueError: naming the argument, for a wrong shape, NaN or Inf pixels, a ``prior`` or ``seeds`` that is not
+            binary ({0, 1} or bool), or a spacing that is not two finite positive values.
     """
     image, prior, seeds = (convert_to_numpy(x) for x in (image, prior, seeds))
     if image.ndim != 3 or image.shape[0] != 1:
@@ -66,10 +66,11 @@ def check_slice_inputs(
         raise ValueError(f"prior must have the shape of image {image.shape}, got {prior.shape}.")
     if seeds.shape != (2, *image.shape[1:]):
         raise ValueError(f"seeds must have shape (2, H, W) = {(2, *image.shape[1:])}, got {seeds.shape}.")
+    prior, seeds = as_binary_mask("prior", prior), as_binary_mask("seeds", seeds, channels=2)
     pair = np.ones(2) if spacing is None else np.asarray(spacing, dtype=np.float64).ravel()
     if pair.shape != (2,) or not np.isfinite(pair).all() or not (pair > 0).all():
         raise ValueError(f"spacing must be two finite positive in-plane spacings (mm), got {spacing}.")
-    return image, prior.astype(bool, copy=False), seeds.astype(bool, copy=False), pair
+    return image, prior, seeds, pair
 
 
 class CopyPrevious:
@@ -88,6 +89,7 @@ class CopyPrevious:
     def __call__(
         self, image: np.ndarray, prior: np.ndarray, seeds: np.ndarray, spacing: Sequence[float] | None = None
     ) -> np.ndarray:
+        check_slice_inputs(image, prior, seeds, spacing)
         return np.array(convert_to_numpy(prior), copy=True)
 
 

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from monai_refine.transforms.seeds.array import GaussianSeedMap
-from monai_refine.utils import RefineKeys, SeedChannel
+from monai_refine.utils import RefineKeys, SeedChannel, as_binary_mask, as_numpy
 
 __all__ = ["SliceFrame", "SliceGrid", "network_input"]
 
@@ -80,10 +80,14 @@ class SliceGrid:
     def frame(self, prior: np.ndarray, spacing: Sequence[float]) -> SliceFrame:
         """The grid's frame on a slice: centred on the bounding box of ``prior`` ``(1, H, W)`` (the slice centre when
         the prior is empty); ``spacing`` is the slice's in-plane spacing in mm, one value per array axis.
+
+        Raises:
+            ValueError: when ``prior`` is not a binary ``(1, H, W)`` slice or ``spacing`` not two finite values > 0.
         """
-        prior = np.asarray(prior)
+        prior = as_numpy(prior)
         if prior.ndim != 3 or prior.shape[0] != 1:
             raise ValueError(f"prior must be one channel-first slice (1, H, W), got shape {prior.shape}.")
+        prior = as_binary_mask("prior", prior)
         spacing_arr = np.asarray(spacing, dtype=np.float64).reshape(-1)
         if spacing_arr.size != 2 or not np.all(np.isfinite(spacing_arr)) or np.any(spacing_arr <= 0):
             raise ValueError(f"spacing must be two finite in-plane spacings > 0 (mm), got {spacing}.")
@@ -110,10 +114,15 @@ class SliceGrid:
         """Resample a channel-first slice ``(C, H, W)`` onto the grid: ``(C, size, size)`` float32, 0 outside.
 
         ``mode`` is ``"bilinear"`` for images and ``"nearest"`` for masks.
+
+        Raises:
+            ValueError: when ``array`` is not ``(C, H, W)`` of the frame's slice or holds NaN or Inf.
         """
         data = torch.as_tensor(np.asarray(array, dtype=np.float32) if not isinstance(array, torch.Tensor) else array)
         if data.ndim != 3 or tuple(data.shape[1:]) != frame.shape:
             raise ValueError(f"array must be (C, *{frame.shape}) like the frame's slice, got {tuple(data.shape)}.")
+        if data.is_floating_point() and not bool(torch.isfinite(data).all()):
+            raise ValueError("array contains NaN or Inf values: bilinear resampling would spread them.")
         grid = self._normalised(frame.grid_points(), frame.shape)
         out = F.grid_sample(data[None].float(), grid, mode=mode, padding_mode="zeros", align_corners=True)
         return out[0].numpy()
@@ -123,10 +132,14 @@ class SliceGrid:
 
         Every seed pixel moves to the nearest grid pixel; when a foreground and a background seed land on the same
         grid pixel, foreground wins (as a user's foreground seed overrides a propagated background one).
+
+        Raises:
+            ValueError: when ``seeds`` is not a binary ``(2, H, W)`` of the frame's slice ({0, 1} or bool).
         """
-        seeds = np.asarray(seeds)
+        seeds = as_numpy(seeds)
         if seeds.ndim != 3 or seeds.shape[0] != 2 or tuple(seeds.shape[1:]) != frame.shape:
             raise ValueError(f"seeds must be (2, *{frame.shape}) like the frame's slice, got {seeds.shape}.")
+        seeds = as_binary_mask("seeds", seeds, channels=2)
         out = np.zeros((2, self.size, self.size), dtype=bool)
         centre, step = np.asarray(frame.centre), np.asarray(frame.step)
         for channel in (SeedChannel.FOREGROUND, SeedChannel.BACKGROUND):
@@ -193,6 +206,10 @@ def network_input(
     Returns:
         ``(x, frame)``: ``x`` of shape ``(C, size, size)`` float32, and the :class:`SliceFrame`.
 
+    Raises:
+        ValueError: naming the input, for an ``image`` that is not one finite ``(1, H, W)`` slice, a ``prior`` or
+            ``seeds`` that is not binary or of another size, or unknown ``channels``.
+
     Example:
         >>> import numpy as np
         >>> prior = np.zeros((1, 64, 64), bool); prior[0, 20:40, 20:40] = True
@@ -204,6 +221,8 @@ def network_input(
     unknown = [c for c in channels if c not in INPUT_PARTS]
     if not channels or unknown:
         raise ValueError(f"channels must name some of {list(map(str, INPUT_PARTS))}, got {list(channels)}.")
+    if np.shape(image)[:1] != (1,) or len(np.shape(image)) != 3:
+        raise ValueError(f"image must be one channel-first slice (1, H, W), got shape {tuple(np.shape(image))}.")
     frame = grid.frame(prior, spacing)
     parts = []
     for channel in channels:

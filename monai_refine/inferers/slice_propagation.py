@@ -151,6 +151,9 @@ def canonical_slices(
         ``(slices, slice_axis, spacing)``: ``slices`` ``(C, depth, H, W)`` numpy (contiguous), the spatial slice axis
         used (0..2), and the in-plane spacing in mm of ``H`` and ``W``.
 
+    Raises:
+        ValueError: when ``volume`` is not a channel-first 3D volume ``(C, X, Y, Z)``.
+
     Example:
         >>> import torch
         >>> from monai.data import MetaTensor
@@ -160,6 +163,7 @@ def canonical_slices(
         >>> slices[0, 0].tolist(), axis, spacing  # slice z = 0 flipped in both in-plane axes
         ([[6.0, 4.0], [2.0, 0.0]], 2, (0.5, 0.25))
     """
+    _check_volume_rank("volume", volume)
     axis = resolve_slice_axis(volume, slice_axis)
     swap, flips = _in_plane_frame(volume, axis)
     array = np.moveaxis(convert_to_numpy(volume), axis + 1, 1)
@@ -549,6 +553,10 @@ def merge_user_seeds(seeds: np.ndarray, prior: np.ndarray, user: np.ndarray, spa
         user: ``(2, H, W)`` binary, the user's foreground/background seeds on this slice.
         spacing: the slice's in-plane spacing (mm), one value per axis.
 
+    Raises:
+        ValueError: naming the argument, when ``prior`` is not ``(H, W)``, ``seeds`` or ``user`` not ``(2, H, W)``
+            of its size, or one of them not binary ({0, 1} or bool; NaN included).
+
     Example:
         >>> prior = np.zeros((9, 9), bool); prior[2:7, 2:7] = True
         >>> seeds = np.zeros((2, 9, 9), bool); seeds[0, 4, 2:7] = True; seeds[1, 0, :] = True
@@ -557,7 +565,8 @@ def merge_user_seeds(seeds: np.ndarray, prior: np.ndarray, user: np.ndarray, spa
         >>> bool(merged[0, 0, 4]), bool(merged[1, 0, 4]), int(merged[0, 4].sum()), bool(merged[1, 4, 6])
         (True, False, 2, True)
     """
-    seeds, user = np.array(seeds, dtype=bool), np.asarray(user, dtype=bool)
+    prior, user = _slice_prior_and_user(prior, user)
+    seeds = np.array(_slice_binary("seeds", seeds, (2, *prior.shape)))
     fg, bg = SeedChannel.FOREGROUND, SeedChannel.BACKGROUND
     if user[bg].any():
         seeds[fg] &= ~rejected_by_clicks(prior, user[bg], spacing)
@@ -583,6 +592,10 @@ def edit_prior(prior: np.ndarray, user: np.ndarray, spacing: Sequence[float], wi
         spacing: the slice's in-plane spacing (mm), one value per axis.
         width_mm: width of the strokes drawn for the foreground seeds (a disc of half this radius around each), >= 0.
 
+    Raises:
+        ValueError: naming the argument, when ``prior`` is not ``(H, W)``, ``user`` not ``(2, H, W)`` of its size,
+            either not binary ({0, 1} or bool; NaN included), or ``width_mm`` is negative or not finite.
+
     Example:
         >>> prior = np.zeros((9, 9), bool); prior[2:7, 2:7] = True
         >>> user = np.zeros((2, 9, 9), bool); user[0, 4, 7:9] = True; user[1, 2, 2] = True  # a stroke out, a click in
@@ -594,7 +607,7 @@ def edit_prior(prior: np.ndarray, user: np.ndarray, spacing: Sequence[float], wi
     """
     if not np.isfinite(width_mm) or width_mm < 0:
         raise ValueError(f"width_mm must be finite and >= 0, got {width_mm}.")
-    prior, user = np.asarray(prior, dtype=bool), np.asarray(user, dtype=bool)
+    prior, user = _slice_prior_and_user(prior, user)
     fg, bg = SeedChannel.FOREGROUND, SeedChannel.BACKGROUND
     strokes = user[fg]
     if width_mm > 0 and strokes.any():
@@ -616,6 +629,10 @@ def rejected_by_clicks(prior: np.ndarray, clicks: np.ndarray, spacing: Sequence[
         clicks: ``(H, W)`` binary, the user's background seeds on this slice.
         spacing: the slice's in-plane spacing (mm), one value per axis.
 
+    Raises:
+        ValueError: naming the argument, when ``prior`` is not ``(H, W)``, ``clicks`` not of its shape, either not
+            binary ({0, 1} or bool; NaN included), or ``spacing`` not two finite positive values.
+
     Example:
         >>> prior = np.zeros((20, 30), bool); prior[2:18, 2:18] = True; prior[8:12, 18:28] = True  # organ + leak
         >>> prior[0:2, 26:30] = True  # and an island
@@ -624,7 +641,9 @@ def rejected_by_clicks(prior: np.ndarray, clicks: np.ndarray, spacing: Sequence[
         >>> bool(rejected[0:2, 26:30].all()), bool(rejected[10, 21:28].all()), bool(rejected[2:18, 2:18].any())
         (True, True, False)
     """
-    prior, clicks = np.asarray(prior, dtype=bool), np.asarray(clicks, dtype=bool) & np.asarray(prior, dtype=bool)
+    prior = _slice_binary("prior", prior)
+    clicks = _slice_binary("clicks", clicks, prior.shape) & prior
+    spacing = _check_in_plane_spacing(spacing)
     rejected = np.zeros(prior.shape, dtype=bool)
     if not clicks.any():
         return rejected
@@ -634,7 +653,6 @@ def rejected_by_clicks(prior: np.ndarray, clicks: np.ndarray, spacing: Sequence[
     rejected |= np.isin(components, islands) & (components > 0)
     inside = np.argwhere(clicks & (components == largest))
     if inside.size:  # one disc per click on the main component (a loop over clicks, each on its disc's box only)
-        spacing = np.asarray(spacing, dtype=float)
         depth = ndimage.distance_transform_edt(prior, sampling=spacing)
         for point in inside:
             radius = 2 * depth[tuple(point)]
@@ -656,13 +674,28 @@ def slice_result(probability: np.ndarray, foreground: np.ndarray, fill_holes: bo
         foreground: ``(H, W)`` binary foreground seeds.
         fill_holes: fill the holes of the thresholded mask first.
 
+    Raises:
+        ValueError: when ``probability`` is not ``(H, W)``, holds NaN or Inf or values outside [0, 1] (logits), or
+            ``foreground`` differs from it in shape.
+
     Example:
         >>> p = np.zeros((6, 6)); p[0:2, 0:2] = 0.9; p[3:6, 3:6] = 0.8; p[4, 4] = 0.1
         >>> fg = np.zeros((6, 6), bool); fg[3, 3] = True
         >>> int(slice_result(p, fg).sum()), int(slice_result(p, fg, fill_holes=False).sum())
         (9, 8)
     """
-    mask = np.asarray(probability) >= 0.5
+    probability = as_numpy(probability)
+    if probability.ndim != 2:
+        raise ValueError(f"probability must be one slice (H, W), got shape {probability.shape}.")
+    if np.shape(foreground) != probability.shape:
+        shape = np.shape(foreground)
+        raise ValueError(f"foreground must have the shape of probability {probability.shape}, got {shape}.")
+    check_finite("probability", probability)
+    if probability.size and (probability.min() < 0 or probability.max() > 1):
+        raise ValueError(
+            f"probability must hold values in [0, 1] (not logits), got [{probability.min():g}, {probability.max():g}]."
+        )
+    mask = probability >= 0.5
     if fill_holes:
         mask = ndimage.binary_fill_holes(mask)
     components = ndimage.label(mask)[0]
@@ -679,6 +712,36 @@ def _check_window(window: Sequence[float]) -> tuple[float, float]:
     return float(window[0]), float(window[1])
 
 
+def _check_volume_rank(name: str, volume: NdarrayOrTensor) -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``volume`` is a channel-first 3D volume ``(C, X, Y, Z)``."""
+    if len(volume.shape) != 4:
+        raise ValueError(f"{name} must be a channel-first 3D volume (C, X, Y, Z), got shape {tuple(volume.shape)}.")
+
+
+def _slice_binary(name: str, array: NdarrayOrTensor, shape: Sequence[int] | None = None) -> np.ndarray:
+    """A binary spatial slice ``(H, W)`` (or ``(C, H, W)`` of ``shape``) as a bool array, refusing another shape, NaN
+    or a value other than 0 and 1 with a ``ValueError`` naming ``name``."""
+    array = as_numpy(array)
+    expected = "(H, W)" if shape is None else str(tuple(shape))
+    if (shape is None and array.ndim != 2) or (shape is not None and array.shape != tuple(shape)):
+        raise ValueError(f"{name} must have shape {expected}, got {array.shape}.")
+    return as_binary_mask(name, array if array.ndim == 3 else array[None], channels=None).reshape(array.shape)
+
+
+def _slice_prior_and_user(prior: NdarrayOrTensor, user: NdarrayOrTensor) -> tuple[np.ndarray, np.ndarray]:
+    """``prior`` ``(H, W)`` and ``user`` seeds ``(2, H, W)`` as bool arrays, checked by :func:`_slice_binary`."""
+    prior = _slice_binary("prior", prior)
+    return prior, _slice_binary("user", user, (2, *prior.shape))
+
+
+def _check_in_plane_spacing(spacing: Sequence[float]) -> np.ndarray:
+    """``spacing`` as two finite positive floats, else a ``ValueError``."""
+    pair = np.asarray(spacing, dtype=np.float64).ravel()
+    if pair.shape != (2,) or not np.isfinite(pair).all() or not (pair > 0).all():
+        raise ValueError(f"spacing must be two finite positive in-plane spacings (mm), got {spacing}.")
+    return pair
+
+
 def window_intensity(volume: np.ndarray, window: Sequence[float], out: np.ndarray | None = None) -> np.ndarray:
     """Map intensities linearly from ``window = (low, high)`` to [0, 1], clipping outside (as SlicePropagator does).
 
@@ -687,6 +750,9 @@ def window_intensity(volume: np.ndarray, window: Sequence[float], out: np.ndarra
         window: ``(low, high)``, finite, low < high.
         out: a float32 array of ``volume``'s shape to write into (may be ``volume`` itself, windowed in place, with no
             full-size temporaries); default a new float32 array.
+
+    Raises:
+        ValueError: when ``window`` is not finite with low < high, or ``volume`` holds NaN (+-Inf clip to 1 and 0).
 
     Example:
         >>> window_intensity(np.array([-200.0, -100.0, 50.0, 500.0]), (-100, 200)).tolist()
@@ -699,7 +765,11 @@ def window_intensity(volume: np.ndarray, window: Sequence[float], out: np.ndarra
         out[...] = volume
     out -= low
     out /= high - low
-    return np.clip(out, 0, 1, out=out)
+    np.clip(out, 0, 1, out=out)
+    # clipped to [0, 1], the sum is NaN only for a NaN voxel: one pass and no full-size temporary (+-Inf clip to 1/0)
+    if np.isnan(out.sum(dtype=np.float64)):
+        raise ValueError("volume contains NaN values; clean the input before windowing.")
+    return out
 
 
 def occupied_slices(mask: np.ndarray, axis: int) -> np.ndarray:
@@ -722,14 +792,18 @@ def middle_slice(mask: NdarrayOrTensor, slice_axis: int | None = None) -> int:
         slice_axis: spatial axis of the slices; ``None``: from a MetaTensor's affine, else the last
             (:func:`resolve_slice_axis`).
 
+    Raises:
+        ValueError: when ``mask`` is not a binary ``(1, X, Y, Z)`` volume or is empty.
+
     Example:
         >>> import numpy as np
         >>> mask = np.zeros((1, 4, 4, 9)); mask[0, 1:3, 1:3, 2:7] = 1
         >>> middle_slice(mask), middle_slice(mask, slice_axis=0)
         (4, 2)
     """
+    _check_volume_rank("mask", mask)
     axis = resolve_slice_axis(mask, slice_axis)
-    present = occupied_slices(as_numpy(mask)[0], axis)
+    present = occupied_slices(as_binary_mask("mask", mask)[0], axis)
     if present.size == 0:
         raise ValueError("the reference mask is empty: no slice to start from.")
     return int(present[present.size // 2])
@@ -744,6 +818,9 @@ def annotate_slices(mask: NdarrayOrTensor, slices: Sequence[int], slice_axis: in
         slice_axis: spatial axis of the slices; ``None``: from a MetaTensor's affine, else the last
             (:func:`resolve_slice_axis`).
 
+    Raises:
+        ValueError: when ``mask`` is not a channel-first 3D volume or a slice index lies outside ``0..depth - 1``.
+
     Example:
         >>> import numpy as np
         >>> annotate_slices(np.ones((1, 2, 2, 3)), [1]).sum(axis=(0, 1, 2)).tolist()
@@ -751,7 +828,12 @@ def annotate_slices(mask: NdarrayOrTensor, slices: Sequence[int], slice_axis: in
         >>> annotate_slices(np.ones((1, 2, 2, 3)), [1], slice_axis=0).sum(axis=(0, 2, 3)).tolist()
         [0.0, 6.0]
     """
+    _check_volume_rank("mask", mask)
     axis = resolve_slice_axis(mask, slice_axis) + 1
+    depth = mask.shape[axis]
+    outside = [s for s in slices if isinstance(s, bool) or not 0 <= s < depth]
+    if outside:
+        raise ValueError(f"slices {outside} lie outside the volume: indices along the slice axis are 0..{depth - 1}.")
     index = (slice(None),) * axis + (list(slices),)
     annotation = mask * 0
     annotation[index] = mask[index]

@@ -72,11 +72,21 @@ class DeepSupervisionDictLoss(DeepSupervisionLoss):
             target: ``(B, C, *spatial)`` ground truth at full resolution.
 
         Raises:
-            ValueError: when a key is missing from the dict, or ``input`` is None.
+            ValueError: when a key is missing from the dict, ``input`` is None, or ``target`` differs in batch size,
+                rank or spatial size from the first (full-resolution) output.
         """
         if isinstance(input, Mapping):
             missing = [k for k in self.keys if k not in input]
             if missing:
                 raise ValueError(f"input is missing the outputs {missing}; it has {list(input)}.")
             input = [input[k] for k in self.keys]
+        first = input[0] if isinstance(input, (list, tuple)) and input else input
+        if isinstance(first, torch.Tensor) and (
+            target.ndim != first.ndim or target.shape[0] != first.shape[0] or target.shape[2:] != first.shape[2:]
+        ):
+            # DeepSupervisionLoss resizes the target to every output: a target of another size would be resampled
+            raise ValueError(
+                f"target must have the batch and spatial size of the first output {tuple(first.shape)}, got "
+                f"{tuple(target.shape)}."
+            )
         return super().forward(input, target)

@@ -11,7 +11,7 @@ from monai.utils import LossReduction
 from torch import nn
 from torch.nn.modules.loss import _Loss
 
-from monai_refine.losses.utils import check_reduction, reduce_loss
+from monai_refine.losses.utils import check_finite_tensor, check_probabilities, check_reduction, reduce_loss
 
 __all__ = ["DiceImprovementLoss"]
 
@@ -134,10 +134,14 @@ class DiceImprovementLoss(_Loss):
             The loss, reduced according to ``reduction``.
 
         Raises:
-            ValueError: when ``previous`` or ``target`` do not match ``input``'s shape.
+            ValueError: when ``previous`` or ``target`` do not match ``input``'s shape, ``input`` or ``target`` hold
+                NaN or Inf, or ``previous`` holds values outside [0, 1] (NaN included).
         """
         if previous.shape != input.shape:
             raise ValueError(f"previous must have the shape of input {tuple(input.shape)}, got {tuple(previous.shape)}")
+        check_finite_tensor("input", input)
+        check_finite_tensor("target", target)
+        check_probabilities("previous", previous)
         channels = input.shape[1]
         if self.lambda_ce > 0 and self.softmax and channels == 1:
             raise ValueError("lambda_ce with a single channel prediction needs sigmoid=True, not softmax=True.")

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import torch
 from torch.nn.modules.loss import _Loss
 
+from monai_refine.losses.utils import check_finite_tensor
 from monai_refine.utils import RefineOutputs
 
 __all__ = ["OutputQualityLoss"]
@@ -61,10 +62,33 @@ class OutputQualityLoss(_Loss):
         return torch.where(total > 0, 2 * overlap / total.clamp_min(1), torch.ones_like(total))
 
     def forward(self, input: Mapping[str, torch.Tensor], target: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        """
+        Args:
+            input: the network's output dict, with ``(B, C, *spatial)`` logits at ``output_key`` and the ``(B, 1)``
+                quality logit at ``quality_key``.
+            target: ``(B, C, *spatial)`` binary ground truth, the shape of the logits.
+
+        Raises:
+            ValueError: when a key is missing, ``target`` differs in shape from the logits, the quality is not one
+                value per sample, or the logits or quality hold NaN or Inf.
+        """
         missing = [k for k in (self.output_key, self.quality_key) if k not in input]
         if missing:
             raise ValueError(f"input is missing the outputs {missing}; it has {list(input)}.")
+        logits, quality_logits = input[self.output_key], input[self.quality_key]
+        if target.shape != logits.shape:
+            raise ValueError(
+                f"target must have the shape of input[{self.output_key!r}] {tuple(logits.shape)}, got "
+                f"{tuple(target.shape)}."
+            )
+        if quality_logits.numel() != logits.shape[0]:
+            raise ValueError(
+                f"input[{self.quality_key!r}] must hold one quality per sample, shape ({logits.shape[0]}, 1), got "
+                f"{tuple(quality_logits.shape)}."
+            )
+        check_finite_tensor(f"input[{self.output_key!r}]", logits)
+        check_finite_tensor(f"input[{self.quality_key!r}]", quality_logits)
         with torch.no_grad():
-            dice = self.achieved_dice(input[self.output_key], target)
-        quality = torch.sigmoid(input[self.quality_key].reshape(-1).float())
+            dice = self.achieved_dice(logits, target)
+        quality = torch.sigmoid(quality_logits.reshape(-1).float())
         return self.segmentation_loss(input, target) + self.lambda_quality * ((quality - dice) ** 2).mean()

@@ -8,7 +8,13 @@ import torch
 from monai.utils import LossReduction
 from torch.nn.modules.loss import _Loss
 
-from monai_refine.losses.utils import check_reduction, dice_loss_pair, reduce_loss
+from monai_refine.losses.utils import (
+    check_finite_tensor,
+    check_probabilities,
+    check_reduction,
+    dice_loss_pair,
+    reduce_loss,
+)
 from monai_refine.utils import RefineOutputs
 
 __all__ = ["QualityRegularizedLoss"]
@@ -92,9 +98,13 @@ class QualityRegularizedLoss(_Loss):
             The loss, reduced according to ``reduction``.
 
         Raises:
-            ValueError: when ``quality`` is missing or not ``(B, 1)``, or ``prior`` differs in shape from the mask.
+            ValueError: when ``quality`` is missing or not ``(B, 1)``, ``prior`` differs in shape from the mask,
+                ``target`` in batch or spatial size, an input holds NaN or Inf, or ``prior`` values outside [0, 1].
         """
         if isinstance(input, Mapping):
+            missing = [str(k) for k in (RefineOutputs.MASK, RefineOutputs.QUALITY) if k not in input]
+            if missing:
+                raise ValueError(f"input is missing the outputs {missing}; it has {list(input)}.")
             quality = input[RefineOutputs.QUALITY]
             input = input[RefineOutputs.MASK]
         if quality is None:
@@ -103,6 +113,14 @@ class QualityRegularizedLoss(_Loss):
             raise ValueError(f"quality must have shape ({input.shape[0]}, 1), got {tuple(quality.shape)}.")
         if prior.shape != input.shape:
             raise ValueError(f"prior must have the shape of the mask {tuple(input.shape)}, got {tuple(prior.shape)}.")
+        if target.ndim != input.ndim or target.shape[0] != input.shape[0] or target.shape[2:] != input.shape[2:]:
+            raise ValueError(
+                f"target must have the batch and spatial size of the mask {tuple(input.shape)}, "
+                f"got {tuple(target.shape)}."
+            )
+        for name, value in (("input", input), ("target", target), ("quality", quality)):
+            check_finite_tensor(name, value)
+        check_probabilities("prior", prior)
         with torch.no_grad():
             true_quality = 1.0 - self.prior_dice(prior, target).mean(dim=1, keepdim=True)
         squared_error = (quality.view(true_quality.shape) - true_quality) ** 2

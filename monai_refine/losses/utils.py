@@ -6,7 +6,7 @@ import torch
 from monai.losses import DiceLoss
 from monai.utils import LossReduction
 
-__all__ = ["check_reduction", "dice_loss_pair", "reduce_loss"]
+__all__ = ["check_finite_tensor", "check_probabilities", "check_reduction", "dice_loss_pair", "reduce_loss"]
 
 
 def check_reduction(reduction: LossReduction | str) -> str:
@@ -49,3 +49,20 @@ def dice_loss_pair(
         "reduction": LossReduction.NONE,
     }
     return DiceLoss(sigmoid=sigmoid, softmax=softmax, **common), DiceLoss(**common)
+
+
+def check_finite_tensor(name: str, value: torch.Tensor) -> None:
+    """Raise a ``ValueError`` naming ``name`` when ``value`` holds NaN or Inf (one reduction: a NaN would otherwise
+    make the loss and every gradient NaN, or, in a value read without gradient, silently weight the loss)."""
+    if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+        raise ValueError(f"{name} contains NaN or Inf values.")
+
+
+def check_probabilities(name: str, value: torch.Tensor) -> None:
+    """Raise a ``ValueError`` naming ``name`` unless ``value`` holds finite values in [0, 1]."""
+    check_finite_tensor(name, value)
+    if value.numel() and (bool(value.min() < 0) or bool(value.max() > 1)):
+        raise ValueError(
+            f"{name} must hold values in [0, 1] (a segmentation, not logits), got "
+            f"[{float(value.min()):g}, {float(value.max()):g}]."
+        )

@@ -18,8 +18,9 @@ import math
 
 import numpy as np
 from monai.config import NdarrayOrTensor
+from monai.data import MetaTensor
 
-from monai_refine.utils import as_binary_mask
+from monai_refine.utils import as_binary_mask, as_numpy, check_finite, check_same_geometry
 
 __all__ = ["dice_coefficient", "overlap_scores"]
 
@@ -35,6 +36,7 @@ def dice_coefficient(a: NdarrayOrTensor, b: NdarrayOrTensor) -> float:
 
     ``a`` and ``b`` are arrays or tensors of any dtype, read as boolean: every non-zero voxel is foreground, whatever
     its value (a 0/255 mask counts 1 per foreground voxel, as a 0/1 or bool mask does). Threshold probabilities first.
+    NaN or Inf values are refused with a ``ValueError`` (a NaN would count as foreground).
 
     Example:
         >>> import numpy as np
@@ -43,7 +45,10 @@ def dice_coefficient(a: NdarrayOrTensor, b: NdarrayOrTensor) -> float:
         >>> dice_coefficient(a, b), dice_coefficient(a[:0], b[:0]), dice_coefficient(a, np.zeros_like(a))
         (0.5, 1.0, 0.0)
     """
-    a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
+    a, b = as_numpy(a), as_numpy(b)
+    check_finite("a", a)  # NaN is non-zero: it would be read as foreground
+    check_finite("b", b)
+    a, b = a.astype(bool, copy=False), b.astype(bool, copy=False)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}.")
     total = int(a.sum()) + int(b.sum())
@@ -58,7 +63,7 @@ def overlap_scores(pred: NdarrayOrTensor, label: NdarrayOrTensor, ignore_empty: 
 
     Args:
         pred: binary ``(1, *spatial)``.
-        label: binary ``(1, *spatial)``, same shape.
+        label: binary ``(1, *spatial)``, same shape (and the same geometry when both are MetaTensors).
         ignore_empty: NaN for every score when ``label`` is empty (MONAI's ``ignore_empty=True``); otherwise an
             empty ``pred`` of an empty ``label`` scores 1.0 everywhere.
 
@@ -72,6 +77,8 @@ def overlap_scores(pred: NdarrayOrTensor, label: NdarrayOrTensor, ignore_empty: 
         >>> overlap_scores(empty, empty), overlap_scores(empty, empty, ignore_empty=True)
         ({'dice': 1.0, 'sensitivity': 1.0, 'ppv': 1.0}, {'dice': nan, 'sensitivity': nan, 'ppv': nan})
     """
+    if isinstance(pred, MetaTensor) and isinstance(label, MetaTensor):
+        check_same_geometry(pred, label, names=("pred", "label"))
     p, g = as_binary_mask("pred", pred), as_binary_mask("label", label)
     if p.shape != g.shape:
         raise ValueError(f"pred and label must have the same shape, got {p.shape} and {g.shape}.")

@@ -9,7 +9,14 @@ from collections.abc import Sequence
 
 import torch
 
-__all__ = ["check_features", "check_positive", "check_spatial_dims", "check_split_arguments", "split_channels"]
+__all__ = [
+    "check_features",
+    "check_input_rank",
+    "check_positive",
+    "check_spatial_dims",
+    "check_split_arguments",
+    "split_channels",
+]
 
 
 def check_spatial_dims(spatial_dims: int) -> None:
@@ -54,7 +61,12 @@ def check_features(features: Sequence[int], levels: int) -> tuple[int, ...]:
 
 
 def split_channels(
-    x: torch.Tensor, extra: torch.Tensor | None, in_channels: int, extra_channels: int, extra_name: str
+    x: torch.Tensor,
+    extra: torch.Tensor | None,
+    in_channels: int,
+    extra_channels: int,
+    extra_name: str,
+    spatial_dims: int,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Return ``(image, extra)`` from either one channel-concatenated tensor or two tensors.
 
@@ -66,10 +78,14 @@ def split_channels(
         in_channels: total number of input channels, image plus extra.
         extra_channels: number of channels of the extra input.
         extra_name: the name of the extra argument, used in the error message.
+        spatial_dims: the network's number of spatial dimensions.
 
     Raises:
-        ValueError: when the channel counts do not match ``in_channels`` and ``extra_channels``.
+        ValueError: when ``x`` is not a batch ``(B, C, *spatial)`` of ``spatial_dims`` spatial dims, the channel counts
+            do not match ``in_channels`` and ``extra_channels``, or ``extra`` differs from ``x`` in batch or spatial
+            size.
     """
+    check_input_rank(x, spatial_dims)
     image_channels = in_channels - extra_channels
     if extra is None:
         if x.shape[1] != in_channels:
@@ -85,4 +101,13 @@ def split_channels(
         )
     if extra.shape[1] != extra_channels:
         raise ValueError(f"{extra_name} must have {extra_channels} channels, got shape {extra.shape}.")
+    if extra.dim() != x.dim() or extra.shape[0] != x.shape[0] or extra.shape[2:] != x.shape[2:]:
+        raise ValueError(f"{extra_name} must have the batch and spatial size of x {x.shape}, got shape {extra.shape}.")
     return x, extra
+
+
+def check_input_rank(x: torch.Tensor, spatial_dims: int) -> None:
+    """Raise a ``ValueError`` unless ``x`` is a batch ``(B, C, *spatial)`` with ``spatial_dims`` spatial dims (a
+    missing batch or channel dim would otherwise reach a convolution as an unbatched input or fail deep inside)."""
+    if x.dim() != spatial_dims + 2:
+        raise ValueError(f"x must be a batch (B, C, *spatial) with {spatial_dims} spatial dims, got shape {x.shape}.")

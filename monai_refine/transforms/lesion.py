@@ -11,6 +11,7 @@ from monai.utils import TransformBackends, convert_to_numpy
 from skimage.filters import threshold_otsu
 
 from monai_refine.transforms.post.array import largest_filled_region
+from monai_refine.utils import check_array, check_finite
 
 __all__ = ["OtsuLesionMask", "OtsuLesionMaskD", "OtsuLesionMaskDict", "OtsuLesionMaskd"]
 
@@ -36,9 +37,16 @@ class OtsuLesionMask(Transform):
     backend = [TransformBackends.NUMPY]
 
     def __call__(self, img: NdarrayOrTensor) -> NdarrayOrTensor:
+        """The lesion mask of ``img`` (``(C, H, W)``).
+
+        Raises:
+            ValueError: not an array, not ``(C, H, W)``, or NaN/Inf values.
+        """
+        check_array("img", img)
         arr = convert_to_numpy(img).astype(np.float32)
         if arr.ndim != 3:
             raise ValueError(f"img must be a channel-first 2D image (C, H, W), got shape {tuple(arr.shape)}.")
+        check_finite("img", arr)
         grey = arr.mean(axis=0)
         mask = np.zeros((1, *grey.shape), dtype=np.uint8)
         if grey.max() > grey.min():

@@ -9,7 +9,7 @@ import torch.nn as nn
 from monai.networks.blocks import Convolution, UpSample
 from monai.networks.layers.factories import Conv, Pad, Pool
 
-from monai_refine.networks.utils import check_positive, check_spatial_dims
+from monai_refine.networks.utils import check_input_rank, check_positive, check_spatial_dims
 
 __all__ = ["CDNN"]
 
@@ -113,6 +113,8 @@ class CDNN(nn.Module):
             raise ValueError(f"features must have {n_convs} values (Table I), got {len(features)}: {features}.")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
+        self.spatial_dims = spatial_dims
+        self.in_channels = in_channels
         self.divisor = 2 ** sum(kind == "pool" for kind, _ in _LAYERS)
         widths = iter(features)
         layers: list[nn.Module] = []
@@ -140,8 +142,12 @@ class CDNN(nn.Module):
             ``(B, out_channels, *spatial)`` logits.
 
         Raises:
-            ValueError: when a spatial size of ``x`` is not divisible by 16.
+            ValueError: when ``x`` is not a batch of ``spatial_dims`` spatial dims with ``in_channels`` channels, or a
+                spatial size of ``x`` is not divisible by 16.
         """
+        check_input_rank(x, self.spatial_dims)
+        if x.shape[1] != self.in_channels:
+            raise ValueError(f"x must have in_channels={self.in_channels} channels, got shape {x.shape}.")
         for size in x.shape[2:]:
             if size % self.divisor != 0:
                 raise ValueError(

@@ -92,6 +92,7 @@ class IterativeUNet(nn.Module):
         super().__init__()
         check_split_arguments(spatial_dims, in_channels, out_channels, prior_channels, "prior_channels")
         f = check_features(features, levels=3)
+        self.spatial_dims = spatial_dims
         self.in_channels = in_channels
         self.prior_channels = prior_channels
         image_channels = in_channels - prior_channels
@@ -126,7 +127,7 @@ class IterativeUNet(nn.Module):
         Raises:
             ValueError: when the channels of ``x`` / ``prior`` do not match ``in_channels`` / ``prior_channels``.
         """
-        image, prior = split_channels(x, prior, self.in_channels, self.prior_channels, "prior")
+        image, prior = split_channels(x, prior, self.in_channels, self.prior_channels, "prior", self.spatial_dims)
         prior_features = self.prior_conv(prior)
         x0 = self.copy_conv(torch.cat([self.image_conv(image), prior_features], dim=1))
         x1 = torch.cat([self.down_1(x0), self.prior_down_1(prior_features)], dim=1)

@@ -85,6 +85,7 @@ class QualityUNet(nn.Module):
         super().__init__()
         check_split_arguments(spatial_dims, in_channels, out_channels, mask_channels, "mask_channels")
         f = check_features(features, levels=2)
+        self.spatial_dims = spatial_dims
         self.in_channels = in_channels
         self.mask_channels = mask_channels
         self.unet = UNetFeatures(spatial_dims, in_channels, f, act, norm, bias, dropout, upsample)
@@ -110,7 +111,7 @@ class QualityUNet(nn.Module):
         Raises:
             ValueError: when the channels of ``x`` / ``mask`` do not match ``in_channels`` / ``mask_channels``.
         """
-        image, mask = split_channels(x, mask, self.in_channels, self.mask_channels, "mask")
+        image, mask = split_channels(x, mask, self.in_channels, self.mask_channels, "mask", self.spatial_dims)
         encoded, decoded = self.unet(torch.cat([image, mask], dim=1))
         return {
             RefineOutputs.MASK.value: self.final_conv(decoded[-1]),

@@ -148,6 +148,7 @@ class RefineNet(nn.Module):
         super().__init__()
         check_split_arguments(spatial_dims, in_channels, out_channels, seed_channels, "seed_channels")
         check_positive("refine_features", refine_features)
+        self.spatial_dims = spatial_dims
         self.in_channels = in_channels
         self.seed_channels = seed_channels
         image_channels = in_channels - seed_channels
@@ -187,7 +188,9 @@ class RefineNet(nn.Module):
         Raises:
             ValueError: when the channels of ``x`` / ``seed_maps`` do not match ``in_channels`` / ``seed_channels``.
         """
-        image, seeds_1 = split_channels(x, seed_maps, self.in_channels, self.seed_channels, "seed_maps")
+        image, seeds_1 = split_channels(
+            x, seed_maps, self.in_channels, self.seed_channels, "seed_maps", self.spatial_dims
+        )
         side_1, side_2, side_4 = self.backbone(image)
         seeds_2 = self.pool(seeds_1)
         seeds_4 = self.pool(seeds_2)
