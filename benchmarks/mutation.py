@@ -185,12 +185,13 @@ T_LB = ("tests/bundles/test_liver_bundle.py",)
 
 # the systematic test files (set L on): each kind of module is run with its own as well
 T_ARGS = (  # inputs unchanged: since set M; documented defaults: since set O's tests; output types: since set P's;
-    # argument limits: since set Q's
+    # argument limits: since set Q's; input limits: from session h38 on
     "tests/test_arguments_matter.py",
     "tests/test_inputs_unchanged.py",
     "tests/test_documented_defaults.py",
     "tests/transforms/test_output_types.py",
     "tests/test_argument_limits.py",
+    "tests/test_input_limits.py",
 )
 T_DICT = ("tests/transforms/test_dict_wrappers.py",)
 T_ARCH = ("tests/networks/test_architecture.py",)

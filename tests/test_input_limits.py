@@ -150,7 +150,7 @@ def test_a_bad_mask_is_refused_by_name(call_name, dims, variant, match, convert)
         call(convert(bad), convert(_block(dims).astype(np.uint8)))
 
 
-#: name -> (dims, call on the last-voxel mask, the hand-checked property of its result)
+#: name -> a check of its result on the last-voxel mask of ``dims`` spatial dims (the hand-checked property)
 LAST_VOXEL: dict[str, Callable[[object, int], None]] = {
     # under-segmentation of one voxel: one foreground seed, on it
     "DiscrepancySeeds": lambda m, d: _assert_on_last(DiscrepancySeeds()(m * 0, m)[0], d),
@@ -162,8 +162,9 @@ LAST_VOXEL: dict[str, Callable[[object, int], None]] = {
     "RandMaskPerturb": lambda m, d: _assert_on_last(RandMaskPerturb(**_OFF).set_random_state(0)(m)[0], d),
     "overlap_scores": lambda m, d: _assert_equal(overlap_scores(m, m), {"dice": 1.0, "sensitivity": 1.0, "ppv": 1.0}),
     "dice_coefficient": lambda m, d: _assert_equal(dice_coefficient(m, m), 1.0),
-    "middle_slice": lambda m, d: _assert_equal(middle_slice(m), SPATIAL[3][-1] - 1) if d == 3 else None,
+    "middle_slice": lambda m, d: _assert_equal(middle_slice(m), SPATIAL[3][-1] - 1),  # the last slice
 }
+_LAST_VOXEL_DIMS = {"middle_slice": (3,)}  # the others take 2D and 3D
 
 
 def _assert_on_last(channel, dims: int) -> None:
@@ -179,8 +180,9 @@ def _assert_equal(value, expected) -> None:
 
 @pytest.mark.parametrize("as_bool", [False, True], ids=["float", "bool"])
 @pytest.mark.parametrize("convert", CONVERTERS.values(), ids=CONVERTERS.keys())
-@pytest.mark.parametrize("dims", [2, 3])
-@pytest.mark.parametrize("name", LAST_VOXEL)
+@pytest.mark.parametrize(
+    "name, dims", [(n, d) for n in LAST_VOXEL for d in _LAST_VOXEL_DIMS.get(n, (2, 3))], ids=lambda v: str(v)
+)
 def test_a_one_voxel_mask_on_the_last_voxel_is_accepted(name, dims, convert, as_bool):
     """The smallest valid mask, at the border where an off-by-one index or a wrapped slice shows; a bool mask (a
     documented dtype of every mask input) gives the same result as 0/1 floats."""
@@ -225,15 +227,20 @@ IMAGE_CALLS: dict[str, tuple[tuple[int, ...], int, Callable[[int], np.ndarray], 
 }
 
 
+#: the shape variants that apply: a missing channel dim, or a channel count other than the one required
+_SHAPE_VARIANTS = {
+    "DualThreshold": ("no-channel", "two-channels"),
+    "ColorSpaceChannels": ("no-channel", "two-channels"),
+    "RandPercentileContrast": (),  # any channel count, any rank >= 2
+    "FieldOfViewMask": ("no-channel",),
+    "OtsuLesionMask": ("no-channel",),
+}
+
+
 def _bad_image_cases():
-    for name, (dims_list, channels, _, _) in IMAGE_CALLS.items():
+    for name, (dims_list, _, _, _) in IMAGE_CALLS.items():
         for dims in dims_list:
-            variants = ["nan", "inf", "minus-inf", "not-an-array"]
-            if name in ("DualThreshold", "FieldOfViewMask", "OtsuLesionMask", "ColorSpaceChannels"):
-                variants.append("no-channel" if channels == 1 or name != "ColorSpaceChannels" else "two-channels")
-            if name == "ColorSpaceChannels":
-                variants.append("no-channel")
-            for variant in dict.fromkeys(variants):
+            for variant in ("nan", "inf", "minus-inf", "not-an-array", *_SHAPE_VARIANTS[name]):
                 yield pytest.param(name, dims, variant, id=f"{name}-{dims}d-{variant}")
 
 
@@ -243,7 +250,7 @@ def _bad_image(image: np.ndarray, variant: str):
     if variant == "no-channel":
         return image[0]
     if variant == "two-channels":
-        return image[:2]
+        return np.concatenate([image, image])[:2] if image.shape[0] == 1 else image[:2]
     return _with(image, {"nan": np.nan, "inf": np.inf, "minus-inf": -np.inf}[variant])
 
 
