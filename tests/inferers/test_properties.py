@@ -9,6 +9,10 @@
 - each stop rule fires on the side of its threshold the docstring gives: ``area < min_area_fraction * previous``,
   ``quality < min_quality``, ``area > max_growth * previous``, median outside ``[Q1 - k IQR, Q3 + k IQR]`` (exactly on
   the threshold: no stop; just past it: stop, the slice blanked), whatever the slice axis.
+- :class:`SliceGrid` on anisotropic, non-square slices: grid pixel ``(i, j)`` lies ``(i, j) - (size - 1) / 2`` grid
+  spacings (mm) from the prior's bounding-box centre; a linear ramp sampled there and mapped back is the ramp
+  (bilinear both ways), each seed lands on the grid pixel nearest in mm (a brute-force search); a
+  :class:`NetworkSegmenter` hands the network the parts in the order ``channels`` names them.
 - :class:`IterativeRefinementInferer` treats every sample of a batch on its own (the same logits and history alone,
   in a batch, in any order), feeds each step the previous step's probability, and stops on the documented side of
   ``tolerance``, ``min_quality_gain`` and ``max_steps``.
@@ -21,7 +25,16 @@ import pytest
 import torch
 from monai.data import MetaTensor
 
-from monai_refine.inferers import CopyPrevious, GraphCutSegmenter, IterativeRefinementInferer, SlicePropagator
+from monai_refine.inferers import (
+    CopyPrevious,
+    GraphCutSegmenter,
+    IterativeRefinementInferer,
+    NetworkSegmenter,
+    SliceGrid,
+    SlicePropagator,
+    network_input,
+)
+from monai_refine.transforms import GaussianSeedMap
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -276,6 +289,131 @@ def test_every_stop_rule_at_its_threshold(settings, second, quality, first, reas
         assert mask[0, ..., 1].sum() == 0
     np.testing.assert_array_equal(mask[0, ..., 0], annotation[0, ..., 0])
     assert last.quality == quality
+
+
+# --- SliceGrid and NetworkSegmenter ------------------------------------------------------------------------------
+
+GRID_CASES = [  # (grid size, grid spacing mm, slice spacing (rows, cols) mm)
+    (16, 2.0, (0.7, 1.3)),
+    (9, 1.5, (1.3, 0.7)),
+    (12, 0.5, (1.0, 2.5)),
+]
+
+
+def _grid_scene(spacing):
+    """A 50 x 37 slice, a prior whose bounding box is rows 12..30, cols 5..22 (centre (21, 13.5)); a linear ramp."""
+    prior = np.zeros((1, 50, 37), bool)
+    prior[0, 12:31, 5:23] = True
+    rows, cols = np.mgrid[:50, :37]
+    ramp = (0.3 * rows * spacing[0] - 0.2 * cols * spacing[1] + 7.0).astype(np.float32)[None]  # in mm
+    return prior, ramp
+
+
+@pytest.mark.parametrize("size, grid_spacing, spacing", GRID_CASES)
+def test_slice_grid_samples_at_the_documented_mm_positions(size, grid_spacing, spacing):
+    grid = SliceGrid(size=size, spacing=grid_spacing)
+    prior, ramp = _grid_scene(spacing)
+    frame = grid.frame(prior, spacing)
+    offsets_mm = (np.arange(size) - (size - 1) / 2) * grid_spacing
+    rows_px = 21.0 + offsets_mm / spacing[0]  # slice pixel coordinates of the grid rows, from the mm definition
+    cols_px = 13.5 + offsets_mm / spacing[1]
+    inside = ((rows_px >= 0) & (rows_px <= 49))[:, None] & ((cols_px >= 0) & (cols_px <= 36))[None]
+    expected = 0.3 * rows_px[:, None] * spacing[0] - 0.2 * cols_px[None] * spacing[1] + 7.0
+    sampled = grid.sample(ramp, frame)
+    assert sampled.shape == (1, size, size)
+    np.testing.assert_allclose(sampled[0][inside], expected[inside], rtol=1e-4, atol=1e-4)
+    strictly_outside = (rows_px < -1)[:, None] | (cols_px < -1)[None] | (rows_px > 50)[:, None] | (cols_px > 37)[None]
+    assert (sampled[0][strictly_outside] == 0).all()
+    # and back: the ramp on every slice pixel inside the field of view (linear: bilinear is exact both ways)
+    back = grid.to_slice(torch.as_tensor(sampled), frame, fill=-99.0)[0].numpy()
+    r, c = np.mgrid[:50, :37]
+    covered = (
+        (r >= rows_px[0])
+        & (r <= rows_px[-1])
+        & (c >= cols_px[0])
+        & (c <= cols_px[-1])
+        & (r >= 0)
+        & (r <= 49)
+        & (c >= 0)
+        & (c <= 36)  # fmt: skip
+    )
+    fully = covered & (np.abs(r - 21.0) * spacing[0] <= offsets_mm[-1] - grid_spacing)  # away from the padding
+    fully &= np.abs(c - 13.5) * spacing[1] <= offsets_mm[-1] - grid_spacing
+    fully &= (r >= 1) & (r <= 48) & (c >= 1) & (c <= 35)
+    np.testing.assert_allclose(back[fully], ramp[0][fully], rtol=1e-4, atol=1e-4)
+    assert (back[~covered] == -99.0).all()
+
+
+@pytest.mark.parametrize("size, grid_spacing, spacing", GRID_CASES)
+def test_each_seed_lands_on_the_grid_pixel_nearest_in_mm(size, grid_spacing, spacing):
+    grid = SliceGrid(size=size, spacing=grid_spacing)
+    prior, _ = _grid_scene(spacing)
+    frame = grid.frame(prior, spacing)
+    offsets_mm = (np.arange(size) - (size - 1) / 2) * grid_spacing
+    centres_mm = (21.0 * spacing[0] + offsets_mm, 13.5 * spacing[1] + offsets_mm)
+    rng = np.random.default_rng(size)
+    for channel in (0, 1):
+        seeds = np.zeros((2, 50, 37), bool)
+        points = rng.integers(0, (50, 37), size=(6, 2))
+        seeds[channel, points[:, 0], points[:, 1]] = True
+        expected = np.zeros((size, size), bool)
+        for point in points:
+            index = []
+            for axis in (0, 1):
+                distance = np.abs(centres_mm[axis] - point[axis] * spacing[axis])
+                half = grid_spacing / 2
+                index.append(int(np.argmin(distance)) if distance.min() <= half + 1e-9 else None)
+            if None not in index:
+                expected[tuple(index)] = True
+        on_grid = grid.seeds(seeds, frame)
+        np.testing.assert_array_equal(on_grid[channel], expected)
+        assert not on_grid[1 - channel].any()
+
+
+class _Echo(torch.nn.Module):
+    """Records the input; logits ``4 * channel 0 - 1``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inputs: list[torch.Tensor] = []
+
+    def forward(self, x):
+        self.inputs.append(x.clone())
+        return 4 * x[:, :1] - 1
+
+
+ORDERS = [("image", "prior", "seed_map"), ("seed_map", "image"), ("prior", "image"), ("seed_map", "prior", "image")]
+
+
+@pytest.mark.parametrize("channels", ORDERS)
+@pytest.mark.parametrize("with_grid", [False, True])
+def test_network_segmenter_hands_the_parts_in_the_named_order(channels, with_grid):
+    spacing = (0.7, 1.3)
+    prior, ramp = _grid_scene(spacing)
+    image = (ramp - ramp.min()) / (ramp.max() - ramp.min())
+    seeds = np.zeros((2, 50, 37), bool)
+    seeds[0, 20, 14] = seeds[1, 4, 30] = True
+    grid = SliceGrid(16, 2.0) if with_grid else None
+    network = _Echo()
+    probability = NetworkSegmenter(network, channels=channels, sigma=3.0, grid=grid)(image, prior, seeds, spacing)
+    (seen,) = network.inputs
+    if with_grid:
+        frame = grid.frame(prior, spacing)
+        maps = GaussianSeedMap(sigma=3.0, spacing=(2.0, 2.0))(grid.seeds(seeds, frame))
+        parts = {
+            "image": grid.sample(image, frame),
+            "prior": grid.sample(prior.astype(np.float32), frame, mode="nearest"),
+            "seed_map": np.asarray(maps),
+        }
+        np.testing.assert_array_equal(network_input(grid, image, prior, seeds, spacing, channels, 3.0)[0], seen[0])
+        expected_logits = grid.to_slice(4 * seen[0, :1] - 1, frame, fill=-1e4)
+    else:
+        maps = GaussianSeedMap(sigma=3.0, spacing=spacing)(seeds)
+        parts = {"image": image, "prior": prior.astype(np.float32), "seed_map": np.asarray(maps)}
+        expected_logits = 4 * seen[0, :1] - 1
+    expected = np.concatenate([parts[c] for c in channels])
+    np.testing.assert_allclose(seen[0].numpy(), expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(probability, torch.sigmoid(expected_logits).numpy(), rtol=1e-6, atol=1e-6)
 
 
 # --- IterativeRefinementInferer --------------------------------------------------------------------------------
