@@ -208,3 +208,34 @@ def test_iterative_unet_branches_get_the_image_and_the_prior(dims):
         net(x)
     torch.testing.assert_close(seen["image_conv"][0], x[:, :2], rtol=0, atol=0)
     torch.testing.assert_close(seen["prior_conv"][0], x[:, 2:], rtol=0, atol=0)
+
+
+# name: (constructor(dims, features), the shortest documented features length, or the only one (CDNN))
+FEATURE_LENGTHS = {
+    "IterativeUNet": (lambda d, f: IterativeUNet(d, 2, 1, features=f, **LEAKY), 4),  # L + 1, L >= 3
+    "QualityUNet": (lambda d, f: QualityUNet(d, 2, 1, features=f, **LEAKY), 3),  # L + 1, L >= 2
+    "RefineNet": (lambda d, f: RefineNet(d, 3, 1, features=f, refine_features=4, **LEAKY), 5),  # L + 1, L >= 4
+}
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+@pytest.mark.parametrize("name", sorted(FEATURE_LENGTHS))
+def test_documented_feature_lengths_build_and_run(name, dims):
+    """The shortest documented ``features`` and a longer one build and give full-size logits; one value fewer is
+    refused with a ValueError naming ``features``."""
+    make, shortest = FEATURE_LENGTHS[name]
+    x = torch.rand(1, 3 if name == "RefineNet" else 2, *SPATIAL[dims])
+    for length in (shortest, shortest + 1):
+        net = make(dims, (4,) * length).eval()
+        with torch.no_grad():
+            out = _outputs(net(x))
+        segmentation = out.get(RefineOutputs.REFINED, out.get(RefineOutputs.MASK, out.get("out")))
+        assert segmentation.shape == (1, 1, *SPATIAL[dims]), length
+    with pytest.raises(ValueError, match="features"):
+        make(dims, (4,) * (shortest - 1))
+
+
+@pytest.mark.parametrize("length", [16, 18])
+def test_cdnn_takes_exactly_seventeen_widths(length):
+    with pytest.raises(ValueError, match="features"):
+        CDNN(2, 2, 1, features=(4,) * length)
