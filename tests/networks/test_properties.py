@@ -145,19 +145,30 @@ def test_documented_output_structure_on_non_square_inputs(name, dims):
 
 
 @pytest.mark.parametrize("dims", [2, 3])
-@pytest.mark.parametrize("name", sorted(set(NETS) - {"CDNN"}))
-def test_wrong_channel_counts_are_refused(name, dims):
+@pytest.mark.parametrize("name", sorted(NETS))
+def test_wrong_inputs_are_refused(name, dims):
+    """Channel counts off by one either way, a missing batch dim or a spatial dim too many or too few; in the split
+    form, an image or extra input with a channel too many, another batch size or another spatial size."""
     _, in_channels, extra, _ = NETS[name]
     net = _network(name, dims)
-    x = _batch(dims, in_channels + 1, batch=1)
+    x = _batch(dims, in_channels + 1, batch=2)
     image_channels = in_channels - extra
-    for args in (
-        (x,),  # one channel too many
-        (x[:, : in_channels - 1],),  # one too few
-        (x[:, : image_channels + 1], x[:, :extra]),  # split: an image channel too many
-        (x[:, :image_channels], x[:, : extra + 1]),  # split: an extra channel too many
-    ):
-        with pytest.raises(ValueError, match="channels"):
+    bad = [
+        ((x,), "channels"),  # one channel too many
+        ((x[:, : in_channels - 1],), "channels"),  # one too few
+        ((x[0, :in_channels],), "batch"),  # no batch dim
+        ((x[:, :in_channels, ..., None],), "batch"),  # a spatial dim too many
+        ((x[:, :in_channels, 0],), "batch"),  # one too few
+    ]
+    if extra:
+        bad += [
+            ((x[:, : image_channels + 1], x[:, :extra]), "channels"),  # split: an image channel too many
+            ((x[:, :image_channels], x[:, : extra + 1]), "channels"),  # split: an extra channel too many
+            ((x[:, :image_channels], x[:1, :extra]), "batch and spatial size"),  # another batch size
+            ((x[:, :image_channels], x[:, :extra, ..., :8]), "batch and spatial size"),  # another spatial size
+        ]
+    for args, match in bad:
+        with pytest.raises(ValueError, match=match):
             net(*args)
 
 
