@@ -6,6 +6,8 @@
   on; a MetaTensor stored with its axes permuted and flipped (the affine permuted and negated with it, the same
   world geometry, anisotropic spacing) gives the same mask stored the same way; reversing the volume along the slice
   axis mirrors the mask and the history.
+- with several annotated slices every slice is propagated from its nearest one (brute force over the annotated
+  slices), and the intensity fence is the one of the annotated slice a direction started from.
 - each stop rule fires on the side of its threshold the docstring gives: ``area < min_area_fraction * previous``,
   ``quality < min_quality``, ``area > max_growth * previous``, median outside ``[Q1 - k IQR, Q3 + k IQR]`` (exactly on
   the threshold: no stop; just past it: stop, the slice blanked), whatever the slice axis.
@@ -215,6 +217,34 @@ def test_the_same_world_stored_otherwise_gives_the_same_mask(order, flips):
     assert calls(segmenter.calls) == calls(seen)
 
 
+@pytest.mark.parametrize("annotated", [[2, 5, 11, 12, 16], [0, 8], [16], [3, 4, 9]])
+@pytest.mark.parametrize("axis", [2, 0])
+def test_every_slice_is_propagated_from_its_nearest_annotated_slice(annotated, axis):
+    """CopyPrevious on an object present on every slice, each annotated slice with its own square: every slice gets
+    the square of its nearest annotated slice (a tie: either neighbour, in the direction its record says), exactly one
+    record per slice, direction 0 for the annotated ones."""
+    depth = 17
+    volume = np.zeros((1, 30, 24, depth), np.float32)
+    annotation = np.zeros((1, 30, 24, depth), np.uint8)
+    for k, a in enumerate(annotated):
+        annotation[0, 5 : 10 + 2 * k, 4 : 8 + k, a] = 1
+    volume[0, 2:28, 2:22] = 50.0
+    propagator = SlicePropagator(margin_mm=2.0, window=(0.0, 100.0), min_area_fraction=0.0, slice_axis=axis)
+    mask, history = propagator(_moved(volume, axis), CopyPrevious(), _moved(annotation, axis), return_history=True)
+    mask = np.moveaxis(mask, 1 + axis % 3, -1)
+    assert sorted(r.index for r in history) == list(range(depth))
+    for record in history:
+        i = record.index
+        distance = {a: abs(a - i) for a in annotated}
+        nearest = [a for a in annotated if distance[a] == min(distance.values())]
+        if record.direction == 0:
+            assert nearest == [i]
+            continue
+        source = i - record.direction * distance[nearest[0]]
+        assert source in nearest, (i, record.direction, nearest)
+        np.testing.assert_array_equal(mask[0, ..., i], annotation[0, ..., source], err_msg=f"slice {i}")
+
+
 # --- every stop rule at its threshold, on any slice axis -------------------------------------------------------
 
 
@@ -289,6 +319,24 @@ def test_every_stop_rule_at_its_threshold(settings, second, quality, first, reas
         assert mask[0, ..., 1].sum() == 0
     np.testing.assert_array_equal(mask[0, ..., 0], annotation[0, ..., 0])
     assert last.quality == quality
+
+
+@pytest.mark.parametrize("axis", [2, 1, -3])
+@pytest.mark.parametrize("second_value, reason", [(0.8, "volume_end"), (0.9, "intensity")])
+def test_the_intensity_fence_is_the_annotated_slices(axis, second_value, reason):
+    """Slice 0 (annotated) holds 0.375 and 0.625 (fence [0.125, 0.875] with k = 1), slice 1 all 0.75 and slice 2 all
+    ``second_value``: 0.8 is inside the annotated slice's fence (a fence of slice 1's own intensities, [0.75, 0.75],
+    would stop it), 0.9 outside."""
+    volume = np.zeros((1, 30, 28, 3), np.float32)
+    volume[0, 10:20, 9:19, 0] = QUARTILES
+    volume[0, 10:20, 9:19, 1] = 0.75
+    volume[0, 10:20, 9:19, 2] = second_value
+    annotation = (volume > 0).astype(np.uint8)
+    annotation[..., 1:] = 0
+    propagator = SlicePropagator(margin_mm=2.0, window=(0.0, 1.0), intensity_fence=1.0, slice_axis=axis)
+    mask, history = propagator(_moved(volume, axis), _Scripted(), _moved(annotation, axis), return_history=True)
+    assert [(r.index, r.stop_reason) for r in history] == [(0, None), (1, None), (2, reason)]
+    assert np.moveaxis(mask, 1 + axis % 3, -1)[0, ..., 2].sum() == (100 if reason == "volume_end" else 0)
 
 
 # --- SliceGrid and NetworkSegmenter ------------------------------------------------------------------------------
