@@ -13,7 +13,16 @@ import torch
 from scipy import ndimage
 from skimage.morphology import skeletonize
 
-from monai_refine.transforms import DiscrepancySeeds, ExtremePointSeeds, GaussianSeedMap, MaskSeeds
+from monai_refine.transforms import (
+    DiscrepancySeeds,
+    DiscrepancySeedsd,
+    ExtremePointSeeds,
+    ExtremePointSeedsd,
+    GaussianSeedMap,
+    GaussianSeedMapd,
+    MaskSeeds,
+    MaskSeedsd,
+)
 from tests.transforms.random_inputs import SEEDS, face_neighbours, random_mask, with_spacing
 
 FG, BG = 0, 1
@@ -221,3 +230,31 @@ def test_discrepancy_draws_each_channel_independently():
         (fg,), (bg,) = np.argwhere(seeds[FG] > 0)[:, 1], np.argwhere(seeds[BG] > 0)[:, 1]
         same += int(fg == bg)
     assert same < 8
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_dict_forms_equal_the_array_forms_with_the_same_seed(seed):
+    """On random 3D masks: ``DiscrepancySeedsd`` makes one draw for all its keys (the array transform's first draw,
+    replayed with ``randomize=False`` on the second prediction); ``ExtremePointSeedsd`` draws for each key in turn as
+    successive array calls do; ``MaskSeedsd`` and ``GaussianSeedMapd`` read the spacing of a MetaTensor as the array
+    transforms given it explicitly."""
+    rng = np.random.default_rng(seed)
+    spacing = (0.6, 0.9, 1.8)
+    label, pred_a, pred_b = (random_mask((10, 12, 9), rng, 0.35)[None].astype(np.float32) for _ in range(3))
+    kwargs = {"max_seeds_per_component": 2, "per_slice": True, "slice_axis": 0}
+    out = DiscrepancySeedsd(("a", "b"), label_key="label", seeds_key=("sa", "sb"), **kwargs).set_random_state(seed)(
+        {"a": pred_a, "b": pred_b, "label": label}
+    )
+    array = DiscrepancySeeds(**kwargs).set_random_state(seed)
+    np.testing.assert_array_equal(out["sa"], array(pred_a, label))
+    np.testing.assert_array_equal(out["sb"], array(pred_b, label, randomize=False))
+    out = ExtremePointSeedsd(("a", "b"), seeds_key=("sa", "sb"), pert=1.5).set_random_state(seed)(
+        {"a": label, "b": pred_a}
+    )
+    array = ExtremePointSeeds(pert=1.5).set_random_state(seed)
+    np.testing.assert_array_equal(out["sa"], array(label))
+    np.testing.assert_array_equal(out["sb"], array(pred_a))
+    seeds = MaskSeedsd("a", margin_mm=2.0, erosion_mm=0.9)({"a": with_spacing(label, spacing)})["seeds"]
+    np.testing.assert_array_equal(np.asarray(seeds), MaskSeeds(2.0, 0.9, spacing)(label))
+    maps = GaussianSeedMapd("s", sigma=1.7, truncate=3.0)({"s": seeds})["seed_map"]
+    np.testing.assert_array_equal(np.asarray(maps), GaussianSeedMap(1.7, spacing, 3.0)(np.asarray(seeds)))
