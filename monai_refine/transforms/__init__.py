@@ -11,6 +11,7 @@ from .intensity.dictionary import (
     RandPercentileContrastd,
     RandPercentileContrastDict,
 )
+from .lesion import OtsuLesionMask, OtsuLesionMaskD, OtsuLesionMaskd, OtsuLesionMaskDict
 from .perturbation.array import RandMaskPerturb
 from .perturbation.dictionary import RandMaskPerturbD, RandMaskPerturbd, RandMaskPerturbDict
 from .post.array import DualThreshold
