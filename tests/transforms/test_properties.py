@@ -12,8 +12,7 @@ import pytest
 from scipy import ndimage
 from skimage.filters import threshold_otsu
 
-from monai_refine.transforms import FieldOfViewMask, FieldOfViewMaskd
-from monai_refine.transforms.lesion import OtsuLesionMask, OtsuLesionMaskd
+from monai_refine.transforms import FieldOfViewMask, FieldOfViewMaskd, OtsuLesionMask, OtsuLesionMaskd
 from tests.transforms.post.test_properties import largest_filled_region_reference
 from tests.transforms.random_inputs import SEEDS, random_field
 from tests.utils import TEST_NDARRAYS

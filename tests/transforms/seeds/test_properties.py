@@ -154,7 +154,7 @@ def _slices(array: np.ndarray, axis: int) -> list[np.ndarray]:
     return list(np.moveaxis(array, axis, 0))
 
 
-def _component_counts(mask: np.ndarray, seeds: np.ndarray, min_size: int) -> tuple[np.ndarray, np.ndarray]:
+def _component_counts(mask: np.ndarray, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(sizes, seed counts) of the face-connected components of ``mask`` (scipy's default structure)."""
     labels, count = ndimage.label(mask)
     sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
@@ -178,7 +178,7 @@ def test_discrepancy_per_slice_seeds_follow_each_slice_along_any_axis(slice_axis
     assert not (seeds[FG] & ~(label & ~pred)).any() and not (seeds[BG] & ~(pred & ~label)).any()
     for channel, error in ((FG, label & ~pred), (BG, pred & ~label)):
         for error_slice, seed_slice in zip(_slices(error, slice_axis), _slices(seeds[channel], slice_axis)):
-            sizes, counts = _component_counts(error_slice, seed_slice, min_size)
+            sizes, counts = _component_counts(error_slice, seed_slice)
             assert ((counts > 0) == (sizes >= min_size)).all()
     per_slice = [
         np.asarray(DiscrepancySeeds(min_component_size=min_size)(p[None], lab[None]))
