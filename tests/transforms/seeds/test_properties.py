@@ -116,6 +116,33 @@ def test_extreme_points_without_jitter_are_extreme_voxels_of_the_label(shape, se
             assert (found[:, axis] == lows[axis]).any() and (found[:, axis] == highs[axis]).any()
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("shape", [(15, 18), (9, 11, 8)], ids=["2d", "3d"])
+def test_extreme_point_jitter_is_rounded_and_stays_near_the_extremes(shape, seed):
+    """With ``pert=1.4`` every seed lies inside the image within one voxel per axis (offsets rounded from
+    ``uniform(-1.4, 1.4)``) of a label voxel on an extreme plane, and across draws seeds fall off the label's extreme
+    planes on both sides of every axis where the image leaves room; with ``pert=0.4`` every offset rounds to 0, so the
+    first call gives the seeds of ``pert=0`` with the same random state (same choice among ties)."""
+    label = random_mask(shape, np.random.default_rng(seed), fraction=0.2, sigma=2.0)
+    label = np.pad(label, [(2, 0)] + [(0, 0)] * (len(shape) - 1))  # room below along axis 0, the border elsewhere
+    shape = label.shape
+    points = np.argwhere(label)
+    lows, highs = points.min(0), points.max(0)
+    extreme = np.zeros(shape, dtype=bool)
+    extreme[tuple(points[((points == lows) | (points == highs)).any(1)].T)] = True
+    near = ndimage.binary_dilation(extreme, structure=np.ones((3,) * len(shape)))
+    transform = ExtremePointSeeds(pert=1.4).set_random_state(seed)
+    found = np.concatenate([np.argwhere(transform(label[None])[FG] > 0) for _ in range(30)])
+    assert near[tuple(found.T)].all()
+    for axis in range(len(shape)):
+        if lows[axis] > 0:
+            assert (found[:, axis] < lows[axis]).any()
+        if highs[axis] < shape[axis] - 1:
+            assert (found[:, axis] > highs[axis]).any()
+    unperturbed = ExtremePointSeeds(pert=0.0).set_random_state(seed)(label[None])
+    np.testing.assert_array_equal(ExtremePointSeeds(pert=0.4).set_random_state(seed)(label[None]), unperturbed)
+
+
 #: (spatial shape, spacing, sigma, truncate): sub-mm and anisotropic spacings, a short and the default cut-off
 GAUSSIAN_CASES = [
     ((40, 34), (0.3, 0.45), 1.1, 2.5),
