@@ -55,6 +55,11 @@ which covers the inferers, losses and networks).
 Group S is a nineteenth, likewise written from the source alone, over ``inferers/``, ``losses/`` and ``networks/``
 (each spread over its modules in proportion to their size, weighted to nothing; written alongside set R's transforms
 and metrics), run after set Q's tests and the propagator's ``intensity_fence`` landed.
+Group T is a twentieth, likewise written from the source alone, over ``transforms/`` (in proportion to its modules'
+size) and ``metrics/``, weighted to nothing, with a fixed test selection (the package's whole test folder plus every
+systematic file), written alongside group U (``inferers/``, ``losses/``, ``networks/``) and run only after the
+session-11 class-level tests landed. Group U is a twenty-first, likewise written from the source alone, over
+``inferers/``, ``losses/`` and ``networks/``.
 See ``docs/results.md`` for the scores (first run of each group, and after its survivors got tests).
 """
 
@@ -106,6 +111,9 @@ class Mutant:
     # "R": an eighteenth, likewise, over transforms/ (in proportion to its modules' size) and metrics/, weighted to
     # nothing, run only after set Q's tests landed (written alongside S)
     # "S": a nineteenth, likewise, over inferers/, losses/ and networks/ in proportion to their modules' size
+    # "T": a twentieth, likewise, over transforms/ (in proportion to its modules' size) and metrics/, with the fixed
+    # selection T_TRANSFORMS / T_METRICS, run only after the session-11 class-level tests landed (written alongside U)
+    # "U": a twenty-first, likewise, over inferers/, losses/ and networks/, with the fixed selection (alongside T)
 
 
 IT = "monai_refine/inferers/iterative.py"
@@ -2208,6 +2216,128 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("networks: out_channels=0 accepted by the split-input networks", "missing validation", NU,
            '    check_positive("out_channels", out_channels)\n    check_positive(extra_name, extra_channels)\n',
            "    check_positive(extra_name, extra_channels)\n", T_NETS + T_ARGS, "S"),
+    # --- set T (issue 16): a twentieth blind set, from the source alone, over transforms/ (38, in proportion to its
+    # modules' lines of code: seeds/array 9, seeds/dictionary 5, perturbation/array 6, perturbation/dictionary 3,
+    # intensity/array 5, intensity/dictionary 3, post/array 3, post/dictionary 1, retina 2, lesion 1) and metrics/ (2),
+    # weighted to nothing, written alongside set U (inferers, losses, networks); the fixed selection T_TRANSFORMS or
+    # T_METRICS (the package's whole test folder plus every systematic file)
+    # transforms/seeds/array.py
+    Mutant("discrepancy seeds: drawn from numpy's global random state (set_random_state does not reproduce them)",
+           "randomness", SA, "self._draw = int(self.R.randint(2**31))", "self._draw = int(np.random.randint(2**31))",
+           T_TRANSFORMS, "T"),
+    Mutant("discrepancy seeds: per_slice ignored for the skeleton (one 3D skeleton of per-slice components)",
+           "ignored argument", SA, "skeleton = _skeleton(labels > 0, labels, self.per_slice, self.slice_axis)",
+           "skeleton = _skeleton(labels > 0, labels, False, self.slice_axis)", T_TRANSFORMS, "T"),
+    Mutant("discrepancy seeds: slice_axis=3 accepted (the range of axes one too long)", "off-by-one", SA,
+           "if slice_axis not in (-3, -2, -1, 0, 1, 2):", "if slice_axis not in range(-3, 4):", T_TRANSFORMS, "T"),
+    Mutant("seed skeleton: components dropped by min_component_size get a seed at the crop's corner", "dropped term",
+           SA, "    missing = missing[np.bincount(labels[mask], minlength=count + 1)[missing] > 0]\n", "",
+           T_TRANSFORMS, "T"),
+    Mutant("mask seeds: margin_mm=NaN (or inf) accepted by the constructor", "missing validation", SA,
+           "if not np.isfinite(margin_mm) or margin_mm <= 0:", "if margin_mm <= 0:", T_TRANSFORMS, "T"),
+    Mutant("gaussian seed map: truncate=0 accepted (the map is the seeds alone)", "missing validation", SA,
+           "if not np.isfinite(truncate) or truncate <= 0:", "if not np.isfinite(truncate) or truncate < 0:",
+           T_TRANSFORMS, "T"),
+    Mutant("gaussian seed map (kernel path): voxels exactly truncate * sigma away get 0, unlike the EDT path",
+           "wrong comparison", SA, "np.where(squared <= cutoff**2,", "np.where(squared < cutoff**2,",
+           T_TRANSFORMS, "T"),
+    Mutant("gaussian seed map (kernel path): every kernel placed one voxel past its seed", "off-by-one", SA,
+           "box = canvas[tuple(slice(p, p + n) for p, n in zip(start, kernel.shape))]",
+           "box = canvas[tuple(slice(p + 1, p + 1 + n) for p, n in zip(start, kernel.shape))]", T_TRANSFORMS, "T"),
+    Mutant("seeds from points: coordinates not transposed (one click marks whole rows)", "wrong axis", SA,
+           "seeds[(channel, *coords.astype(np.int64).T)] = True", "seeds[(channel, *coords.astype(np.int64))] = True",
+           T_TRANSFORMS, "T"),
+    # transforms/seeds/dictionary.py
+    Mutant("discrepancy seeds dict: every key gets its own draw, not the call's one", "randomness", SD,
+           "d[self.label_key], randomize=False)", "d[self.label_key], randomize=True)", T_TRANSFORMS, "T"),
+    Mutant("seed dicts: a RandomState given to set_random_state not handed on (only a seed is)", "ignored argument",
+           SD, "self.transform.set_random_state(seed, state)", "self.transform.set_random_state(seed)",
+           T_TRANSFORMS, "T"),
+    Mutant("discrepancy seeds dict: the label key ignored (the prediction compared with itself: no seeds)",
+           "dict key", SD, "self.transform(d[key], d[self.label_key],", "self.transform(d[key], d[key],",
+           T_TRANSFORMS, "T"),
+    Mutant("seed dicts (mask, map, extreme points): the input dict modified in place", "dict key", SD,
+           "        d = dict(data)\n        for key, seeds_key in self.key_iterator(d, self.seeds_key):\n"
+           "            d[seeds_key] = self.transform(d[key])",
+           "        d = data\n        for key, seeds_key in self.key_iterator(d, self.seeds_key):\n"
+           "            d[seeds_key] = self.transform(d[key])", T_TRANSFORMS, "T"),
+    Mutant("discrepancy seeds dict: default slice_axis 0, not the array transform's -1", "wrong default", SD,
+           "        slice_axis: int = -1,\n        allow_missing_keys",
+           "        slice_axis: int = 0,\n        allow_missing_keys", T_TRANSFORMS, "T"),
+    # transforms/perturbation/array.py
+    Mutant("mask perturb: a negative rotate_range accepted", "missing validation", PE,
+           "if not (np.isfinite(rotate_range) and rotate_range >= 0):", "if not np.isfinite(rotate_range):",
+           T_TRANSFORMS, "T"),
+    Mutant("mask perturb: a shift drawn without rotation or elastic is never applied", "dropped term", PE,
+           'if {"elastic", "rotate", "shift"} & params.keys():', 'if {"elastic", "rotate"} & params.keys():',
+           T_TRANSFORMS, "T"),
+    Mutant("mask perturb: the output as float32, not the input's dtype (a uint8 mask comes back float)", "wrong dtype",
+           PE, "result, *_ = convert_to_dst_type(out[None], img)",
+           "result, *_ = convert_to_dst_type(out[None], img, dtype=np.float32)", T_TRANSFORMS, "T"),
+    Mutant("mask perturb: the spacing argument ignored (only the MetaTensor's pixdim, else 1)", "mm vs voxel", PE,
+           "spacing = resolve_spacing(img, self.spacing, mask.ndim)", "spacing = resolve_spacing(img, None, mask.ndim)",
+           T_TRANSFORMS, "T"),
+    Mutant("mask perturb: the empty-mask check inverted (refused without dice_range, let through with it)",
+           "wrong comparison", PE, "if self.dice_range is not None and not mask.any():",
+           "if self.dice_range is None and not mask.any():", T_TRANSFORMS, "T"),
+    Mutant("mask perturb: boundary noise overwrites the band instead of flipping its voxels", "dropped term", PE,
+           "out[band] ^= field[band] < fraction", "out[band] = field[band] < fraction", T_TRANSFORMS, "T"),
+    # transforms/perturbation/dictionary.py
+    Mutant("mask perturb dict: max_tries not passed on (always 100)", "ignored argument", PP,
+           "            max_tries=max_tries,\n", "            max_tries=100,\n", T_TRANSFORMS, "T"),
+    Mutant("mask perturb dict: randomize=False ignored (the first key draws anew)", "ignored argument", PP,
+           "randomize=randomize and index == 0)", "randomize=index == 0)", T_TRANSFORMS, "T"),
+    Mutant("mask perturb dict: morph_prob takes noise_prob's value", "swapped argument", PP,
+           "            morph_prob=morph_prob,\n", "            morph_prob=noise_prob,\n", T_TRANSFORMS, "T"),
+    # transforms/intensity/array.py
+    Mutant("percentile contrast: Inf values accepted (only NaN refused)", "missing validation", IA,
+           "if not torch.isfinite(image).all():", "if torch.isnan(image).any():", T_TRANSFORMS, "T"),
+    Mutant("colour channels: the channel axis moved to the end again, not to the front", "swapped argument", IA,
+           "result, *_ = convert_to_dst_type(np.moveaxis(out, -1, 0),",
+           "result, *_ = convert_to_dst_type(np.moveaxis(out, 0, -1),", T_TRANSFORMS, "T"),
+    Mutant("percentile contrast: a 1D input without spatial dims accepted", "off-by-one", IA,
+           "if img.ndim < 2:", "if img.ndim < 1:", T_TRANSFORMS, "T"),
+    Mutant("colour channels: the already-[0, 1] guard misses an image whose maximum is exactly 1", "wrong comparison",
+           IA, "0 < rgb.max() <= 1 and", "0 < rgb.max() < 1 and", T_TRANSFORMS, "T"),
+    Mutant("percentile contrast: one lower percentile drawn for every channel (channel-wise draws shared)",
+           "randomness", IA, "[self.R.uniform(*self.lower_range, rows), self.R.uniform",
+           "[np.full(rows, self.R.uniform(*self.lower_range)), self.R.uniform", T_TRANSFORMS, "T"),
+    # transforms/intensity/dictionary.py
+    Mutant("percentile contrast dict: b_max not passed on (always 1)", "ignored argument", ID,
+           "b_min, b_max, clip, channel_wise)", "b_min, 1.0, clip, channel_wise)", T_TRANSFORMS, "T"),
+    Mutant("colour channels dict: the input dict modified in place", "dict key", ID,
+           "        d = dict(data)\n        for key in self.key_iterator(d):\n"
+           "            d[key] = self.converter(d[key])",
+           "        d = data\n        for key in self.key_iterator(d):\n            d[key] = self.converter(d[key])",
+           T_TRANSFORMS, "T"),
+    Mutant("percentile contrast dict: not clipped by default", "wrong default", ID,
+           "        clip: bool = True,\n", "        clip: bool = False,\n", T_TRANSFORMS, "T"),
+    # transforms/post
+    Mutant("dual threshold: connectivity=True accepted (a bool read as 1)", "missing validation", PA,
+           "connectivity is not None and (isinstance(connectivity, bool) or connectivity not in (1, 2, 3)):",
+           "connectivity is not None and connectivity not in (1, 2, 3):", T_TRANSFORMS, "T"),
+    Mutant("dual threshold center: the component one label below the nearest kept (label 1: the background)",
+           "off-by-one", PA, "np.arange(1, count + 1))) + 1", "np.arange(1, count + 1)))", T_TRANSFORMS, "T"),
+    Mutant("dual threshold: the mask returned as bool, not in the input's dtype", "wrong dtype", PA,
+           "result, *_ = convert_to_dst_type(mask, img)", "result, *_ = convert_to_dst_type(mask, img, dtype=bool)",
+           T_TRANSFORMS, "T"),
+    Mutant("dual threshold dict: high not passed on (always 0.8)", "ignored argument", PD,
+           "DualThreshold(high, low, select, fill_holes, connectivity, spacing)",
+           "DualThreshold(0.8, low, select, fill_holes, connectivity, spacing)", T_TRANSFORMS, "T"),
+    # transforms/retina.py, lesion.py
+    Mutant("FOV mask: channel=True accepted (a bool read as channel 1)", "missing validation", RA,
+           "if isinstance(channel, bool) or not isinstance(channel, (int, np.integer)) or channel < 0:",
+           "if not isinstance(channel, (int, np.integer)) or channel < 0:", T_TRANSFORMS, "T"),
+    Mutant("FOV mask: two channels thresholded from channel on (a two-channel mask)", "off-by-one", RA,
+           "convert_to_numpy(img[self.channel : self.channel + 1])",
+           "convert_to_numpy(img[self.channel : self.channel + 2])", T_TRANSFORMS, "T"),
+    Mutant("Otsu lesion mask: the grey level averaged over the last spatial axis, not the channels", "wrong axis",
+           TL, "grey = arr.mean(axis=0)", "grey = arr.mean(axis=-1)", T_TRANSFORMS, "T"),
+    # metrics
+    Mutant("overlap scores: the label read from pred (every score 1)", "swapped argument", MO,
+           'as_binary_mask("label", label)', 'as_binary_mask("label", pred)', T_METRICS, "T"),
+    Mutant("overlap scores: every empty label scores NaN, ignore_empty or not", "wrong comparison", MO,
+           "if ignore_empty and n_label == 0:", "if ignore_empty or n_label == 0:", T_METRICS, "T"),
 )  # fmt: skip
 
 
@@ -2281,7 +2411,7 @@ def _selection(mutant: Mutant, copy: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", "--match", default="", help="only mutants whose name contains this text")
-    parser.add_argument("--group", default="", help="only the mutants of this group (A to S)")
+    parser.add_argument("--group", default="", help="only the mutants of this group (A to U)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (a timeout is caught)")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the caught fraction is lower")
     args = parser.parse_args()
