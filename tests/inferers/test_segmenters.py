@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.ndimage import distance_transform_edt
 
 from monai_refine.inferers import CopyPrevious, GraphCutSegmenter, RandomWalkerSegmenter, seed_bounding_box
 from monai_refine.transforms import MaskSeeds
@@ -250,3 +251,34 @@ def test_graph_cut_edge_lengths_in_mm():
     segmenter = GraphCutSegmenter(lambda_=0.0)
     assert np.argwhere(segmenter(image, image > 0, seeds, (1.0, 1.0))[0]).tolist() == [[10, 9], [10, 11]]
     assert np.argwhere(segmenter(image, image > 0, seeds, (5.0, 1.0))[0]).tolist() == [[10, 9], [10, 10], [10, 11]]
+
+
+@pytest.mark.parametrize("transpose", [False, True])
+@pytest.mark.parametrize("spacing", [(1.0, 3.0), (3.0, 1.0), (2.0, 2.0)])
+def test_graph_cut_shape_prior_distances_on_anisotropic_pixels(spacing, transpose):
+    """The shape prior alone against a constant regional pull decides: every pixel is bright (0.8, the foreground
+    seed's bin) but the background-seed ring (0.1), so labelling an unseeded pixel foreground gains
+    C = λ ln(Pr(0.8 | fg) / Pr(0.8 | bg)) = λ ln((0.99 + 0.01 / 32) / (0.01 / 32)) and costs shape_weight · d, d its
+    distance in mm to the prior (0 inside). With shape_weight = C / 2.5 the prior grows by every pixel nearer than
+    2.5 mm: two rows and no column at spacing (1, 3), two columns and no row at (3, 1), one pixel all round (no
+    diagonal, 2√2 > 2.5) at (2, 2). λ = 100 makes the uniform boundary term (≤ 1 per edge) negligible against the
+    margin (C / 5 per pixel). Expected: scipy's distance_transform_edt with ``sampling=spacing``; the transposed
+    slice with the spacing swapped gives the transposed mask."""
+    shape = (21, 23)
+    image = np.full((1, *shape), 0.8, np.float32)
+    seeds = np.zeros((2, *shape), bool)
+    seeds[1, 0, :] = seeds[1, -1, :] = seeds[1, :, 0] = seeds[1, :, -1] = True
+    image[seeds[1:]] = 0.1
+    seeds[0, 10, 11] = True
+    prior = np.zeros((1, *shape), bool)
+    prior[0, 8:13, 9:14] = True
+    expected = distance_transform_edt(~prior[0], sampling=spacing) < 2.5
+    assert expected.sum() > prior.sum()  # the shape prior does let the mask grow
+    lambda_ = 100.0
+    gain = lambda_ * np.log((0.99 + 0.01 / 32) / (0.01 / 32))
+    segmenter = GraphCutSegmenter(lambda_=lambda_, sigma=0.05, bins=32, shape_weight=gain / 2.5)
+    if transpose:
+        image, prior, seeds = (np.swapaxes(x, 1, 2) for x in (image, prior, seeds))
+        spacing, expected = spacing[::-1], expected.T
+    out = segmenter(image, prior, seeds, spacing)
+    np.testing.assert_array_equal(out[0], expected)
