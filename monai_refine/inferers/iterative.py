@@ -146,7 +146,8 @@ class IterativeRefinementInferer(Inferer):
 
         Returns:
             the accepted segmentation of every sample, logits ``(B, out_channels, *spatial)`` (probabilities with
-            ``return_probability=True``); with ``return_history``, also ``history[b]``, the records of sample ``b``.
+            ``return_probability=True``) in the network's output dtype, a MetaTensor with the metadata of a MetaTensor
+            ``inputs``; with ``return_history``, also ``history[b]``, the records of sample ``b``.
 
         Raises:
             ValueError: inputs not a batch or holding NaN/Inf, a prior of the wrong shape or outside [0, 1], network
@@ -211,5 +212,5 @@ class IterativeRefinementInferer(Inferer):
         if self.return_probability:
             out = torch.sigmoid(out) if out.shape[1] == 1 else torch.softmax(out, dim=1)
         if isinstance(source, MetaTensor):
-            out = convert_to_dst_type(out, source)[0]
+            out = convert_to_dst_type(out, source, dtype=out.dtype)[0]  # the metadata, not the input's dtype
         return (out, history) if return_history else out

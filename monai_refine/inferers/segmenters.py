@@ -74,7 +74,7 @@ def check_slice_inputs(
 
 
 class CopyPrevious:
-    """The baseline: each slice gets the previous slice's mask unchanged.
+    """The baseline: each slice gets the previous slice's mask unchanged (a numpy copy of ``prior``, its dtype kept).
 
     Example:
         >>> import numpy as np

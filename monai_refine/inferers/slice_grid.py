@@ -152,7 +152,8 @@ class SliceGrid:
 
     def to_slice(self, values: torch.Tensor, frame: SliceFrame, fill: float = 0.0) -> torch.Tensor:
         """Resample grid values ``(C, size, size)`` (e.g. logits) back onto the slice: ``(C, H, W)``, bilinear,
-        ``fill`` outside the field of view. Only the slice's pixels inside the field of view are sampled.
+        ``fill`` outside the field of view, a tensor of the dtype and device of ``values``. Only the slice's pixels
+        inside the field of view are sampled.
         """
         if values.ndim != 3 or tuple(values.shape[1:]) != (self.size, self.size):
             raise ValueError(f"values must be (C, {self.size}, {self.size}), got {tuple(values.shape)}.")

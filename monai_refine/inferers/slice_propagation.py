@@ -148,8 +148,8 @@ def canonical_slices(
         slice_axis: spatial slice axis; ``None``: :func:`resolve_slice_axis`.
 
     Returns:
-        ``(slices, slice_axis, spacing)``: ``slices`` ``(C, depth, H, W)`` numpy (contiguous), the spatial slice axis
-        used (0..2), and the in-plane spacing in mm of ``H`` and ``W``.
+        ``(slices, slice_axis, spacing)``: ``slices`` ``(C, depth, H, W)`` numpy (contiguous, of the volume's
+        dtype), the spatial slice axis used (0..2), and the in-plane spacing in mm of ``H`` and ``W``.
 
     Raises:
         ValueError: when ``volume`` is not a channel-first 3D volume ``(C, X, Y, Z)``.
@@ -674,6 +674,9 @@ def slice_result(probability: np.ndarray, foreground: np.ndarray, fill_holes: bo
         foreground: ``(H, W)`` binary foreground seeds.
         fill_holes: fill the holes of the thresholded mask first.
 
+    Returns:
+        the kept mask, ``(H, W)`` bool.
+
     Raises:
         ValueError: when ``probability`` is not ``(H, W)``, holds NaN or Inf or values outside [0, 1] (logits), or
             ``foreground`` differs from it in shape.
@@ -818,6 +821,9 @@ def annotate_slices(mask: NdarrayOrTensor, slices: Sequence[int], slice_axis: in
         slice_axis: spatial axis of the slices; ``None``: from a MetaTensor's affine, else the last
             (:func:`resolve_slice_axis`).
 
+    Returns:
+        the annotation, of the type, dtype and shape of ``mask`` (a MetaTensor keeps its metadata).
+
     Raises:
         ValueError: when ``mask`` is not a channel-first 3D volume or a slice index lies outside ``0..depth - 1``.
 
@@ -835,6 +841,7 @@ def annotate_slices(mask: NdarrayOrTensor, slices: Sequence[int], slice_axis: in
     if outside:
         raise ValueError(f"slices {outside} lie outside the volume: indices along the slice axis are 0..{depth - 1}.")
     index = (slice(None),) * axis + (list(slices),)
-    annotation = mask * 0
+    # zeros of the mask's own type and dtype (``mask * 0`` turns a bool mask into int64, and fails for a bool tensor)
+    annotation = torch.zeros_like(mask) if isinstance(mask, torch.Tensor) else np.zeros_like(mask)
     annotation[index] = mask[index]
     return annotation
