@@ -555,7 +555,8 @@ def merge_user_seeds(seeds: np.ndarray, prior: np.ndarray, user: np.ndarray, spa
 
     Raises:
         ValueError: naming the argument, when ``prior`` is not ``(H, W)``, ``seeds`` or ``user`` not ``(2, H, W)``
-            of its size, or one of them not binary ({0, 1} or bool; NaN included).
+            of its size, or one of them not binary ({0, 1} or bool; NaN included), or ``spacing`` not two finite
+            positive values.
 
     Example:
         >>> prior = np.zeros((9, 9), bool); prior[2:7, 2:7] = True
@@ -565,6 +566,7 @@ def merge_user_seeds(seeds: np.ndarray, prior: np.ndarray, user: np.ndarray, spa
         >>> bool(merged[0, 0, 4]), bool(merged[1, 0, 4]), int(merged[0, 4].sum()), bool(merged[1, 4, 6])
         (True, False, 2, True)
     """
+    _check_in_plane_spacing(spacing)  # refused even when no background click needs it
     prior, user = _slice_prior_and_user(prior, user)
     seeds = np.array(_slice_binary("seeds", seeds, (2, *prior.shape)))
     fg, bg = SeedChannel.FOREGROUND, SeedChannel.BACKGROUND
@@ -778,13 +780,24 @@ def window_intensity(volume: np.ndarray, window: Sequence[float], out: np.ndarra
 def occupied_slices(mask: np.ndarray, axis: int) -> np.ndarray:
     """Sorted indices along spatial ``axis`` of the slices where a spatial (no channel) ``mask`` is non-zero.
 
+    Args:
+        mask: spatial (no channel) mask.
+        axis: one of its axes, in ``[-mask.ndim, mask.ndim - 1]`` (negative counts from the last).
+
+    Raises:
+        ValueError: when ``axis`` is not an axis of ``mask`` (or is a bool).
+
     Example:
         >>> import numpy as np
         >>> mask = np.zeros((4, 4, 9), bool); mask[1:3, 1:3, 2:5] = True
         >>> occupied_slices(mask, 2).tolist(), occupied_slices(mask, 0).tolist()
         ([2, 3, 4], [1, 2])
     """
-    return np.flatnonzero(mask.any(axis=tuple(a for a in range(mask.ndim) if a != axis)))
+    ndim = np.ndim(mask)
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not -ndim <= axis < ndim:
+        raise ValueError(f"axis must be an axis of the {ndim}D mask, in [{-ndim}, {ndim - 1}], got {axis!r}.")
+    axis = int(axis) % ndim
+    return np.flatnonzero(mask.any(axis=tuple(a for a in range(ndim) if a != axis)))
 
 
 def middle_slice(mask: NdarrayOrTensor, slice_axis: int | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import torch
@@ -26,11 +27,11 @@ class DeepSupervisionDictLoss(DeepSupervisionLoss):
         keys: the outputs to supervise, in weight order. Defaults to RefineNet's refined output then its side
             outputs at 1x, 1/2x and 1/4x.
         weight_mode: ``"exp"`` (1, 1/2, 1/4, ...), ``"same"`` (all 1) or ``"two"`` (1, 1/2, 1/2, ...).
-        weights: explicit non-negative weights, one per key; overrides ``weight_mode``.
+        weights: explicit finite non-negative weights, one per key; overrides ``weight_mode``.
 
     Raises:
         ValueError: when ``keys`` is empty, ``weight_mode`` is unknown or ``weights`` has the wrong length or a
-            negative value.
+            negative, NaN or infinite value.
 
     Example:
         >>> from monai.losses import DiceLoss
@@ -60,6 +61,8 @@ class DeepSupervisionDictLoss(DeepSupervisionLoss):
             raise ValueError(f"weight_mode must be 'exp', 'same' or 'two', got {weight_mode!r}.")
         if weights is not None and (len(weights) != len(keys) or min(weights) < 0):
             raise ValueError(f"weights must be {len(keys)} non-negative values (one per key), got {weights}.")
+        if weights is not None and not all(math.isfinite(w) for w in weights):  # NaN passes min(weights) < 0
+            raise ValueError(f"weights must be finite, got {weights}.")
         super().__init__(loss, weight_mode=weight_mode, weights=None if weights is None else list(weights))
         self.keys = [str(k) for k in keys]
 

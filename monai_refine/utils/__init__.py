@@ -8,6 +8,7 @@ from .checks import (
     check_positive_int,
     check_probability,
     check_range,
+    check_spacing,
 )
 from .enums import RefineKeys, RefineOutputs, SeedChannel, StopReason
 from .geometry import bounding_box, check_same_geometry, resolve_spacing, slice_axis_from_affine, spacing_from_affine

@@ -88,6 +88,20 @@ def check_range(name: str, value: Sequence[float], low: float = -np.inf, high: f
     return pair[0], pair[1]
 
 
+def check_spacing(name: str, value: Sequence[float] | float | None) -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``value`` is ``None`` or one or more finite spacings > 0 (mm), so a
+    bad spacing given to a constructor is refused there, not at the first call (bools are not numbers here)."""
+    if value is None:
+        return
+    values = np.ravel(np.asarray(value, dtype=object))
+    try:
+        numbers = [float(v) for v in values if not isinstance(v, (bool, np.bool_))]
+    except (TypeError, ValueError):
+        numbers = []
+    if values.size == 0 or len(numbers) != values.size or not all(np.isfinite(v) and v > 0 for v in numbers):
+        raise ValueError(f"{name} must be finite and positive (mm), one value or one per spatial dim, got {value!r}.")
+
+
 def check_array(name: str, value: object) -> None:
     """Raise ``ValueError`` naming ``name`` unless ``value`` is a numpy array or a torch tensor.
 

@@ -27,6 +27,7 @@ from monai_refine.utils import (
     check_positive_int,
     check_probability,
     check_range,
+    check_spacing,
     resolve_spacing,
 )
 
@@ -147,6 +148,7 @@ class RandMaskPerturb(RandomizableTransform):
         self.flip_prob = check_probability("flip_prob", flip_prob)
         self.dice_range = None if dice_range is None else check_range("dice_range", dice_range, 0.0, 1.0)
         self.max_tries = check_positive_int("max_tries", max_tries)
+        check_spacing("spacing", spacing)
         self.spacing = spacing
         common = {"prob": 1.0, "mode": "nearest", "padding_mode": "zeros"}
         self.elastic = {

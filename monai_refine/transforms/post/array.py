@@ -10,7 +10,7 @@ from monai.transforms import FillHoles, KeepLargestConnectedComponent, Transform
 from monai.utils import TransformBackends, convert_to_dst_type, convert_to_numpy
 from scipy import ndimage
 
-from monai_refine.utils import check_array, check_finite, resolve_spacing
+from monai_refine.utils import check_array, check_finite, check_spacing, resolve_spacing
 
 __all__ = ["DUAL_THRESHOLD_SELECT", "DualThreshold", "largest_filled_region"]
 
@@ -105,6 +105,7 @@ class DualThreshold(Transform):
             raise ValueError(
                 f"connectivity must be None or 1..3 (at most the number of spatial dims), got {connectivity}."
             )
+        check_spacing("spacing", spacing)
         self.high, self.low, self.select, self.connectivity, self.spacing = high, low, select, connectivity, spacing
         self.fill_holes = FillHoles(connectivity=connectivity) if fill_holes else None
 

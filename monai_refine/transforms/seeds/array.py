@@ -26,6 +26,7 @@ from monai_refine.utils import (
     bounding_box,
     check_array,
     check_same_geometry,
+    check_spacing,
     resolve_spacing,
 )
 
@@ -115,6 +116,13 @@ class DiscrepancySeeds(Randomizable, Transform):
         per_slice: bool = False,
         slice_axis: int = -1,
     ) -> None:
+        for name, value in (
+            ("min_component_size", min_component_size),
+            ("max_seeds_per_component", max_seeds_per_component),
+            ("slice_axis", slice_axis),
+        ):  # a bool is no count or axis (True == 1), and NaN fails every comparison below
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
+                raise ValueError(f"{name} must be an integer, got {value!r}.")
         if min_component_size < 0:
             raise ValueError(f"min_component_size must be >= 0, got {min_component_size}.")
         if max_seeds_per_component is not None and max_seeds_per_component < 1:
@@ -219,6 +227,7 @@ class MaskSeeds(Transform):
             raise ValueError(f"margin_mm must be finite and > 0, got {margin_mm}.")
         if erosion_mm is not None and (not np.isfinite(erosion_mm) or erosion_mm <= 0):
             raise ValueError(f"erosion_mm must be finite and > 0 (or None), got {erosion_mm}.")
+        check_spacing("spacing", spacing)
         if spacing is not None:
             _check_margin(margin_mm, np.ravel(np.asarray(spacing, dtype=np.float64)))
         self.margin_mm = float(margin_mm)
@@ -316,6 +325,7 @@ class GaussianSeedMap(Transform):
             raise ValueError(f"sigma must be finite and > 0 (mm), got {sigma}.")
         if not np.isfinite(truncate) or truncate <= 0:
             raise ValueError(f"truncate must be finite and > 0 (multiples of sigma), got {truncate}.")
+        check_spacing("spacing", spacing)
         self.sigma = float(sigma)
         self.spacing = spacing
         self.truncate = float(truncate)
