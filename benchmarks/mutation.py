@@ -59,7 +59,9 @@ Group T is a twentieth, likewise written from the source alone, over ``transform
 size) and ``metrics/``, weighted to nothing, with a fixed test selection (the package's whole test folder plus every
 systematic file), written alongside group U (``inferers/``, ``losses/``, ``networks/``) and run only after the
 session-11 class-level tests landed. Group U is a twenty-first, likewise written from the source alone, over
-``inferers/``, ``losses/`` and ``networks/``.
+``inferers/``, ``losses/`` and ``networks/``. Groups V and W repeat T and U (V: ``transforms/`` and ``metrics/``;
+W: ``inferers/``, ``losses/`` and ``networks/``), likewise written from the source alone with the fixed selection, run
+only after the tests for T's and U's survivors landed.
 See ``docs/results.md`` for the scores (first run of each group, and after its survivors got tests).
 """
 
@@ -114,6 +116,7 @@ class Mutant:
     # "T": a twentieth, likewise, over transforms/ (in proportion to its modules' size) and metrics/, with the fixed
     # selection T_TRANSFORMS / T_METRICS, run only after the session-11 class-level tests landed (written alongside U)
     # "U": a twenty-first, likewise, over inferers/, losses/ and networks/, with the fixed selection (alongside T)
+    # "V", "W": a twenty-second and twenty-third, likewise, as T and U, run after T's and U's survivors got tests
 
 
 IT = "monai_refine/inferers/iterative.py"
@@ -2462,6 +2465,126 @@ MUTANTS: tuple[Mutant, ...] = (
            "wrong direction", UB, "x = stage(x, skips[i])", "x = stage(x, skips[-1 - i])", T_NETWORKS, "U"),
     Mutant("networks: features of exactly levels + 1 values refused (<= instead of <)", "off-by-one", NU,
            "if len(features) < levels + 1:", "if len(features) <= levels + 1:", T_NETWORKS, "U"),
+    # --- set V (issue 16): a twenty-second blind set, from the source alone, over transforms/ (38, in proportion to
+    # its modules' lines of code, largest remainder: seeds/array 9, seeds/dictionary 4, perturbation/array 6,
+    # perturbation/dictionary 3, intensity/array 5, intensity/dictionary 3, post/array 3, post/dictionary 1, retina 2,
+    # lesion 2) and metrics/ (2), weighted to nothing, written alongside set W (inferers, losses, networks); the fixed
+    # selection T_TRANSFORMS or T_METRICS (the package's whole test folder plus every systematic file)
+    # --- group V: transforms/seeds/array.py
+    Mutant("discrepancy seeds: the per-component choice drawn from an unseeded generator (not reproducible)",
+           "randomness", SA, "keys = np.random.default_rng((self._draw, channel)).random(flat.size)",
+           "keys = np.random.default_rng().random(flat.size)", T_TRANSFORMS, "V"),
+    Mutant("seed skeleton: per_slice on a 2D mask thins 1D rows (the 3D-only guard dropped)", "dropped term", SA,
+           "    if mask.ndim == 3 and per_slice:\n        skeleton = np.moveaxis(",
+           "    if per_slice:\n        skeleton = np.moveaxis(", T_TRANSFORMS, "V"),
+    Mutant("seed skeleton: a blob erased by thinning gets its shallowest voxel, not its deepest", "wrong reduction",
+           SA, "ndimage.maximum_position(depth, labels, missing)", "ndimage.minimum_position(depth, labels, missing)",
+           T_TRANSFORMS, "V"),
+    Mutant("seeds from points: a point refused only when all its coordinates lie outside", "wrong reduction", SA,
+           "outside = (coords < 0).any(1) | (coords >= np.asarray(shape)).any(1)",
+           "outside = (coords < 0).all(1) | (coords >= np.asarray(shape)).all(1)", T_TRANSFORMS, "V"),
+    Mutant("seed transforms: the foreground channel a copy of the background seeds", "swapped channel", SA,
+           "seeds[SeedChannel.FOREGROUND] = foreground", "seeds[SeedChannel.FOREGROUND] = background",
+           T_TRANSFORMS, "V"),
+    Mutant("gaussian seed map: sigma=0 accepted by the constructor", "missing validation", SA,
+           "if not np.isfinite(sigma) or sigma <= 0:", "if not np.isfinite(sigma) or sigma < 0:", T_TRANSFORMS, "V"),
+    Mutant("gaussian seed map (kernel path): the kernel one voxel short on the high side of every axis",
+           "off-by-one", SA, "np.arange(-r, r + 1) * h for r, h in zip(radius, spacing)",
+           "np.arange(-r, r) * h for r, h in zip(radius, spacing)", T_TRANSFORMS, "V"),
+    Mutant("gaussian seed map (EDT path): the spacing given to the distance transform in reversed axis order",
+           "mm vs voxel", SA, "squared = edt.edtsq(~seed, anisotropy=tuple(spacing),",
+           "squared = edt.edtsq(~seed, anisotropy=tuple(spacing[::-1]),", T_TRANSFORMS, "V"),
+    Mutant("mask seeds: the crop's edge counts as object for the dilation (the ring swallowed: no background seeds)",
+           "border handling", SA, "dilated = edt.edtsq(~crop, anisotropy=anisotropy, black_border=False)",
+           "dilated = edt.edtsq(~crop, anisotropy=anisotropy, black_border=True)", T_TRANSFORMS, "V"),
+    # --- group V: transforms/seeds/dictionary.py
+    Mutant("seed dicts: set_random_state returns None (chaining .set_random_state(0)(data) breaks)", "dropped term",
+           SD, "        self.transform.set_random_state(seed, state)\n        return self\n",
+           "        self.transform.set_random_state(seed, state)\n", T_TRANSFORMS, "V"),
+    Mutant("seed dicts (mask, map, extreme points): allow_missing_keys not passed on (a missing key raises)",
+           "dict key", SD, "super().__init__(keys, allow_missing_keys)", "super().__init__(keys)", T_TRANSFORMS, "V"),
+    Mutant("discrepancy seeds dict: per_slice on by default, not the array transform's False", "wrong default", SD,
+           "        per_slice: bool = False,\n", "        per_slice: bool = True,\n", T_TRANSFORMS, "V"),
+    Mutant("mask seeds dict: erosion_mm takes margin_mm's value (a solid core by default)", "swapped argument", SD,
+           "MaskSeeds(margin_mm=margin_mm, erosion_mm=erosion_mm,",
+           "MaskSeeds(margin_mm=margin_mm, erosion_mm=margin_mm,", T_TRANSFORMS, "V"),
+    # --- group V: transforms/perturbation/array.py
+    Mutant("mask perturb: elastic_magnitude_range ignored in 3D (only the 2D magnitudes replaced)",
+           "ignored argument", PE,
+           "magnitudes = dict.fromkeys(magnitudes, check_range(", "magnitudes[2] = (check_range(", T_TRANSFORMS, "V"),
+    Mutant("mask perturb: a noise_fraction_range above 1 accepted", "missing validation", PE,
+           'check_range("noise_fraction_range", noise_fraction_range, 0.0, 1.0)',
+           'check_range("noise_fraction_range", noise_fraction_range, 0.0)', T_TRANSFORMS, "V"),
+    Mutant("mask perturb: the draw's spatial size not recorded (every randomize=False replay refused)",
+           "dropped term", PE, "self._params, self._shape = params, tuple(int(n) for n in spatial_shape)",
+           "self._params = params", T_TRANSFORMS, "V"),
+    Mutant("mask perturb: __call__ ignores randomize=False (always a new draw)", "ignored argument", PE,
+           "return self.perturb(img, randomize)[0]", "return self.perturb(img)[0]", T_TRANSFORMS, "V"),
+    Mutant("mask perturb: the first try redraws (randomize()'s draw thrown away, set seeds give other masks)",
+           "randomness", PE, "if randomize and num_tries > 1:", "if randomize:", T_TRANSFORMS, "V"),
+    Mutant("mask perturb: the signed distance positive inside (the perturbed mask comes out inverted)",
+           "sign flip", PE, "signed = ndimage.distance_transform_edt(~crop, sampling=spacing) - ndimage",
+           "signed = ndimage.distance_transform_edt(crop, sampling=spacing) - ndimage", T_TRANSFORMS, "V"),
+    # --- group V: transforms/perturbation/dictionary.py
+    Mutant("mask perturb dict: prob not passed on (always perturbed)", "ignored argument", PP,
+           "            prob=prob,\n", "            prob=1.0,\n", T_TRANSFORMS, "V"),
+    Mutant("mask perturb dict: no quality stored by default (quality_key None)", "wrong default", PP,
+           "quality_key: str | Sequence[str] | None = RefineKeys.QUALITY,",
+           "quality_key: str | Sequence[str] | None = None,", T_TRANSFORMS, "V"),
+    Mutant("mask perturb dict: the second key draws, the first replays an old draw (or raises before any)",
+           "off-by-one", PP, "randomize=randomize and index == 0)", "randomize=randomize and index == 1)",
+           T_TRANSFORMS, "V"),
+    # --- group V: transforms/intensity/array.py
+    Mutant("colour channels: max_value=inf accepted (every channel 0)", "missing validation", IA,
+           "if not (np.isfinite(max_value) and max_value > 0):", "if not max_value > 0:", T_TRANSFORMS, "V"),
+    Mutant("colour channels: an image that reaches max_value refused (pure 255 red of an 8-bit image)",
+           "wrong comparison", IA, "rgb.max() > self.max_value:", "rgb.max() >= self.max_value:", T_TRANSFORMS, "V"),
+    Mutant("percentile contrast: drawn for the first spatial size, not the channel count", "wrong axis", IA,
+           "            self.randomize(img.shape[0])\n", "            self.randomize(img.shape[1])\n",
+           T_TRANSFORMS, "V"),
+    Mutant("percentile contrast: prob ignored (whether to stretch never drawn: always stretched)", "randomness", IA,
+           "        super().randomize(None)\n        if not self._do_transform:\n            return\n",
+           "        if not self._do_transform:\n            return\n", T_TRANSFORMS, "V"),
+    Mutant("colour channels: the colour spaces concatenated along the first spatial axis, not the channels",
+           "wrong axis", IA, "for space in self.spaces], axis=-1)", "for space in self.spaces], axis=0)",
+           T_TRANSFORMS, "V"),
+    # --- group V: transforms/intensity/dictionary.py
+    Mutant("percentile contrast dict: every key gets the first key's stretched image", "dict key", ID,
+           "d[key] = self.stretch(d[key], randomize=False)", "d[key] = self.stretch(d[first_key], randomize=False)",
+           T_TRANSFORMS, "V"),
+    Mutant("percentile contrast dict: b_min and b_max passed in swapped order", "swapped argument", ID,
+           "upper_range, b_min, b_max, clip", "upper_range, b_max, b_min, clip", T_TRANSFORMS, "V"),
+    Mutant("percentile contrast dict: default b_max 255, not the array transform's 1", "wrong default", ID,
+           "        b_max: float = 1.0,\n", "        b_max: float = 255.0,\n", T_TRANSFORMS, "V"),
+    # --- group V: transforms/post/array.py, post/dictionary.py
+    Mutant("dual threshold: an unknown select accepted (silently the centroid rule)", "missing validation", PA,
+           '        if select not in DUAL_THRESHOLD_SELECT:\n            raise ValueError(f"select must be one of',
+           '        if False:\n            raise ValueError(f"select must be one of', T_TRANSFORMS, "V"),
+    Mutant("dual threshold: select='center' compared with 'centre' (falls through to the centroid rule)",
+           "wrong constant", PA, 'elif self.select == "center":', 'elif self.select == "centre":', T_TRANSFORMS, "V"),
+    Mutant("largest filled region: the mask in like's dtype (a uint8 image gives a uint8 mask), not float32",
+           "wrong dtype", PA, "convert_to_numpy(mask).astype(np.float32), like, dtype=np.float32)",
+           "convert_to_numpy(mask).astype(np.float32), like)", T_TRANSFORMS, "V"),
+    Mutant("dual threshold dict: low not passed on (always 0.5)", "ignored argument", PD,
+           "DualThreshold(high, low, select,", "DualThreshold(high, 0.5, select,", T_TRANSFORMS, "V"),
+    # --- group V: transforms/retina.py, lesion.py
+    Mutant("FOV mask: a 3D image (C, H, W, D) accepted (ndim < 3 refused, not ndim != 3)", "wrong comparison", RA,
+           "if img.ndim != 3 or img.shape[0] <= self.channel:", "if img.ndim < 3 or img.shape[0] <= self.channel:",
+           T_TRANSFORMS, "V"),
+    Mutant("FOV mask: threshold=NaN accepted (an empty mask)", "missing validation", RA,
+           '        if not np.isfinite(threshold):\n            raise ValueError(f"threshold must be finite',
+           '        if False:\n            raise ValueError(f"threshold must be finite', T_TRANSFORMS, "V"),
+    Mutant("Otsu lesion mask: NaN/Inf images accepted", "missing validation", TL,
+           '        check_finite("img", arr)\n', "", T_TRANSFORMS, "V"),
+    Mutant("Otsu lesion mask: the channel axis dropped before the largest region ((H, W) mask, rows as channels)",
+           "wrong axis", TL, "return largest_filled_region(mask, img)", "return largest_filled_region(mask[0], img)",
+           T_TRANSFORMS, "V"),
+    # --- group V: metrics/overlap.py
+    Mutant("dice coefficient: NaN in the second mask accepted (read as foreground)", "missing validation", MO,
+           '    check_finite("b", b)\n', "", T_METRICS, "V"),
+    Mutant("overlap scores: prediction and label counts swapped (sensitivity and PPV exchanged)", "swapped argument",
+           MO, "n_pred, n_label, overlap = int(p.sum()), int(g.sum()),",
+           "n_pred, n_label, overlap = int(g.sum()), int(p.sum()),", T_METRICS, "V"),
 )  # fmt: skip
 
 
@@ -2535,7 +2658,7 @@ def _selection(mutant: Mutant, copy: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", "--match", default="", help="only mutants whose name contains this text")
-    parser.add_argument("--group", default="", help="only the mutants of this group (A to U)")
+    parser.add_argument("--group", default="", help="only the mutants of this group (A to W)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (a timeout is caught)")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the caught fraction is lower")
     args = parser.parse_args()
