@@ -61,7 +61,9 @@ systematic file), written alongside group U (``inferers/``, ``losses/``, ``netwo
 session-11 class-level tests landed. Group U is a twenty-first, likewise written from the source alone, over
 ``inferers/``, ``losses/`` and ``networks/``. Groups V and W repeat T and U (V: ``transforms/`` and ``metrics/``;
 W: ``inferers/``, ``losses/`` and ``networks/``), likewise written from the source alone with the fixed selection, run
-only after the tests for T's and U's survivors landed.
+only after the tests for T's and U's survivors landed. Groups X and Y repeat V and W on the same suite (no test
+added between V/W's first run and theirs), likewise written from the source alone with the fixed selection: a second
+measurement of the suite V and W measured.
 See ``docs/results.md`` for the scores (first run of each group, and after its survivors got tests).
 """
 
@@ -117,6 +119,7 @@ class Mutant:
     # selection T_TRANSFORMS / T_METRICS, run only after the session-11 class-level tests landed (written alongside U)
     # "U": a twenty-first, likewise, over inferers/, losses/ and networks/, with the fixed selection (alongside T)
     # "V", "W": a twenty-second and twenty-third, likewise, as T and U, run after T's and U's survivors got tests
+    # "X", "Y": a twenty-fourth and twenty-fifth, likewise, as V and W, run on the suite V and W measured
 
 
 IT = "monai_refine/inferers/iterative.py"
@@ -2712,6 +2715,139 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("networks: a separately given extra input of another batch size accepted", "missing validation", NU,
            "if extra.dim() != x.dim() or extra.shape[0] != x.shape[0] or extra.shape[2:] != x.shape[2:]:",
            "if extra.dim() != x.dim() or extra.shape[2:] != x.shape[2:]:", T_NETWORKS, "W"),
+    # --- set X (issue 16): a twenty-fourth blind set, from the source alone, over transforms/ (38, in proportion to its
+    # modules' lines of code, largest remainder: seeds/array 9, seeds/dictionary 4, perturbation/array 6,
+    # perturbation/dictionary 3, intensity/array 5, intensity/dictionary 3, post/array 3, post/dictionary 1, retina 2,
+    # lesion 2) and metrics/ (2), weighted to nothing, written alongside set Y; the fixed selection T_TRANSFORMS or
+    # T_METRICS, on the suite V and W measured
+    # --- group X: transforms/seeds/array.py
+    Mutant("extreme point seeds: a pert up to 1 voxel ignored (no jitter unless pert > 1)", "wrong comparison", SA,
+           "        if self.pert > 0:\n", "        if self.pert > 1:\n", T_TRANSFORMS, "X"),
+    Mutant("extreme point seeds: the points read from the background channel (no foreground seed at all)",
+           "swapped channel", SA, "seeds_from_points(label_np.shape, foreground=points)[SeedChannel.FOREGROUND]",
+           "seeds_from_points(label_np.shape, foreground=points)[SeedChannel.BACKGROUND]", T_TRANSFORMS, "X"),
+    Mutant("mask seeds: an empty mask crashes instead of giving empty seeds", "dropped term", SA,
+           "        if not mask_np.any():\n            return _stack_seeds(mask_np, mask_np, mask)\n", "",
+           T_TRANSFORMS, "X"),
+    Mutant("mask seeds: erosion_mm ignored (the skeleton alone, no solid core)", "ignored argument", SA,
+           "        self.erosion_mm = erosion_mm\n", "        self.erosion_mm = None\n", T_TRANSFORMS, "X"),
+    Mutant("mask seeds: a margin_mm below the given spacing accepted at construction (refused only when called)",
+           "missing validation", SA,
+           "        if spacing is not None:\n            _check_margin(margin_mm,",
+           "        if False:\n            _check_margin(margin_mm,", T_TRANSFORMS, "X"),
+    Mutant("gaussian seed map: every channel's kernel-placed map written into channel 0", "swapped channel", SA,
+           "self._scatter(seed, kernel, radius, maps[channel])", "self._scatter(seed, kernel, radius, maps[0])",
+           T_TRANSFORMS, "X"),
+    Mutant("seeds_from_points: an empty point list (the default) refused as a wrongly shaped one", "dropped term", SA,
+           "        if coords.size == 0:\n            continue\n", "", T_TRANSFORMS, "X"),
+    Mutant("discrepancy seeds: a bool min_component_size / max_seeds_per_component / slice_axis accepted as 0 or 1",
+           "missing validation", SA,
+           "if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):",
+           "if value is not None and not isinstance(value, (int, np.integer)):", T_TRANSFORMS, "X"),
+    Mutant("discrepancy seeds: per-slice 3D seeds fail (the structure cut across slices on one side only)",
+           "off-by-one", SA,
+           "        for offset in (0, 2):\n", "        for offset in (0,):\n", T_TRANSFORMS, "X"),
+    # --- group X: transforms/seeds/dictionary.py
+    Mutant("discrepancy seeds dict: the seeds overwrite the prediction instead of going to seeds_key",
+           "dict wrapper mishandling a key", SD,
+           "d[seeds_key] = self.transform(d[key], d[self.label_key], randomize=False)",
+           "d[key] = self.transform(d[key], d[self.label_key], randomize=False)", T_TRANSFORMS, "X"),
+    Mutant("gaussian seed map dict: map_key ignored (always written to 'seed_map')", "ignored argument", SD,
+           "super().__init__(transform, keys, map_key, allow_missing_keys)",
+           "super().__init__(transform, keys, RefineKeys.SEED_MAP, allow_missing_keys)", T_TRANSFORMS, "X"),
+    Mutant("mask seeds dict: a 1 mm erosion core by default", "wrong default", SD,
+           "        erosion_mm: float | None = None,\n", "        erosion_mm: float | None = 1.0,\n",
+           T_TRANSFORMS, "X"),
+    Mutant("extreme point seeds dict: allow_missing_keys ignored (a missing key raises)", "ignored argument", SD,
+           "ExtremePointSeeds(pert=pert), keys, seeds_key, allow_missing_keys)",
+           "ExtremePointSeeds(pert=pert), keys, seeds_key, False)", T_TRANSFORMS, "X"),
+    # --- group X: transforms/perturbation/array.py
+    Mutant("mask perturbation: elastic deformation drawn with rotate_prob", "swapped argument", PE,
+           "if self.R.rand() < self.elastic_prob:", "if self.R.rand() < self.rotate_prob:", T_TRANSFORMS, "X"),
+    Mutant("mask perturbation: shift drawn against shift_range (always shifted with the default 4 mm)",
+           "swapped argument", PE,
+           "if self.R.rand() < self.shift_prob:", "if self.R.rand() < self.shift_range:", T_TRANSFORMS, "X"),
+    Mutant("mask perturbation: the 3D elastic default magnitude is the 2D one (3D deformation negligible)",
+           "wrong constant", PE,
+           "magnitudes = {2: (1.0, 4.0), 3: (100.0, 300.0)}", "magnitudes = {2: (1.0, 4.0), 3: (1.0, 4.0)}",
+           T_TRANSFORMS, "X"),
+    Mutant("mask perturbation: signed distance shifted one voxel (the pad stripped on one side only)", "off-by-one",
+           PE, "distance[box] = signed[(slice(1, -1),) * mask.ndim]",
+           "distance[box] = signed[(slice(0, -2),) * mask.ndim]", T_TRANSFORMS, "X"),
+    Mutant("mask perturbation: a MetaTensor output loses its metadata (only the quality kept)", "dropped term", PE,
+           "result.meta = {**result.meta, RefineKeys.QUALITY: dice}", "result.meta = {RefineKeys.QUALITY: dice}",
+           T_TRANSFORMS, "X"),
+    Mutant("mask perturbation: an elastic_spacing below 1 voxel accepted", "missing validation", PE,
+           "np.isfinite(elastic_spacing) and elastic_spacing >= 1",
+           "np.isfinite(elastic_spacing) and elastic_spacing > 0", T_TRANSFORMS, "X"),
+    # --- group X: transforms/perturbation/dictionary.py
+    Mutant("mask perturbation dict: randomize draws nothing (randomize=False then fails or replays an old draw)",
+           "randomness", PP, "        self.perturb.randomize(data)\n", "        pass\n", T_TRANSFORMS, "X"),
+    Mutant("mask perturbation dict: elastic_magnitude_range not passed on", "ignored argument", PP,
+           "            elastic_magnitude_range=elastic_magnitude_range,\n", "", T_TRANSFORMS, "X"),
+    Mutant("mask perturbation dict: rotate_prob given shift_prob", "swapped argument", PP,
+           "            rotate_prob=rotate_prob,\n", "            rotate_prob=shift_prob,\n", T_TRANSFORMS, "X"),
+    # --- group X: transforms/intensity/array.py
+    Mutant("colour channels: 'hsv' converts the wrong way (hsv2rgb)", "wrong constant", IA,
+           '"hsv": color.rgb2hsv,', '"hsv": color.hsv2rgb,', T_TRANSFORMS, "X"),
+    Mutant("colour channels: 'rgb' output in BGR order", "swapped channel", IA,
+           '"rgb": lambda rgb: rgb,', '"rgb": lambda rgb: rgb[..., ::-1],', T_TRANSFORMS, "X"),
+    Mutant("percentile contrast: a channel with equal percentiles stretched with scale 1 instead of set to b_min",
+           "wrong comparison", IA,
+           "scale = torch.where(width > 0, (self.b_max", "scale = torch.where(width >= 0, (self.b_max",
+           T_TRANSFORMS, "X"),
+    Mutant("percentile contrast: randomize=False with another channel count than the last draw not refused",
+           "missing validation", IA,
+           "        if len(self.percentiles) != (img.shape[0] if self.channel_wise else 1):\n            raise",
+           "        if False:\n            raise", T_TRANSFORMS, "X"),
+    Mutant("percentile contrast: the quantile interpolates from the upper neighbour (low and high swapped)",
+           "swapped argument", IA,
+           "low, high = ordered.gather(1, below), ordered.gather(1, above)",
+           "low, high = ordered.gather(1, above), ordered.gather(1, below)", T_TRANSFORMS, "X"),
+    # --- group X: transforms/intensity/dictionary.py
+    Mutant("colour channels dict: allow_missing_keys ignored (a missing key raises)", "ignored argument", ID,
+           "        super().__init__(keys, allow_missing_keys)\n        self.converter = ColorSpaceChannels(",
+           "        super().__init__(keys)\n        self.converter = ColorSpaceChannels(", T_TRANSFORMS, "X"),
+    Mutant("percentile contrast dict: the lower percentile drawn from 5 to 10 by default", "wrong default", ID,
+           "lower_range: Sequence[float] = (0.0, 10.0),", "lower_range: Sequence[float] = (5.0, 10.0),",
+           T_TRANSFORMS, "X"),
+    Mutant("percentile contrast dict: the caller's dictionary modified in place", "dict wrapper mishandling a key", ID,
+           "        d = dict(data)\n        first_key = self.first_key(d)",
+           "        d = data\n        first_key = self.first_key(d)", T_TRANSFORMS, "X"),
+    # --- group X: transforms/post/array.py
+    Mutant("dual threshold: the lesion centre from the component of largest mean probability, not largest mass",
+           "wrong reduction", PA,
+           "masses = ndimage.sum_labels(prob, seeds, np.arange(1, count + 1))",
+           "masses = ndimage.mean(prob, seeds, np.arange(1, count + 1))", T_TRANSFORMS, "X"),
+    Mutant("dual threshold: 3D probability maps refused", "wrong comparison", PA,
+           "if prob.ndim not in (3, 4) or prob.shape[0] != 1:", "if prob.ndim != 3 or prob.shape[0] != 1:",
+           T_TRANSFORMS, "X"),
+    Mutant("dual threshold: an invalid spacing accepted at construction", "missing validation", PA,
+           "        check_spacing(\"spacing\", spacing)\n        self.high, self.low",
+           "        self.high, self.low", T_TRANSFORMS, "X"),
+    # --- group X: transforms/post/dictionary.py
+    Mutant("dual threshold dict: spacing 1 by default (the MetaTensor's pixdim ignored for select='center')",
+           "spacing/mm vs voxels", PD,
+           "spacing: Sequence[float] | float | None = None,", "spacing: Sequence[float] | float | None = 1.0,",
+           T_TRANSFORMS, "X"),
+    # --- group X: transforms/retina.py
+    Mutant("fov mask dict: fov_key ignored (always written to 'fov')", "ignored argument", RA,
+           "self.fov_key = str(fov_key)", "self.fov_key = str(RefineKeys.FOV)", T_TRANSFORMS, "X"),
+    Mutant("fov mask dict: the caller's dictionary modified in place", "dict wrapper mishandling a key", RA,
+           "        d = dict(data)\n", "        d = data\n", T_TRANSFORMS, "X"),
+    # --- group X: transforms/lesion.py
+    Mutant("otsu lesion mask: a nested list accepted as an image", "missing validation", TL,
+           "        check_array(\"img\", img)\n", "", T_TRANSFORMS, "X"),
+    Mutant("otsu lesion mask dict: the caller's dictionary modified in place", "dict wrapper mishandling a key", TL,
+           "        d = dict(data)\n", "        d = data\n", T_TRANSFORMS, "X"),
+    # --- group X: metrics/overlap.py
+    Mutant("overlap scores: a MetaTensor against a plain array checked for geometry (and refused)",
+           "wrong comparison", MO,
+           "if isinstance(pred, MetaTensor) and isinstance(label, MetaTensor):",
+           "if isinstance(pred, MetaTensor) or isinstance(label, MetaTensor):", T_METRICS, "X"),
+    Mutant("overlap scores: ignore_empty gives Dice 0 instead of NaN for an empty reference", "wrong constant", MO,
+           'return {"dice": math.nan, "sensitivity": math.nan,', 'return {"dice": 0.0, "sensitivity": math.nan,',
+           T_METRICS, "X"),
 )  # fmt: skip
 
 
@@ -2785,7 +2921,7 @@ def _selection(mutant: Mutant, copy: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-k", "--match", default="", help="only mutants whose name contains this text")
-    parser.add_argument("--group", default="", help="only the mutants of this group (A to W)")
+    parser.add_argument("--group", default="", help="only the mutants of this group (A to Y)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run (a timeout is caught)")
     parser.add_argument("--min-score", type=float, default=0.0, help="exit 1 when the caught fraction is lower")
     args = parser.parse_args()
