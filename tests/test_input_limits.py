@@ -563,6 +563,7 @@ HELPERS_REFUSED = [
         r"^probability must hold values in \[0, 1\]",
     ),
     ("slice-result-above-1", lambda: slice_result(_PRIOR2 * (1 + 1e-6), _PRIOR2), "^probability must hold"),
+    ("slice-result-below-0", lambda: slice_result(_PRIOR2 * 1.0 - 1e-6, _PRIOR2), "^probability must hold"),
     (
         "slice-result-shape",
         lambda: slice_result(_PRIOR2 * 1.0, _PRIOR2[:8]),

@@ -1249,3 +1249,12 @@ def test_intensity_fence_stops_a_leak_into_a_brighter_organ_at_the_organs_end():
     assert int(fenced[0, ..., 9].sum()) == 256 and (fenced[..., 6:] == plain[..., 6:]).all()  # the upper half alike
     with pytest.raises(ValueError, match="intensity_fence"):
         SlicePropagator(intensity_fence=-1.0)
+
+
+def test_window_intensity_into_a_separate_out_array_ignores_its_old_contents():
+    """``out=`` another array: the volume is copied into it first, so what it held before does not matter."""
+    volume = np.array([[-200.0, -100.0], [50.0, 500.0]])
+    out = np.full(volume.shape, 7.0, np.float32)
+    result = window_intensity(volume, (-100, 200), out=out)
+    assert result is out
+    np.testing.assert_array_equal(out, [[0.0, 0.0], [0.5, 1.0]])

@@ -68,6 +68,7 @@ def test_field_of_view_keeps_metadata():
     "kwargs, img, match",
     [
         ({}, np.zeros((4, 4)), "channel-first 2D"),
+        ({}, np.zeros((3, 4, 4, 2)), "channel-first 2D"),  # a 3D volume: the FOV is a 2D fundus notion
         ({"channel": 3}, np.zeros((3, 4, 4)), "more than channel=3"),
         ({}, np.full((3, 4, 4), np.nan), "NaN or Inf"),
     ],

@@ -33,6 +33,14 @@ class TestIterativeUNet:
         assert out.shape == (2, out_channels, *spatial)
         torch.testing.assert_close(out, concatenated)
 
+    def test_narrowest_widths_keep_one_channel_per_branch(self):
+        """Layer 1's branches take half of ``f0`` but at least one channel: widths of 1 still build a network whose
+        branches have one channel each, and it runs."""
+        net = IterativeUNet(2, features=(1, 1, 2, 2, 1)).eval()
+        assert net.image_conv.conv.out_channels == net.prior_conv.conv.out_channels == 1
+        with torch.no_grad():
+            assert net(torch.rand(1, 1, 16, 16), torch.rand(1, 1, 16, 16)).shape == (1, 1, 16, 16)
+
     def test_prior_matters(self):
         net = IterativeUNet(2, **TINY).eval()
         image = torch.rand(1, 1, 16, 16)

@@ -404,3 +404,19 @@ def test_max_tries_draws_exactly_that_many(monkeypatch, max_tries, accepted):
         with pytest.raises(ValueError, match=f"not reached in max_tries={max_tries} tries"):
             perturb.perturb(_block(2))
     assert len(calls) == max_tries
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_elastic_magnitude_range_applies_in_2d_and_3d(ndim):
+    """``elastic_magnitude_range`` replaces the default magnitudes of both the 2D and the 3D deformation: offsets of
+    magnitude 0 leave the mask as it is, and the default magnitudes do not (the same draw otherwise)."""
+    only_elastic = {
+        "morph_prob": 0.0, "noise_prob": 0.0, "elastic_prob": 1.0, "rotate_prob": 0.0, "shift_prob": 0.0,
+        "flip_prob": 0.0, "elastic_spacing": 4.0, "elastic_sigma_range": (2.0, 2.0),
+    }  # fmt: skip
+    mask = np.zeros((1, *(24,) * ndim), np.float32)
+    mask[(0, *(slice(6, 18),) * ndim)] = 1
+    still = RandMaskPerturb(elastic_magnitude_range=(0.0, 0.0), **only_elastic).set_random_state(3)(mask)
+    np.testing.assert_array_equal(np.asarray(still), mask)
+    moved = RandMaskPerturb(**only_elastic).set_random_state(3)(mask)
+    assert (np.asarray(moved) != mask).any()

@@ -501,3 +501,18 @@ def test_mask_seeds_core_keeps_away_from_the_image_border():
     core = np.zeros_like(skeleton)
     core[2, 4:6] = True
     np.testing.assert_array_equal(with_core, skeleton | core)
+
+
+def test_per_slice_on_a_2d_error_is_the_2d_skeleton():
+    """``per_slice`` is documented for 3D inputs only: on a 2D error the seeds are its 2D skeleton (skimage's, computed
+    here independently), not a skeleton of each 1D row, whatever ``per_slice``."""
+    from skimage.morphology import skeletonize
+
+    label = np.zeros((1, 12, 16))
+    label[0, 2:9, 2:14] = 1  # a 7 x 12 block missed entirely: one false-negative component
+    pred = np.zeros_like(label)
+    expected = skeletonize(label[0].astype(bool))
+    for per_slice in (False, True):
+        seeds = DiscrepancySeeds(per_slice=per_slice)(pred, label)
+        np.testing.assert_array_equal(np.asarray(seeds[0], bool), expected)
+        assert not np.asarray(seeds[1]).any()
