@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from monai.data import MetaTensor
 from monai.metrics import DiceMetric, compute_confusion_matrix_metric, get_confusion_matrix
 
 from monai_refine.metrics import dice_coefficient, overlap_scores
@@ -107,3 +108,16 @@ def test_dice_coefficient_reads_any_non_zero_voxel_as_one(convert, dtype, on, nd
     assert dice_coefficient(convert(a), convert(b)) == 0.5
     assert dice_coefficient(convert(a), convert(a)) == 1.0
     assert dice_coefficient(convert(a), convert(np.zeros_like(b))) == 0.0
+
+
+def test_overlap_scores_of_a_meta_tensor_against_a_plain_array():
+    """Geometry is compared only when both inputs carry one: a MetaTensor prediction against a plain array label is
+    scored like two arrays (the MetaTensor's affine is not checked against nothing)."""
+    pred = np.zeros((1, 4, 4))
+    pred[0, :2] = 1
+    label = np.zeros((1, 4, 4))
+    label[0, 1:3] = 1
+    meta = MetaTensor(torch.as_tensor(pred), affine=torch.diag(torch.tensor([2.0, 3.0, 1.0, 1.0])))
+    expected = {"dice": 0.5, "sensitivity": 0.5, "ppv": 0.5}
+    assert overlap_scores(meta, label) == expected
+    assert overlap_scores(pred, MetaTensor(torch.as_tensor(label))) == expected

@@ -516,3 +516,34 @@ def test_per_slice_on_a_2d_error_is_the_2d_skeleton():
         seeds = DiscrepancySeeds(per_slice=per_slice)(pred, label)
         np.testing.assert_array_equal(np.asarray(seeds[0], bool), expected)
         assert not np.asarray(seeds[1]).any()
+
+
+@pytest.mark.parametrize("seed_voxels", [1, 80])  # 1 seed: the kernel path; 80 (135-voxel kernels): the EDT path
+def test_gaussian_seed_map_every_channel_brute_force(seed_voxels):
+    """Each channel's map is ``exp(-d² / 2σ²)`` of the distance to that channel's nearest seed, 0 beyond truncate·σ,
+    on both computation paths; the channels hold different seeds, so a map written into the wrong channel shows."""
+    rng = np.random.default_rng(seed_voxels)
+    seeds = np.zeros((2, 40, 30))
+    for channel in (0, 1):
+        flat = rng.choice(seeds[channel].size, seed_voxels, replace=False)
+        seeds[channel].flat[flat] = 1
+    spacing, sigma, truncate = (0.8, 1.3), 2.0, 3.0
+    maps = GaussianSeedMap(sigma=sigma, spacing=spacing, truncate=truncate)(seeds)
+    grid = np.stack(np.meshgrid(*(np.arange(n) * s for n, s in zip(seeds.shape[1:], spacing)), indexing="ij"), -1)
+    for channel in (0, 1):
+        points = grid[seeds[channel] > 0]  # (n, 2) mm
+        d2 = ((grid[:, :, None, :] - points[None, None]) ** 2).sum(-1).min(-1)
+        expected = np.where(d2 <= (truncate * sigma) ** 2, np.exp(-d2 / (2 * sigma**2)), 0.0)
+        np.testing.assert_allclose(maps[channel], expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("pert", [0.6, 1.0, 2.0])
+def test_extreme_point_jitter_moves_points_for_any_positive_pert(pert):
+    """Any ``pert > 0`` jitters (offsets uniform in ±pert voxels, rounded): with pert above one half some of 30 draws
+    move a point; pert 0 never does."""
+    label = np.zeros((1, 21, 21))
+    label[0, 5:16, 5:16] = 1
+    still = np.asarray(ExtremePointSeeds(pert=0.0).set_random_state(0)(label))
+    transform = ExtremePointSeeds(pert=pert).set_random_state(0)
+    moved = [not np.array_equal(np.asarray(transform(label)), still) for _ in range(30)]
+    assert any(moved)
