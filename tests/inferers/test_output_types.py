@@ -68,6 +68,11 @@ class _Net(torch.nn.Module):
         return 4 * (x[:, 1:2].float() - 0.5)
 
 
+class _Float64Net(_Net):
+    def forward(self, x):
+        return super().forward(x).double()
+
+
 class _QualityNet(_Net):
     def forward(self, x):
         return {"mask": super().forward(x), "quality": torch.full((x.shape[0], 1), 0.25)}
@@ -144,6 +149,8 @@ def test_network_segmenter_is_float32_probability(mask_dtype, image_dtype):
         out = NetworkSegmenter(_Net(), channels=channels, grid=grid)(image, prior, seeds, (1.0, 1.0))
         _check(out, np.ndarray, np.float32, (1, 12, 12))
         np.testing.assert_allclose(out[0, 4:8, 4:8], 1 / (1 + np.exp(-2)), rtol=1e-6)
+        out = NetworkSegmenter(_Float64Net(), channels=channels, grid=grid)(image, prior, seeds, (1.0, 1.0))
+        _check(out, np.ndarray, np.float32, (1, 12, 12))  # float32 whatever the network's output dtype
         segmenter = NetworkSegmenter(_QualityNet(), channels, grid=grid, output_key="mask", quality_key="quality")
         probability, quality = segmenter(image, prior, seeds, (1.0, 1.0))
         _check(probability, np.ndarray, np.float32, (1, 12, 12))

@@ -70,6 +70,7 @@ def test_seed_bounding_box():
     seeds = np.zeros((2, 10, 12), dtype=bool)
     seeds[0, 3, 4] = seeds[1, 6, 9] = True
     assert seed_bounding_box(seeds, pad=1) == (slice(2, 8), slice(3, 11))
+    assert seed_bounding_box(seeds) == (slice(2, 8), slice(3, 11))  # one voxel of padding by default
     assert seed_bounding_box(seeds, pad=5) == (slice(0, 10), slice(0, 12))
 
 

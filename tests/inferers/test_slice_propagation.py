@@ -97,6 +97,7 @@ def test_history_counts_the_foreground_and_background_seeds():
     )
     counts = {r.index: (r.n_fg_seeds, r.n_bg_seeds) for r in history}
     assert counts == {1: (0, 0), 2: (5, 12), 0: (5, 13)}
+    assert {r.index: r.area for r in history} == {1: 5, 2: 5, 0: 5}  # the annotated slice's record holds its area
 
 
 def test_batched_seeds_are_the_unbatched_seeds():

@@ -90,3 +90,14 @@ class TestDeepSupervisionDictLoss:
     def test_bad_arguments(self, kwargs, name):
         with pytest.raises(ValueError, match=name):
             DeepSupervisionDictLoss(DiceLoss(), **kwargs)
+
+
+def test_dict_loss_takes_a_label_target_of_one_channel():
+    """With ``to_onehot_y`` the target is a label map ``(B, 1, *spatial)`` against ``C`` output channels: only batch and
+    spatial size must match the full-resolution output; the value is the weighted sum of the one-hot Dice losses."""
+    outputs = {k: torch.randn(2, 3, *(16 // s,) * 2) for k, s in zip(("a", "b"), (1, 2))}
+    label = torch.randint(0, 3, (2, 1, 16, 16)).float()
+    dice = DiceLoss(to_onehot_y=True, softmax=True)
+    value = DeepSupervisionDictLoss(dice, weight_mode="same", keys=("a", "b"))(outputs, label)
+    half = F.interpolate(label, size=(8, 8), mode="nearest-exact")  # as MONAI's DeepSupervisionLoss resizes it
+    torch.testing.assert_close(value, dice(outputs["a"], label) + dice(outputs["b"], half))
