@@ -541,9 +541,10 @@ def test_gaussian_seed_map_every_channel_brute_force(seed_voxels):
 def test_extreme_point_jitter_moves_points_for_any_positive_pert(pert):
     """Any ``pert > 0`` jitters (offsets uniform in ±pert voxels, rounded): with pert above one half some of 30 draws
     move a point; pert 0 never does."""
-    label = np.zeros((1, 21, 21))
-    label[0, 5:16, 5:16] = 1
+    x, y = np.mgrid[:21, :21]
+    label = (np.abs(x - 10) + np.abs(y - 10) <= 5)[None].astype(np.float32)  # a diamond: one voxel per extreme
     still = np.asarray(ExtremePointSeeds(pert=0.0).set_random_state(0)(label))
+    assert np.argwhere(still[0]).tolist() == [[5, 10], [10, 5], [10, 15], [15, 10]]
     transform = ExtremePointSeeds(pert=pert).set_random_state(0)
     moved = [not np.array_equal(np.asarray(transform(label)), still) for _ in range(30)]
     assert any(moved)
