@@ -2882,7 +2882,7 @@ MUTANTS: tuple[Mutant, ...] = (
            "stop rules", SP, "area, previous = int(mask.sum()), int(full_prior.sum())",
            "area, previous = int(mask.sum()), int(result[start].sum())", T_INFERERS, "Y"),
     Mutant("merge user seeds: an invalid spacing accepted when no background click needs it", "missing validation",
-           SP, "    _check_in_plane_spacing(spacing)  # refused even when no background click needs it\n", "",
+           SP, "    check_in_plane_spacing(spacing)  # refused even when no background click needs it\n", "",
            T_INFERERS, "Y"),
     # --- group Y: inferers/segmenters.py
     Mutant("graph cut: the foreground seeds' hard constraint reversed (forced to background)", "swapped argument",

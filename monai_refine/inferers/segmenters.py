@@ -67,10 +67,15 @@ def check_slice_inputs(
     if seeds.shape != (2, *image.shape[1:]):
         raise ValueError(f"seeds must have shape (2, H, W) = {(2, *image.shape[1:])}, got {seeds.shape}.")
     prior, seeds = as_binary_mask("prior", prior), as_binary_mask("seeds", seeds, channels=2)
-    pair = np.ones(2) if spacing is None else np.asarray(spacing, dtype=np.float64).ravel()
+    return image, prior, seeds, np.ones(2) if spacing is None else check_in_plane_spacing(spacing)
+
+
+def check_in_plane_spacing(spacing: Sequence[float]) -> np.ndarray:
+    """``spacing`` (mm) of a slice as a float64 array of two finite positive values, else a ``ValueError``."""
+    pair = np.asarray(spacing, dtype=np.float64).ravel()
     if pair.shape != (2,) or not np.isfinite(pair).all() or not (pair > 0).all():
         raise ValueError(f"spacing must be two finite positive in-plane spacings (mm), got {spacing}.")
-    return image, prior, seeds, pair
+    return pair
 
 
 class CopyPrevious:

@@ -17,6 +17,7 @@ from monai.utils import convert_to_dst_type, convert_to_numpy
 from scipy import ndimage
 from tqdm import tqdm
 
+from monai_refine.inferers.segmenters import check_in_plane_spacing
 from monai_refine.transforms.seeds.array import MaskSeeds
 from monai_refine.utils import (
     SeedChannel,
@@ -566,7 +567,7 @@ def merge_user_seeds(seeds: np.ndarray, prior: np.ndarray, user: np.ndarray, spa
         >>> bool(merged[0, 0, 4]), bool(merged[1, 0, 4]), int(merged[0, 4].sum()), bool(merged[1, 4, 6])
         (True, False, 2, True)
     """
-    _check_in_plane_spacing(spacing)  # refused even when no background click needs it
+    check_in_plane_spacing(spacing)  # refused even when no background click needs it
     prior, user = _slice_prior_and_user(prior, user)
     seeds = np.array(_slice_binary("seeds", seeds, (2, *prior.shape)))
     fg, bg = SeedChannel.FOREGROUND, SeedChannel.BACKGROUND
@@ -645,7 +646,7 @@ def rejected_by_clicks(prior: np.ndarray, clicks: np.ndarray, spacing: Sequence[
     """
     prior = _slice_binary("prior", prior)
     clicks = _slice_binary("clicks", clicks, prior.shape) & prior
-    spacing = _check_in_plane_spacing(spacing)
+    spacing = check_in_plane_spacing(spacing)
     rejected = np.zeros(prior.shape, dtype=bool)
     if not clicks.any():
         return rejected
@@ -737,14 +738,6 @@ def _slice_prior_and_user(prior: NdarrayOrTensor, user: NdarrayOrTensor) -> tupl
     """``prior`` ``(H, W)`` and ``user`` seeds ``(2, H, W)`` as bool arrays, checked by :func:`_slice_binary`."""
     prior = _slice_binary("prior", prior)
     return prior, _slice_binary("user", user, (2, *prior.shape))
-
-
-def _check_in_plane_spacing(spacing: Sequence[float]) -> np.ndarray:
-    """``spacing`` as two finite positive floats, else a ``ValueError``."""
-    pair = np.asarray(spacing, dtype=np.float64).ravel()
-    if pair.shape != (2,) or not np.isfinite(pair).all() or not (pair > 0).all():
-        raise ValueError(f"spacing must be two finite positive in-plane spacings (mm), got {spacing}.")
-    return pair
 
 
 def window_intensity(volume: np.ndarray, window: Sequence[float], out: np.ndarray | None = None) -> np.ndarray:
