@@ -30,12 +30,12 @@ def end_process_group(grace_s: float = 0.2) -> None:
         grace_s: seconds to wait, without the GIL, after destroying the group (>= 0).
 
     Raises:
-        ValueError: ``grace_s`` negative, NaN or infinite.
+        ValueError: ``grace_s`` not a number (a bool included), negative, NaN or infinite.
 
     Example:
         In a bundle's ``multi_gpu_train.json``::
 
-            "finalize": ["$monai_refine.engines.end_process_group()"]
+            "finalize": ["$import monai_refine.engines", "$monai_refine.engines.end_process_group()"]
 
         >>> end_process_group()  # no process group: nothing to end
     """

@@ -16,7 +16,7 @@ from tests.utils import REPO_ROOT
 
 #: one rank of a two-rank Gloo run shaped like a bundle's end of training: DistributedDataParallel holds the group,
 #: the last collectives are all_gathers of Python tensors (a metric), then the run ends with ``END`` and exits. It loads
-#: the module alone: importing the package (MONAI) costs each rank seconds on 2 cores, ten runs times two ranks
+#: the module alone: importing the package (MONAI) costs each rank seconds on 2 cores, twelve runs times two ranks
 RANK_SCRIPT = """
 import importlib.util, torch, torch.distributed as dist
 spec = importlib.util.spec_from_file_location("distributed", MODULE)
